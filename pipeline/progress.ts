@@ -1,0 +1,77 @@
+/**
+ * Progress and log output for a run: a live bar per running stage when stdout is a terminal
+ * (cli-progress), plain timestamped lines otherwise (CI logs, pipes), throttled to one per 10% or 15 s.
+ */
+import cliProgress from "cli-progress";
+import type { Reporter } from "./run.ts";
+
+function humanRate(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(n < 10 ? 2 : 0);
+}
+
+export function createReporter(opts: { tty?: boolean; quiet?: boolean } = {}): Reporter {
+  const tty = opts.tty ?? Deno.stdout.isTerminal();
+  const print = (s: string) => {
+    if (!opts.quiet) console.log(s);
+  };
+  let bar: cliProgress.SingleBar | null = null;
+  let unit = "";
+  let startT = 0;
+  let lastLine = { t: 0, frac: -1 };
+  const stopBar = () => {
+    bar?.stop();
+    bar = null;
+  };
+  return {
+    stageStart(stage, reason, u) {
+      unit = u ?? "items";
+      startT = performance.now();
+      lastLine = { t: performance.now(), frac: 0 };
+      if (reason) print(`▶ ${stage}: running (${reason})`);
+    },
+    progress(stage, done, total, info) {
+      if (opts.quiet) return;
+      const secs = (performance.now() - startT) / 1000;
+      const rate = secs > 0 ? done / secs : 0;
+      const payload = { stage, info: info ?? "", rate: `${humanRate(rate)} ${unit}/s` };
+      if (tty) {
+        if (!bar) {
+          bar = new cliProgress.SingleBar({
+            format: "  {stage} |{bar}| {percentage}% {value}/{total} {rate} eta {eta_formatted} {info}",
+            hideCursor: true,
+            clearOnComplete: true,
+            etaBuffer: 50,
+          }, cliProgress.Presets.shades_classic);
+          bar.start(total, 0, payload);
+        }
+        bar.setTotal(total);
+        bar.update(done, payload);
+        return;
+      }
+      const frac = total > 0 ? done / total : 0;
+      const now = performance.now();
+      if (frac - lastLine.frac >= 0.1 || now - lastLine.t > 15000 || (done === total && lastLine.frac < 1)) {
+        lastLine = { t: now, frac };
+        print(`  ${stage}: ${done}/${total} ${unit} (${(frac * 100).toFixed(0)}%) ${payload.rate} ${info ?? ""}`.trimEnd());
+      }
+    },
+    log(stage, message) {
+      if (bar) {
+        // cli-progress redraws on the next update; print the log line above it.
+        bar.stop();
+        bar = null;
+      }
+      print(`  ${stage}: ${message}`);
+    },
+    stageEnd(stage, status, seconds, detail) {
+      stopBar();
+      if (status === "fresh") print(`✓ ${stage}: cached`);
+      else if (status === "ran") print(`✓ ${stage}: done in ${seconds.toFixed(1)} s`);
+      else console.error(`✗ ${stage}: failed after ${seconds.toFixed(1)} s: ${detail ?? ""}`);
+    },
+    warn(message) {
+      stopBar();
+      console.error(`! ${message}`);
+    },
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * Every GEMM variant against the float64 reference on random non-zero inputs, at sizes that are and
+ * are not multiples of the kernel tile. Tolerance per element: |got - ref| ≤ 4e-6·(√K + 1)·scale,
+ * scale = Σ_k |opA[m,k]|·|opB[k,n]| + |bias[n]| + |C0[m,n]| (the f32 round-off scale of that output).
+ */
+import assert from "node:assert/strict";
+import { createEncoderGemm, createGemm, type GemmSpec } from "../../kernels/gemm/mod.ts";
+import { gemmReference } from "../../kernels/gemm/reference.ts";
+
+const adapter = await navigator.gpu.requestAdapter();
+if (!adapter) throw new Error("no WebGPU adapter");
+const device = await adapter.requestDevice();
+
+/** Deterministic values in ±[0.05, 1] (never zero). */
+function random(n: number, seed: number): Float32Array<ArrayBuffer> {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    const u = (s >>> 0) / 2 ** 32;
+    out[i] = (u < 0.5 ? -1 : 1) * (0.05 + 0.95 * ((u * 2) % 1));
+  }
+  return out;
+}
+
+function upload(data: Float32Array<ArrayBuffer>): GPUBuffer {
+  const buf = device.createBuffer({
+    size: Math.max(16, data.byteLength),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
+  device.queue.writeBuffer(buf, 0, data);
+  return buf;
+}
+
+async function download(buf: GPUBuffer, n: number): Promise<Float32Array> {
+  const staging = device.createBuffer({ size: n * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(buf, 0, staging, 0, n * 4);
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const out = new Float32Array(staging.getMappedRange().slice(0));
+  staging.destroy();
+  return out;
+}
+
+interface Inputs {
+  a: Float32Array<ArrayBuffer>;
+  b: Float32Array<ArrayBuffer>;
+  bias?: Float32Array<ArrayBuffer>;
+  sub?: Float32Array<ArrayBuffer>;
+  c0?: Float32Array<ArrayBuffer>;
+}
+
+function makeInputs(spec: GemmSpec, seed: number): Inputs {
+  const { M, K, N } = spec;
+  return {
+    a: random(M * K, seed),
+    b: random(K * N, seed + 1),
+    bias: spec.bias ? random(N, seed + 2) : undefined,
+    sub: spec.subtractInput ? random(K, seed + 3) : undefined,
+    c0: spec.accumulate ? random(M * N, seed + 4) : undefined,
+  };
+}
+
+/** Compares got with the float64 reference under the tolerance in the module doc. */
+function assertClose(spec: GemmSpec, x: Inputs, got: Float32Array): void {
+  const { M, K, N, transA = false, transB = false } = spec;
+  const alpha = spec.alpha ?? 1;
+  const ref = gemmReference({ ...spec, a: x.a, b: x.b, bias: x.bias, sub: x.sub, c: x.c0 });
+  const absA = x.a.map((v, i) => {
+    const k = transA ? Math.floor(i / M) : i % K;
+    return Math.abs(v) + (x.sub ? Math.abs(x.sub[k]) : 0);
+  });
+  const scale = gemmReference({ M, K, N, transA, transB, a: absA, b: x.b.map(Math.abs) });
+  const tol = 4e-6 * (Math.sqrt(K) + 1);
+  let worst = 0;
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      const i = m * N + n;
+      const s = Math.abs(alpha) * scale[i] + (x.bias ? Math.abs(x.bias[n]) : 0) + (x.c0 ? Math.abs(x.c0[i]) : 0);
+      const err = Math.abs(got[i] - ref[i]) / s;
+      if (!(err <= tol)) {
+        throw new Error(`${JSON.stringify(spec)}: C[${m},${n}] = ${got[i]}, reference ${ref[i]} (rel ${err})`);
+      }
+      worst = Math.max(worst, err);
+    }
+  }
+  assert.ok(worst <= tol);
+}
+
+async function runGemm(spec: GemmSpec, seed: number): Promise<{ x: Inputs; got: Float32Array }> {
+  const x = makeInputs(spec, seed);
+  const out = upload(x.c0 ?? random(spec.M * spec.N, seed + 9)); // garbage unless accumulating
+  const bufs = {
+    a: upload(x.a),
+    b: upload(x.b),
+    out,
+    bias: x.bias && upload(x.bias),
+    sub: x.sub && upload(x.sub),
+  };
+  const gemm = createGemm(device, spec);
+  const enc = device.createCommandEncoder();
+  gemm.encode(enc, bufs);
+  device.queue.submit([enc.finish()]);
+  const got = await download(out, spec.M * spec.N);
+  for (const b of Object.values(bufs)) b?.destroy();
+  return { x, got };
+}
+
+const shapes: [number, number, number][] = [
+  [1, 1, 1],
+  [37, 13, 29],
+  [48, 100, 64],
+  [48, 64, 100],
+  [64, 128, 96],
+  [5, 4096, 9],
+  [3, 7, 4096],
+  [16, 512, 4096],
+];
+
+Deno.test("encoder GEMM (x - sub)·W + bias matches float64 at tile and odd sizes", async () => {
+  let seed = 1;
+  for (const [M, K, N] of shapes) {
+    for (const subtractInput of [false, true]) {
+      const spec = { M, K, N, bias: true, subtractInput };
+      const x = makeInputs(spec, seed++);
+      const bufs = {
+        x: upload(x.a),
+        W: upload(x.b),
+        bias: upload(x.bias!),
+        sub: x.sub && upload(x.sub),
+        out: upload(random(M * N, 99)),
+      };
+      const enc = device.createCommandEncoder();
+      createEncoderGemm(device, { M, K, N }, { subtractInput }).encode(enc, bufs);
+      device.queue.submit([enc.finish()]);
+      assertClose(spec, x, await download(bufs.out, M * N));
+      for (const b of Object.values(bufs)) b?.destroy();
+    }
+  }
+});
+
+Deno.test("transposed GEMMs (Aᵀ·B, A·Bᵀ, Aᵀ·Bᵀ) with alpha and accumulate match float64", async () => {
+  let seed = 100;
+  const cases: GemmSpec[] = [];
+  for (const [M, K, N] of [[1, 1, 1], [37, 13, 29], [48, 100, 64], [64, 96, 128], [9, 1000, 33]]) {
+    cases.push({ M, K, N, transA: true }, { M, K, N, transB: true }, { M, K, N, transA: true, transB: true });
+    cases.push({ M, K, N, transA: true, accumulate: true, alpha: -0.25 });
+    cases.push({ M, K, N, transB: true, bias: true, subtractInput: true, alpha: 2 });
+  }
+  cases.push({ M: 100, K: 48, N: 512, accumulate: true, alpha: 0.5 });
+  for (const spec of cases) {
+    const { x, got } = await runGemm(spec, seed++);
+    assertClose(spec, x, got);
+  }
+});
+
+Deno.test("accumulate adds onto the output, twice in one submission", async () => {
+  const spec: GemmSpec = { M: 33, K: 20, N: 40, transB: true, accumulate: true };
+  const x = makeInputs(spec, 7);
+  const out = upload(x.c0!);
+  const bufs = { a: upload(x.a), b: upload(x.b), out };
+  const gemm = createGemm(device, spec);
+  const enc = device.createCommandEncoder();
+  gemm.encode(enc, bufs);
+  gemm.encode(enc, bufs);
+  device.queue.submit([enc.finish()]);
+  assertClose({ ...spec, alpha: 2 }, x, await download(out, spec.M * spec.N));
+});
+
+Deno.test("clear errors: bad dims, too-small buffers, operands over maxStorageBufferBindingSize", () => {
+  assert.throws(() => createGemm(device, { M: 0, K: 4, N: 4 }), /M must be a positive integer/);
+  assert.throws(() => createGemm(device, { M: 4, K: 2.5, N: 4 }), /K must be a positive integer/);
+  const big = device.limits.maxStorageBufferBindingSize / 4;
+  assert.throws(() => createGemm(device, { M: 2, K: big, N: 1 }), /maxStorageBufferBindingSize/);
+  assert.throws(() => createGemm(device, { M: 1, K: 2, N: big }), /maxStorageBufferBindingSize/);
+  const gemm = createGemm(device, { M: 8, K: 8, N: 8, bias: true });
+  const small = upload(new Float32Array(8));
+  const enc = device.createCommandEncoder();
+  assert.throws(() => gemm.encode(enc, { a: small, b: small, out: small, bias: small }), /buffer 'a' has 32 bytes, needs 256/);
+  assert.throws(
+    () => gemm.encode(enc, { a: upload(new Float32Array(64)), b: upload(new Float32Array(64)), out: upload(new Float32Array(64)) }),
+    /buffer 'bias' is required/,
+  );
+});

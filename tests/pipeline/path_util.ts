@@ -1,0 +1,3 @@
+export { join } from "node:path";
+import { pathToFileURL } from "node:url";
+export const toFileUrl = (p: string) => pathToFileURL(p);
