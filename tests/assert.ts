@@ -2,15 +2,15 @@
 import nodeAssert from "node:assert/strict";
 
 export function assert(cond: unknown, msg?: string): asserts cond {
-  nodeAssert.ok(cond, msg);
+  nodeAssert.ok(cond, msg ?? "assertion failed");
 }
 
 export function assertEquals<T>(actual: T, expected: T, msg?: string): void {
-  nodeAssert.deepStrictEqual(actual, expected, msg);
+  nodeAssert.deepStrictEqual(actual, expected, msg ?? undefined as unknown as string);
 }
 
 export function assertMatch(actual: string, re: RegExp, msg?: string): void {
-  nodeAssert.match(actual, re, msg);
+  nodeAssert.match(actual, re, msg ?? undefined as unknown as string);
 }
 
 export function assertAlmostEquals(actual: number, expected: number, tol = 1e-7, msg?: string): void {

@@ -1,0 +1,31 @@
+/**
+ * Rows of `deno task pipeline hooks`: the hook points of a model directory (the model stage's output
+ * or any HF-style dir with onnx/model.onnx). Reads hooks.json when present, else lists from the graph.
+ */
+import { type HookInfo, listHooks } from "./onnx_graph.ts";
+
+export interface HookRow {
+  name: string;
+  shape: string;
+  op: string;
+}
+
+/** Hook rows (name, shape like `[batch, seq, 512]`, producing op) for `dir`. */
+export async function listHooksForModelDir(dir: string, onnxFile = "model.onnx"): Promise<HookRow[]> {
+  let hooks: HookInfo[];
+  try {
+    hooks = JSON.parse(await Deno.readTextFile(`${dir}/hooks.json`));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(`${dir}/onnx/${onnxFile}`);
+    } catch {
+      throw new Error(
+        `no hooks.json or onnx/${onnxFile} in "${dir}" (run the model stage first: deno task pipeline --until model)`,
+      );
+    }
+    hooks = listHooks(bytes);
+  }
+  return hooks.map((h) => ({ name: h.name, shape: `[${h.shape.join(", ")}]`, op: h.op }));
+}
