@@ -1,0 +1,56 @@
+/** `deno task pipeline`: the engine's CLI over the default stage graph, plus `hooks`. */
+import { join, relative, resolve } from "node:path";
+import { runCli } from "../pipeline/cli.ts";
+import { runPipeline } from "../pipeline/run.ts";
+import { createReporter } from "../pipeline/progress.ts";
+import { defaultStages } from "./graph.ts";
+
+const root = resolve(new URL("..", import.meta.url).pathname);
+
+async function printResults(storeDir: string, outputs: Record<string, string>) {
+  const obj = (stage: string) => join(storeDir, "objects", outputs[stage]);
+  const rel = (p: string) => relative(Deno.cwd(), p) || ".";
+  if (outputs.evaluate) {
+    try {
+      const ev = JSON.parse(await Deno.readTextFile(join(obj("evaluate"), "eval.json")));
+      const r = ev.reconstruction ?? ev;
+      const d = ev.downstream ?? {};
+      const num = (v: unknown, digits = 3) => typeof v === "number" ? v.toFixed(digits) : "n/a";
+      console.log(
+        `SAE quality (held-out): explained variance ${num(r.explained_variance)}, L0 ${num(r.l0, 1)}, ` +
+          `dead ${num(r.dead_fraction ?? (r.dead_latents / ev.d_sae), 3)}, downstream ` +
+          `${num(d.fraction_recovered_zero ?? d.embedding_cosine)}`,
+      );
+    } catch { /* eval.json layout is reported by query; nothing to print */ }
+  }
+  if (outputs.export) {
+    console.log(`dashboard:      ${rel(join(obj("export"), "dashboard", "index.html"))}`);
+    console.log(`SAELens folder: ${rel(join(obj("export"), "saelens"))}`);
+  }
+  if (outputs.evaluate) console.log(`query:          deno task query "SELECT * FROM latents ORDER BY frequency DESC LIMIT 10"`);
+}
+
+const code = await runCli(Deno.args, {
+  stages: defaultStages,
+  root,
+  defaultConfig: join(root, "data", "pipeline.json"),
+  defaultStore: join(root, "data", "store"),
+  afterRun: ({ storeDir, outputs }) => printResults(storeDir, outputs),
+  extend(program, resolveOptions) {
+    program.command("hooks")
+      .description("list the hookable tensors of the configured model (runs the model stage if needed)")
+      .option("-c, --config <file>", "pipeline config (JSON/JSONC)", join(root, "data", "pipeline.json"))
+      .option("-s, --set <section.key=value>", "override a config key", (v: string, p: string[]) => [...p, v], [])
+      .option("--store <dir>", "the cache store", join(root, "data", "store"))
+      .action(async (f) => {
+        const opts = await resolveOptions({ ...f, force: [], until: "model", wait: true });
+        const res = await runPipeline({ ...opts, reporter: createReporter({ quiet: true }) });
+        const { listHooksForModelDir } = await import("./model/hooks_cli.ts");
+        const rows = await listHooksForModelDir(join(opts.storeDir, "objects", res.outputs.model));
+        const w = Math.max(4, ...rows.map((r: { name: string }) => r.name.length));
+        console.log(`${"hook".padEnd(w)}  shape                 op`);
+        for (const r of rows) console.log(`${r.name.padEnd(w)}  ${JSON.stringify(r.shape).padEnd(20)}  ${r.op}`);
+      });
+  },
+});
+Deno.exit(code);
