@@ -1,0 +1,129 @@
+/**
+ * The export stage: turns the trained and evaluated SAE into what a researcher opens:
+ * - `saelens/` (cfg.json, sae_weights.safetensors, sparsity.safetensors), loadable by SAELens and by
+ *   `loadSae()` in ./load.ts;
+ * - `plots/*.svg`: loss, L0, dead latents (and explained variance) over training tokens, latent density;
+ * - `dashboard/index.html` (+ data.js, examples/*.js): a static dashboard that works from file://.
+ * Every byte is a function of the inputs and params (no timestamps), so reruns give identical outputs.
+ */
+import { defineStage } from "../../pipeline/stage.ts";
+import type { ParamSchema } from "../../pipeline/params.ts";
+import { writeDashboard } from "./dashboard.ts";
+import { type Columns, findColumn, readExamples, readExportInputs } from "./inputs.ts";
+import { densityHistogram, densityPlot, histogramFromEval, trainingPlots } from "./plots.ts";
+import { writeSaelens } from "./saelens.ts";
+
+export interface ExportParams {
+  dashboard_latents: number | null;
+  examples_per_latent: number;
+  quantile_examples: number;
+  chunk_latents: number;
+}
+
+const params: ParamSchema = {
+  dashboard_latents: {
+    type: "int",
+    default: null,
+    nullable: true,
+    min: 1,
+    doc: "show only latents 0..N-1 in the dashboard (null: all of them)",
+  },
+  examples_per_latent: { type: "int", default: 10, min: 0, doc: "top activating contexts shown per latent" },
+  quantile_examples: { type: "int", default: 4, min: 0, doc: "examples shown per lower-quantile group per latent" },
+  chunk_latents: { type: "int", default: 256, min: 1, doc: "latents per dashboard examples file (loaded on demand)" },
+};
+
+/**
+ * Firing density per latent in [0, 1] from latents.parquet: a frequency/density column, or a firing count
+ * divided by eval.json's n_tokens. Null when neither is present.
+ */
+export function latentDensity(latents: Columns | null, dSae: number, nTokens: number | null): Float64Array | null {
+  if (!latents?.latent) return null;
+  const names = Object.keys(latents);
+  const freq = findColumn(
+    names,
+    /^(frequency|freq|firing_frequency|density|firing_rate|fire_rate)$/,
+    /freq|density|rate/,
+  );
+  const count = findColumn(names, /^(fires|fire_count|firing_count|count|n_fires)$/, /count|fires/);
+  const out = new Float64Array(dSae);
+  const col = freq ?? count;
+  if (!col) return null;
+  const scale = freq ? 1 : nTokens ? 1 / nTokens : NaN;
+  if (!Number.isFinite(scale)) return null;
+  latents.latent.forEach((id, r) => {
+    const l = Number(id), v = latents[col][r];
+    if (l >= 0 && l < dSae && typeof v === "number") out[l] = v * scale;
+  });
+  return out;
+}
+
+export const exportStage = defineStage<ExportParams>({
+  name: "export",
+  upstream: ["pretokenize", "train", "evaluate"],
+  params,
+  description: "SAELens folder, static HTML dashboard and SVG plots",
+  module: import.meta.url,
+  packages: ["@duckdb/node-api"],
+  unit: "files",
+  async run(ctx) {
+    const p = ctx.params;
+    const inp = await readExportInputs(ctx.inputs);
+    const t = inp.trainCfg;
+    const dSae = Number(t.d_sae);
+    const nTokens = typeof inp.evalJson?.n_tokens === "number" ? inp.evalJson.n_tokens : null;
+    const density = latentDensity(inp.latents, dSae, nTokens);
+    ctx.progress(0, 3, "saelens");
+    await writeSaelens(`${ctx.outDir}/saelens`, {
+      trainCfg: t,
+      weights: inp.weights,
+      pretokenizeMeta: inp.pretokenizeMeta ?? undefined,
+      density,
+    });
+    if (!density) ctx.log("export: no per-latent frequency in latents.parquet; sparsity.safetensors not written");
+
+    ctx.progress(1, 3, "plots");
+    const plots = trainingPlots(inp.trainLog);
+    const hist = density ? densityHistogram(density) : histogramFromEval(inp.evalJson?.density_histogram);
+    if (hist) plots.density_histogram = densityPlot(hist);
+    await Deno.mkdir(`${ctx.outDir}/plots`, { recursive: true });
+    for (const [name, svg] of Object.entries(plots)) await Deno.writeTextFile(`${ctx.outDir}/plots/${name}.svg`, svg);
+
+    ctx.progress(2, 3, "dashboard");
+    const cap = Math.min(dSae, p.dashboard_latents ?? dSae);
+    const examples = ctx.inputs.evaluate
+      ? await readExamples(`${ctx.inputs.evaluate}/examples.parquet`, cap, p.examples_per_latent, p.quantile_examples)
+      : [];
+    // The train stage saves BatchTopK as JumpReLU and keeps the training architecture in metadata.
+    const trainMeta = (t.metadata ?? {}) as Record<string, unknown>;
+    const arch = String(trainMeta.training_architecture ?? t.architecture);
+    const s = inp.trainSummary ?? {};
+    const info: [string, string | number][] = [
+      ["architecture", arch === "batchtopk" ? "batchtopk (saved as jumprelu)" : arch],
+      ["d_in", Number(t.d_in)],
+      ["d_sae", dSae],
+    ];
+    const k = t.k ?? trainMeta.k ?? inp.evalJson?.k;
+    if ((arch === "topk" || arch === "batchtopk") && k !== undefined && k !== null) info.push(["k", Number(k)]);
+    if (t.model_name) info.push(["model", String(t.model_name)]);
+    if (t.hook_name) info.push(["hook", String(t.hook_name)]);
+    for (const key of ["tokens", "training_tokens", "steps"]) {
+      if (typeof s[key] === "number") {
+        info.push([key === "tokens" ? "training tokens" : key.replace("_", " "), s[key] as number]);
+      }
+    }
+    const order = ["loss", "explained_variance", "l0", "dead_latents", "density_histogram"];
+    await writeDashboard(`${ctx.outDir}/dashboard`, {
+      title: `SAE ${[t.model_name, t.hook_name].filter(Boolean).join(" · ")} — ${arch}, d_sae ${dSae}`,
+      info,
+      evalJson: inp.evalJson,
+      plots: order.filter((n) => plots[n]).map((n) => [n, plots[n]]),
+      latents: inp.latents,
+      dSae,
+      examples,
+      latentCap: cap,
+      chunkSize: p.chunk_latents,
+    });
+    ctx.progress(3, 3, "done");
+  },
+});
