@@ -1,0 +1,114 @@
+/**
+ * The SAE encoder on WebGPU for evaluation: pre = (x − b_dec)·W_enc + b_enc with the trainer's GEMM
+ * kernel, then the sparse codes straight from the device: TopK with the trainer's radix-select kernel,
+ * the ReLU family (standard, jumprelu, batchtopk saved with a threshold) with `threshold_compact.wgsl`.
+ * Only the codes (rows × k, or rows × CAP) come back to the host, never the dense pre-activations
+ * (except for the rare row with more than CAP firing latents, recomputed on the host from its pre row).
+ */
+import { createBuffer, getDevice, readF32, readU32, uploadBuffer, writeBuffer } from "../../kernels/device.ts";
+import { createEncoderGemm } from "../../kernels/gemm/mod.ts";
+import { compileKernel, INVALID } from "../../kernels/kernel.ts";
+import { createTopk } from "../../kernels/topk.ts";
+import type { SaeConfig, SaeWeights } from "../train/sae_cpu.ts";
+import type { SaeRunner } from "./sae_runner.ts";
+import type { SparseCodes } from "./sparse_codes.ts";
+
+const COMPACT_URL = new URL("./threshold_compact.wgsl", import.meta.url);
+
+const f32 = (v: Float32Array | Float64Array) => (v instanceof Float32Array ? v : Float32Array.from(v));
+
+/** A GPU runner for batches of at most `maxRows` rows (capped so pre [rows, d_sae] fits one binding). */
+export async function gpuRunner(weights: SaeWeights, cfg: SaeConfig, maxRows: number, cap = 256): Promise<SaeRunner> {
+  const device = await getDevice();
+  const { d_in: dIn, d_sae: dSae } = cfg;
+  const rows = Math.max(1, Math.min(maxRows, Math.floor(device.limits.maxStorageBufferBindingSize / (dSae * 4))));
+  const topk = cfg.architecture === "topk";
+  const width = topk ? cfg.k! : Math.min(cap, dSae);
+  const jump = cfg.architecture === "jumprelu" || cfg.architecture === "batchtopk";
+  if (jump && !weights.threshold) throw new Error(`${cfg.architecture} SAE needs a threshold tensor`);
+
+  const own: GPUBuffer[] = [];
+  const keep = (b: GPUBuffer) => (own.push(b), b);
+  const W = keep(uploadBuffer(device, f32(weights.W_enc), "W_enc"));
+  const bEnc = keep(uploadBuffer(device, f32(weights.b_enc), "b_enc"));
+  const bDec = keep(uploadBuffer(device, f32(weights.b_dec), "b_dec"));
+  const x = keep(createBuffer(device, rows * dIn * 4, "x"));
+  const pre = keep(createBuffer(device, rows * dSae * 4, "pre"));
+  const idx = keep(createBuffer(device, rows * width * 4, "idx"));
+  const val = keep(createBuffer(device, rows * width * 4, "val"));
+  const count = keep(createBuffer(device, rows * 4, "count"));
+  const thr = keep(uploadBuffer(device, jump ? f32(weights.threshold!) : new Float32Array(1), "threshold"));
+  const gemm = createEncoderGemm(device, { M: rows, K: dIn, N: dSae }, {
+    subtractInput: cfg.apply_b_dec_to_input !== false,
+  });
+  const select = topk
+    ? (await createTopk(device, { rows, S: dSae, k: cfg.k! }))({
+      pre,
+      since: keep(createBuffer(device, 16, "since")),
+      state: keep(createBuffer(device, 16, "state")),
+      idx,
+      val,
+    })
+    : (await compileKernel(device, COMPACT_URL, "main", { ROWS: rows, S: dSae, CAP: width, JUMP: jump })).bind([
+      pre,
+      thr,
+      idx,
+      val,
+      count,
+    ], rows);
+
+  return {
+    dIn,
+    dSae,
+    maxRows: rows,
+    async encode(xs: Float32Array, n: number): Promise<SparseCodes> {
+      if (n > rows) throw new Error(`gpu runner: batch of ${n} rows exceeds its ${rows}`);
+      if (xs.length !== n * dIn) throw new Error(`gpu runner: x has ${xs.length} values, expected ${n} × ${dIn}`);
+      device.pushErrorScope("validation");
+      writeBuffer(device, x, xs);
+      const enc = device.createCommandEncoder();
+      gemm.encode(enc, { x, W, bias: bEnc, sub: bDec, out: pre });
+      select.encode(enc);
+      device.queue.submit([enc.finish()]);
+      const err = await device.popErrorScope();
+      if (err) throw new Error(`gpu runner: WebGPU validation error: ${err.message}`);
+      const [ix, vx, cnt] = await Promise.all([
+        readU32(device, idx, n * width),
+        readF32(device, val, n * width),
+        topk ? null : readU32(device, count, n),
+      ]);
+      for (let e = 0; e < ix.length; e++) if (ix[e] === INVALID) vx[e] = 0;
+      if (topk) {
+        const offsets = new Uint32Array(n + 1).map((_, t) => t * width);
+        return { n, offsets, idx: ix, val: vx };
+      }
+      return await compactRows(n, ix, vx, cnt!);
+    },
+    dispose() {
+      for (const b of own) b.destroy();
+    },
+  };
+
+  /**
+   * CSR from per-row slots; rows over CAP are recomputed from their pre row read back from the device
+   * (safe: callers await one encode before starting the next, so `pre` still holds this batch).
+   */
+  async function compactRows(n: number, ix: Uint32Array, vx: Float32Array, cnt: Uint32Array): Promise<SparseCodes> {
+    const offsets = new Uint32Array(n + 1);
+    for (let t = 0; t < n; t++) offsets[t + 1] = offsets[t] + cnt[t];
+    const oi = new Uint32Array(offsets[n]), ov = new Float32Array(offsets[n]);
+    for (let t = 0; t < n; t++) {
+      if (cnt[t] <= width) {
+        oi.set(ix.subarray(t * width, t * width + cnt[t]), offsets[t]);
+        ov.set(vx.subarray(t * width, t * width + cnt[t]), offsets[t]);
+        continue;
+      }
+      const p = await readF32(device, pre, dSae, t * dSae * 4);
+      let e = offsets[t];
+      for (let j = 0; j < dSae; j++) {
+        if (p[j] > 0 && (!jump || p[j] > weights.threshold![j])) (oi[e] = j, ov[e++] = p[j]);
+      }
+    }
+    return { n, offsets, idx: oi, val: ov };
+  }
+}
