@@ -1,7 +1,8 @@
 /**
  * Activation shards as the extract stage writes them (see stages/CONTRACTS.md): per split, files
  * `acts-NNNNN.bin` (f32 LE, [n, d_in]) and `rows-NNNNN.bin` (u32, the flat token index of each row).
- * The writer streams to disk with bounded memory; the reader yields one shard at a time.
+ * The writer streams to disk with bounded memory (two shard buffers: one filling, one being written);
+ * the reader yields one shard at a time.
  */
 import { join } from "node:path";
 
@@ -40,6 +41,8 @@ export class ShardWriter {
   #shards: ShardInfo[] = [];
   #total = 0;
   #normSum = 0;
+  #spare: { buf: Float32Array; rows: Uint32Array } | null = null;
+  #writing: Promise<void> = Promise.resolve();
 
   constructor(readonly dir: string, readonly split: string, readonly dIn: number, readonly shardRows = 65536) {
     Deno.mkdirSync(join(dir, split), { recursive: true });
@@ -71,13 +74,23 @@ export class ShardWriter {
 
   async #flush(): Promise<void> {
     if (this.#fill === 0) return;
+    // One shard in flight: wait for the previous write, whose buffers then become the spare.
+    await this.#writing;
     const k = this.#shards.length;
     const acts = `${this.split}/acts-${pad5(k)}.bin`;
     const rows = `${this.split}/rows-${pad5(k)}.bin`;
     const a = this.#buf.subarray(0, this.#fill * this.dIn);
     const r = this.#rows.subarray(0, this.#fill);
-    await Deno.writeFile(join(this.dir, acts), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-    await Deno.writeFile(join(this.dir, rows), new Uint8Array(r.buffer, r.byteOffset, r.byteLength));
+    // Not awaited: the write proceeds on Deno's I/O threads while the caller computes the next rows.
+    this.#writing = Promise.all([
+      Deno.writeFile(join(this.dir, acts), new Uint8Array(a.buffer, a.byteOffset, a.byteLength)),
+      Deno.writeFile(join(this.dir, rows), new Uint8Array(r.buffer, r.byteOffset, r.byteLength)),
+    ]).then(() => {});
+    this.#writing.catch(() => {}); // surfaced by the next flush or finish(), not as an unhandled rejection
+    const spare = this.#spare ?? { buf: new Float32Array(this.#buf.length), rows: new Uint32Array(this.#rows.length) };
+    this.#spare = { buf: this.#buf, rows: this.#rows };
+    this.#buf = spare.buf;
+    this.#rows = spare.rows;
     this.#shards.push({ acts, rows, n: this.#fill });
     this.#total += this.#fill;
     this.#fill = 0;
@@ -86,6 +99,7 @@ export class ShardWriter {
   /** Flush the last shard; returns the split's entry for meta.json and the mean row L2 norm. */
   async finish(): Promise<SplitInfo & { mean_norm: number }> {
     await this.#flush();
+    await this.#writing;
     return { n_tokens: this.#total, shards: this.#shards, mean_norm: this.#total ? this.#normSum / this.#total : 0 };
   }
 }
