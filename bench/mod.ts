@@ -26,7 +26,9 @@ for (const f of files) {
     if (t.startsWith('{"name"')) {
       const r = JSON.parse(t);
       if (!filter || r.name.startsWith(filter) || filter.startsWith(prefix)) results.push(r);
-      if (!json) console.log(`${r.name.padEnd(36)} ${String(r.value).padStart(12)} ${r.unit}  ${JSON.stringify(r.params)}`);
+      if (!json) {
+        console.log(`${r.name.padEnd(36)} ${String(r.value).padStart(12)} ${r.unit}  ${JSON.stringify(r.params)}`);
+      }
     } else if (t && !json) console.log(t);
   }
 }

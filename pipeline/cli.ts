@@ -6,7 +6,7 @@
 import { Command, Option } from "commander";
 import { resolve } from "node:path";
 import { ParamError, parseSetValue } from "./params.ts";
-import { type AnyStage, planPipeline, type PipelineOptions, runPipeline } from "./run.ts";
+import { type AnyStage, type PipelineOptions, planPipeline, runPipeline } from "./run.ts";
 import { createReporter } from "./progress.ts";
 import { readLockFile, readRunRecords } from "./records.ts";
 import { LockBusyError } from "./lock.ts";
@@ -64,7 +64,11 @@ export function applySets(stages: readonly AnyStage[], config: Record<string, un
     const key = rest.join(".");
     if (!section || !key) throw new ParamError(`--set ${s}: expected section.key=value`);
     const stage = stages.find((st) => st.name === section);
-    if (!stage) throw new ParamError(`--set ${path}: unknown section "${section}" (stages: ${stages.map((x) => x.name).join(", ")})`);
+    if (!stage) {
+      throw new ParamError(
+        `--set ${path}: unknown section "${section}" (stages: ${stages.map((x) => x.name).join(", ")})`,
+      );
+    }
     out[section] = { ...(out[section] ?? {}) };
     out[section][key] = parseSetValue(path, stage.params[key], s.slice(eq + 1));
   }
@@ -76,7 +80,12 @@ export function configReference(stages: readonly AnyStage[], markdown = false): 
   const lines: string[] = [];
   for (const s of stages) {
     if (markdown) {
-      lines.push(`#### \`${s.name}\` — ${s.description}`, "", "| key | type | default | meaning |", "|---|---|---|---|");
+      lines.push(
+        `#### \`${s.name}\` — ${s.description}`,
+        "",
+        "| key | type | default | meaning |",
+        "|---|---|---|---|",
+      );
     } else lines.push(`  [${s.name}] ${s.description}`);
     for (const [k, spec] of Object.entries(s.params)) {
       const type = spec.type === "enum" ? spec.values!.join(" \\| ") : spec.type + (spec.nullable ? " \\| null" : "");
@@ -141,7 +150,10 @@ export async function runCli(argv: string[], o: CliOptions): Promise<number> {
     .description("Cached DAG of SAE stages: " + o.stages.map((s) => s.name).join(" → "))
     .exitOverride()
     .configureOutput({ writeErr: (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)) })
-    .addHelpText("after", `\nConfig keys (set in the config file or with --set section.key=value):\n${configReference(o.stages)}`);
+    .addHelpText(
+      "after",
+      `\nConfig keys (set in the config file or with --set section.key=value):\n${configReference(o.stages)}`,
+    );
 
   addCommon(program.command("run", { isDefault: true }).description("run the pipeline (default command)"), o)
     .option("-q, --quiet", "no progress output")
@@ -163,7 +175,11 @@ export async function runCli(argv: string[], o: CliOptions): Promise<number> {
         const res = await runPipeline({ ...opts, reporter: createReporter({ quiet: f.quiet }), signal: ac.signal });
         const ran = res.records.filter((r) => r.status === "ran").length;
         if (!f.quiet) {
-          console.log(`run ${res.runId}: ${ran} stage(s) ran, ${res.records.length - ran} cached, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+          console.log(
+            `run ${res.runId}: ${ran} stage(s) ran, ${res.records.length - ran} cached, ${
+              ((performance.now() - t0) / 1000).toFixed(1)
+            } s`,
+          );
         }
         await o.afterRun?.({ storeDir: opts.storeDir, outputs: res.outputs });
       } catch (e) {
@@ -176,15 +192,23 @@ export async function runCli(argv: string[], o: CliOptions): Promise<number> {
 
   for (const name of ["status", "explain"]) {
     addCommon(program.command(name), o)
-      .description(name === "status" ? "show each stage fresh or stale, and why" : "like status, with every changed ingredient and the cache keys")
+      .description(
+        name === "status"
+          ? "show each stage fresh or stale, and why"
+          : "like status, with every changed ingredient and the cache keys",
+      )
       .action(async (f: CommonFlags) => {
         const plans = await planPipeline({ ...(await resolveOptions(f)), reporter: createReporter() });
         for (const p of plans) {
           const mark = p.status === "fresh" ? "fresh" : "STALE";
-          console.log(`${mark.padEnd(6)} ${p.name}${name === "explain" && p.key ? `  (key ${p.key.slice(0, 12)})` : ""}`);
+          console.log(
+            `${mark.padEnd(6)} ${p.name}${name === "explain" && p.key ? `  (key ${p.key.slice(0, 12)})` : ""}`,
+          );
           const reasons = name === "status" ? p.reasons.slice(0, 5) : p.reasons;
           for (const r of reasons) console.log(`         ${r}`);
-          if (reasons.length < p.reasons.length) console.log(`         … ${p.reasons.length - reasons.length} more (see explain)`);
+          if (reasons.length < p.reasons.length) {
+            console.log(`         … ${p.reasons.length - reasons.length} more (see explain)`);
+          }
         }
       });
   }

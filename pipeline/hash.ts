@@ -35,3 +35,24 @@ function sortKeys(v: unknown): unknown {
 export function hashJson(value: unknown): string {
   return sha256(canonicalJson(value));
 }
+
+/** sha256 of every file under the given paths (directories walked, sorted), keyed by path. */
+export async function hashDataFiles(paths: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const visit = async (p: string) => {
+    let st: Deno.FileInfo;
+    try {
+      st = await Deno.stat(p);
+    } catch {
+      out[p] = "missing";
+      return;
+    }
+    if (st.isDirectory) {
+      const names = [];
+      for await (const e of Deno.readDir(p)) names.push(e.name);
+      for (const n of names.sort()) await visit(`${p.replace(/\/$/, "")}/${n}`);
+    } else out[p] = await sha256File(p);
+  };
+  for (const p of paths) await visit(p);
+  return out;
+}

@@ -52,7 +52,9 @@ export function createReporter(opts: { tty?: boolean; quiet?: boolean } = {}): R
       const now = performance.now();
       if (frac - lastLine.frac >= 0.1 || now - lastLine.t > 15000 || (done === total && lastLine.frac < 1)) {
         lastLine = { t: now, frac };
-        print(`  ${stage}: ${done}/${total} ${unit} (${(frac * 100).toFixed(0)}%) ${payload.rate} ${info ?? ""}`.trimEnd());
+        print(
+          `  ${stage}: ${done}/${total} ${unit} (${(frac * 100).toFixed(0)}%) ${payload.rate} ${info ?? ""}`.trimEnd(),
+        );
       }
     },
     log(stage, message) {

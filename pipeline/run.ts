@@ -6,13 +6,20 @@
  * stage that reruns and reproduces identical bytes stops invalidation there (early cutoff).
  */
 import { join } from "node:path";
-import { canonicalJson, hashJson } from "./hash.ts";
+import { canonicalJson, hashDataFiles, hashJson } from "./hash.ts";
 import { type CodeFingerprint, fingerprint } from "./fingerprint.ts";
 import { ParamError, resolveParams } from "./params.ts";
 import type { Stage, StageContext } from "./stage.ts";
 import { Store } from "./store.ts";
 import { acquireLock } from "./lock.ts";
-import { appendRunRecords, type LockFile, type LockStage, readLockFile, type RunRecord, writeLockFile } from "./records.ts";
+import {
+  appendRunRecords,
+  type LockFile,
+  type LockStage,
+  readLockFile,
+  type RunRecord,
+  writeLockFile,
+} from "./records.ts";
 
 // deno-lint-ignore no-explicit-any
 export type AnyStage = Stage<any>;
@@ -93,7 +100,9 @@ function selectStages(stages: readonly AnyStage[], until?: string): AnyStage[] {
   const sorted = topoSort(stages);
   if (!until) return sorted;
   const byName = new Map(sorted.map((s) => [s.name, s]));
-  if (!byName.has(until)) throw new ParamError(`--until ${until}: no such stage (stages: ${[...byName.keys()].join(", ")})`);
+  if (!byName.has(until)) {
+    throw new ParamError(`--until ${until}: no such stage (stages: ${[...byName.keys()].join(", ")})`);
+  }
   const need = new Set<string>();
   const add = (n: string) => {
     if (need.has(n)) return;
@@ -109,7 +118,9 @@ export function resolveConfig(stages: readonly AnyStage[], config: Record<string
   const names = new Set(stages.map((s) => s.name));
   for (const section of Object.keys(config)) {
     if (section.startsWith("$") || section === "description") continue; // "$schema", comments
-    if (!names.has(section)) throw new ParamError(`unknown config section "${section}" (stages: ${[...names].join(", ")})`);
+    if (!names.has(section)) {
+      throw new ParamError(`unknown config section "${section}" (stages: ${[...names].join(", ")})`);
+    }
   }
   const resolved: Record<string, Record<string, unknown>> = {};
   for (const s of stages) {
@@ -122,6 +133,15 @@ export function resolveConfig(stages: readonly AnyStage[], config: Record<string
 
 function keyOf(stage: AnyStage, params: unknown, code: CodeFingerprint, upstream: Record<string, string>) {
   return hashJson({ stage: stage.name, code, params, upstream, runtime: Deno.version.deno });
+}
+
+/** Fold the content of a stage's external data files into its fingerprint (as `data:<path>` entries). */
+async function withData(stage: AnyStage, params: Record<string, unknown>, code: CodeFingerprint) {
+  const paths = stage.dataFiles?.(params) ?? [];
+  if (paths.length === 0) return code;
+  const files = { ...code.files };
+  for (const [path, hash] of Object.entries(await hashDataFiles(paths))) files[`data:${path}`] = hash;
+  return { ...code, files };
 }
 
 function fmt(v: unknown): string {
@@ -148,17 +168,30 @@ function explain(
   const files = new Set([...Object.keys(prev.code?.files ?? {}), ...Object.keys(code.files)]);
   for (const f of [...files].sort()) {
     const a = prev.code?.files?.[f], b = code.files[f];
-    if (a !== b) reasons.push(a === undefined ? `code file added: ${f}` : b === undefined ? `code file removed: ${f}` : `code changed: ${f}`);
+    if (a === b) continue;
+    const what = f.startsWith("data:") ? "input data" : "code";
+    const name = f.replace(/^data:/, "");
+    reasons.push(
+      a === undefined
+        ? `${what} file added: ${name}`
+        : b === undefined
+        ? `${what} file removed: ${name}`
+        : `${what} changed: ${name}`,
+    );
   }
   const pk = new Set([...Object.keys(prev.code?.packages ?? {}), ...Object.keys(code.packages)]);
   for (const p of [...pk].sort()) {
-    if (prev.code?.packages?.[p] !== code.packages[p]) reasons.push(`package ${p}: ${prev.code?.packages?.[p] ?? "-"} → ${code.packages[p] ?? "-"}`);
+    if (prev.code?.packages?.[p] !== code.packages[p]) {
+      reasons.push(`package ${p}: ${prev.code?.packages?.[p] ?? "-"} → ${code.packages[p] ?? "-"}`);
+    }
   }
   for (const u of pendingUpstreams) reasons.push(`upstream ${u} will rerun (its output may change)`);
   for (const [u, h] of Object.entries(upstream)) {
     if (h && prev.upstream?.[u] !== h) reasons.push(`upstream ${u} output changed`);
   }
-  if (prev.runtime && prev.runtime !== Deno.version.deno) reasons.push(`runtime: deno ${prev.runtime} → ${Deno.version.deno}`);
+  if (prev.runtime && prev.runtime !== Deno.version.deno) {
+    reasons.push(`runtime: deno ${prev.runtime} → ${Deno.version.deno}`);
+  }
   if (reasons.length === 0) reasons.push("cached output missing or corrupt");
   return reasons;
 }
@@ -174,7 +207,7 @@ export async function planPipeline(opts: PipelineOptions): Promise<StagePlan[]> 
   const force = new Set(opts.force ?? []);
   for (const s of stages) {
     const params = resolved[s.name];
-    const code = fingerprint(s.module, opts.root, s.extraSources);
+    const code = await withData(s, params, fingerprint(s.module, opts.root, s.extraSources));
     const upstream: Record<string, string | null> = {};
     const pending: string[] = [];
     for (const u of s.upstream) {
@@ -188,9 +221,22 @@ export async function planPipeline(opts: PipelineOptions): Promise<StagePlan[]> 
       out = force.has(s.name) ? null : await store.verify(key);
     }
     const fresh = out !== null;
-    const reasons = fresh ? [] : force.has(s.name) ? ["forced (--force)"] : explain(s, lock?.stages[s.name], params, code, upstream, pending);
+    const reasons = fresh
+      ? []
+      : force.has(s.name)
+      ? ["forced (--force)"]
+      : explain(s, lock?.stages[s.name], params, code, upstream, pending);
     hashes.set(s.name, out);
-    plans.push({ name: s.name, params, code, key, status: fresh ? "fresh" : "stale", reasons, outputHash: out, upstream });
+    plans.push({
+      name: s.name,
+      params,
+      code,
+      key,
+      status: fresh ? "fresh" : "stale",
+      reasons,
+      outputHash: out,
+      upstream,
+    });
   }
   for (const w of store.warnings) opts.reporter?.warn(w);
   return plans;
@@ -210,12 +256,20 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
   }
   const store = new Store(opts.storeDir);
   await store.init();
-  const lock = await acquireLock(opts.storeDir, { wait: opts.wait, timeoutMs: opts.waitTimeoutMs, onWait: (m) => reporter.warn(m) });
+  const lock = await acquireLock(opts.storeDir, {
+    wait: opts.wait,
+    timeoutMs: opts.waitTimeoutMs,
+    onWait: (m) => reporter.warn(m),
+  });
   const runId = newRunId();
   const records: RunRecord[] = [];
   const outputs: Record<string, string> = {};
   const prevLock = await readLockFile(opts.storeDir);
-  const lockOut: LockFile = { run_id: runId, created: new Date().toISOString(), stages: { ...(prevLock?.stages ?? {}) } };
+  const lockOut: LockFile = {
+    run_id: runId,
+    created: new Date().toISOString(),
+    stages: { ...(prevLock?.stages ?? {}) },
+  };
   const force = new Set(opts.force ?? []);
   const signal = opts.signal ?? new AbortController().signal;
   try {
@@ -224,7 +278,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     for (const s of stages) {
       signal.throwIfAborted();
       const params = resolved[s.name];
-      const code = fingerprint(s.module, opts.root, s.extraSources);
+      const code = await withData(s, params, fingerprint(s.module, opts.root, s.extraSources));
       const upstream: Record<string, string> = {};
       for (const u of s.upstream) upstream[u] = hashes.get(u)!;
       const key = keyOf(s, params, code, upstream);
@@ -234,7 +288,9 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       let status: RunRecord["status"] = "fresh";
       let reason = "";
       if (out === null) {
-        reason = force.has(s.name) ? "forced (--force)" : explain(s, prevLock?.stages[s.name], params, code, upstream, []).join("; ");
+        reason = force.has(s.name)
+          ? "forced (--force)"
+          : explain(s, prevLock?.stages[s.name], params, code, upstream, []).join("; ");
         reporter.stageStart(s.name, reason, s.unit);
         const tmp = await store.makeTmp(key);
         const scratchDir = store.scratchDir(key);
@@ -258,8 +314,17 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
           const seconds = (Date.now() - started.getTime()) / 1000;
           const msg = signal.aborted ? "interrupted" : (e instanceof Error ? e.message : String(e));
           records.push({
-            run_id: runId, stage: s.name, key, status: "failed", reason, params, inputs: upstream,
-            output_hash: null, started: started.toISOString(), duration_s: seconds, error: msg,
+            run_id: runId,
+            stage: s.name,
+            key,
+            status: "failed",
+            reason,
+            params,
+            inputs: upstream,
+            output_hash: null,
+            started: started.toISOString(),
+            duration_s: seconds,
+            error: msg,
           });
           reporter.stageEnd(s.name, "failed", seconds, msg);
           throw e;
@@ -273,11 +338,26 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       hashes.set(s.name, out);
       outputs[s.name] = key;
       records.push({
-        run_id: runId, stage: s.name, key, status, reason, params, inputs: upstream,
-        output_hash: out, started: started.toISOString(), duration_s: seconds, error: null,
+        run_id: runId,
+        stage: s.name,
+        key,
+        status,
+        reason,
+        params,
+        inputs: upstream,
+        output_hash: out,
+        started: started.toISOString(),
+        duration_s: seconds,
+        error: null,
       });
       lockOut.stages[s.name] = {
-        key, output_hash: out, path: join("objects", key), params, upstream, code, runtime: Deno.version.deno,
+        key,
+        output_hash: out,
+        path: join("objects", key),
+        params,
+        upstream,
+        code,
+        runtime: Deno.version.deno,
       };
     }
     return { runId, records, outputs };

@@ -42,6 +42,11 @@ export interface Stage<P = Record<string, unknown>> {
   module: string;
   /** Extra files the code depends on that the import scan cannot see (relative to the repo root or absolute URLs). */
   extraSources?: readonly string[];
+  /**
+   * Data the stage reads from outside the store (a user's corpus files or model directory): files or
+   * directories whose content enters the key, so editing them reruns the stage.
+   */
+  dataFiles?(params: P): string[];
   /** npm packages whose versions enter the key (names as in deno.json imports). */
   packages?: readonly string[];
   /** Unit of progress shown in the bar (e.g. "tokens", "steps"). */

@@ -27,7 +27,9 @@ async function printResults(storeDir: string, outputs: Record<string, string>) {
     console.log(`dashboard:      ${rel(join(obj("export"), "dashboard", "index.html"))}`);
     console.log(`SAELens folder: ${rel(join(obj("export"), "saelens"))}`);
   }
-  if (outputs.evaluate) console.log(`query:          deno task query "SELECT * FROM latents ORDER BY frequency DESC LIMIT 10"`);
+  if (outputs.evaluate) {
+    console.log(`query:          deno task query "SELECT * FROM latents ORDER BY frequency DESC LIMIT 10"`);
+  }
 }
 
 const code = await runCli(Deno.args, {

@@ -27,7 +27,9 @@ export function assertThrows<E extends Error = Error>(
   try {
     fn();
   } catch (e) {
-    if (type && !(e instanceof type)) throw new nodeAssert.AssertionError({ message: `expected ${type.name}, got ${e}` });
+    if (type && !(e instanceof type)) {
+      throw new nodeAssert.AssertionError({ message: `expected ${type.name}, got ${e}` });
+    }
     return e as E;
   }
   throw new nodeAssert.AssertionError({ message: "expected the function to throw" });
@@ -41,7 +43,9 @@ export async function assertRejects<E extends Error = Error>(
   try {
     await fn();
   } catch (e) {
-    if (type && !(e instanceof type)) throw new nodeAssert.AssertionError({ message: `expected ${type.name}, got ${e}` });
+    if (type && !(e instanceof type)) {
+      throw new nodeAssert.AssertionError({ message: `expected ${type.name}, got ${e}` });
+    }
     return e as E;
   }
   throw new nodeAssert.AssertionError({ message: "expected the promise to reject" });

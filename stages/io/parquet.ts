@@ -51,7 +51,9 @@ export async function writeParquet(
     const select = cols.map(quoteIdent).join(", ");
     await withDuckDB(async (con) => {
       await con.run(
-        `COPY (SELECT ${select} FROM read_json(${quoteLiteral(tmp)}, format='newline_delimited', columns={${colSpec}})) ` +
+        `COPY (SELECT ${select} FROM read_json(${
+          quoteLiteral(tmp)
+        }, format='newline_delimited', columns={${colSpec}})) ` +
           `TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`,
       );
     });

