@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createEncoderGemm, createGemm, type GemmSpec } from "../../kernels/gemm/mod.ts";
 import { gemmReference } from "../../kernels/gemm/reference.ts";
+import { expandTemplate } from "../../kernels/gemm/unroll.ts";
 
 const adapter = await navigator.gpu.requestAdapter();
 if (!adapter) throw new Error("no WebGPU adapter");
@@ -25,10 +26,11 @@ function random(n: number, seed: number): Float32Array<ArrayBuffer> {
   return out;
 }
 
-function upload(data: Float32Array<ArrayBuffer>): GPUBuffer {
+/** A storage buffer holding data; without copySrc the texture path must pack it with a shader. */
+function upload(data: Float32Array<ArrayBuffer>, copySrc = true): GPUBuffer {
   const buf = device.createBuffer({
     size: Math.max(16, data.byteLength),
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | (copySrc ? GPUBufferUsage.COPY_SRC : 0),
   });
   device.queue.writeBuffer(buf, 0, data);
   return buf;
@@ -90,17 +92,18 @@ function assertClose(spec: GemmSpec, x: Inputs, got: Float32Array): void {
   assert.ok(worst <= tol);
 }
 
-async function runGemm(spec: GemmSpec, seed: number): Promise<{ x: Inputs; got: Float32Array }> {
+async function runGemm(spec: GemmSpec, seed: number, copySrc = true): Promise<{ x: Inputs; got: Float32Array }> {
   const x = makeInputs(spec, seed);
   const out = upload(x.c0 ?? random(spec.M * spec.N, seed + 9)); // garbage unless accumulating
   const bufs = {
-    a: upload(x.a),
-    b: upload(x.b),
+    a: upload(x.a, copySrc),
+    b: upload(x.b, copySrc),
     out,
     bias: x.bias && upload(x.bias),
     sub: x.sub && upload(x.sub),
   };
   const gemm = createGemm(device, spec);
+  assert.equal(gemm.path, spec.path ?? "texture");
   const enc = device.createCommandEncoder();
   gemm.encode(enc, bufs);
   device.queue.submit([enc.finish()]);
@@ -120,10 +123,12 @@ const shapes: [number, number, number][] = [
   [16, 512, 4096],
 ];
 
-Deno.test("encoder GEMM (x - sub)·W + bias matches float64 at tile and odd sizes", async () => {
+const paths = ["texture", "buffer"] as const;
+
+Deno.test("encoder GEMM (x - sub)·W + bias matches float64 at tile and odd sizes, both paths", async () => {
   let seed = 1;
   for (const [M, K, N] of shapes) {
-    for (const subtractInput of [false, true]) {
+    for (const [subtractInput, path] of [[false, "texture"], [true, "texture"], [M < 64, "buffer"]] as const) {
       const spec = { M, K, N, bias: true, subtractInput };
       const x = makeInputs(spec, seed++);
       const bufs = {
@@ -134,7 +139,9 @@ Deno.test("encoder GEMM (x - sub)·W + bias matches float64 at tile and odd size
         out: upload(random(M * N, 99)),
       };
       const enc = device.createCommandEncoder();
-      createEncoderGemm(device, { M, K, N }, { subtractInput }).encode(enc, bufs);
+      const gemm = createEncoderGemm(device, { M, K, N }, { subtractInput, path });
+      assert.equal(gemm.path, path);
+      gemm.encode(enc, bufs);
       device.queue.submit([enc.finish()]);
       assertClose(spec, x, await download(bufs.out, M * N));
       for (const b of Object.values(bufs)) b?.destroy();
@@ -142,17 +149,34 @@ Deno.test("encoder GEMM (x - sub)·W + bias matches float64 at tile and odd size
   }
 });
 
-Deno.test("transposed GEMMs (Aᵀ·B, A·Bᵀ, Aᵀ·Bᵀ) with alpha and accumulate match float64", async () => {
+Deno.test("transposed GEMMs (Aᵀ·B, A·Bᵀ, Aᵀ·Bᵀ) with alpha, accumulate, subtract match float64", async () => {
   let seed = 100;
-  const cases: GemmSpec[] = [];
-  for (const [M, K, N] of [[1, 1, 1], [37, 13, 29], [48, 100, 64], [64, 96, 128], [9, 1000, 33]]) {
-    cases.push({ M, K, N, transA: true }, { M, K, N, transB: true }, { M, K, N, transA: true, transB: true });
-    cases.push({ M, K, N, transA: true, accumulate: true, alpha: -0.25 });
-    cases.push({ M, K, N, transB: true, bias: true, subtractInput: true, alpha: 2 });
+  for (const path of paths) {
+    const cases: GemmSpec[] = [];
+    for (const [M, K, N] of [[1, 1, 1], [37, 13, 29], [48, 100, 64], [64, 96, 128], [9, 1000, 33]]) {
+      cases.push({ M, K, N, transA: true }, { M, K, N, transB: true }, { M, K, N, transA: true, transB: true });
+      cases.push({ M, K, N, transA: true, accumulate: true, alpha: -0.25, subtractInput: true });
+      cases.push({ M, K, N, transB: true, bias: true, subtractInput: true, alpha: 2 });
+    }
+    cases.push({ M: 100, K: 48, N: 512, accumulate: true, alpha: 0.5 });
+    cases.push({ M: 64, K: 128, N: 256, transA: true, transB: true });
+    for (const spec of cases) {
+      const { x, got } = await runGemm({ ...spec, path }, seed++);
+      assertClose(spec, x, got);
+    }
   }
-  cases.push({ M: 100, K: 48, N: 512, accumulate: true, alpha: 0.5 });
-  for (const spec of cases) {
-    const { x, got } = await runGemm(spec, seed++);
+});
+
+Deno.test("texture path packs with a shader when buffers lack COPY_SRC (aligned and odd sizes)", async () => {
+  let seed = 300;
+  for (
+    const spec of [
+      { M: 64, K: 128, N: 256, bias: true },
+      { M: 64, K: 128, N: 256, transA: true, transB: true },
+      { M: 37, K: 13, N: 29, transB: true },
+    ] as GemmSpec[]
+  ) {
+    const { x, got } = await runGemm(spec, seed++, false);
     assertClose(spec, x, got);
   }
 });
@@ -179,9 +203,45 @@ Deno.test("clear errors: bad dims, too-small buffers, operands over maxStorageBu
   const gemm = createGemm(device, { M: 8, K: 8, N: 8, bias: true });
   const small = upload(new Float32Array(8));
   const enc = device.createCommandEncoder();
-  assert.throws(() => gemm.encode(enc, { a: small, b: small, out: small, bias: small }), /buffer 'a' has 32 bytes, needs 256/);
   assert.throws(
-    () => gemm.encode(enc, { a: upload(new Float32Array(64)), b: upload(new Float32Array(64)), out: upload(new Float32Array(64)) }),
+    () => gemm.encode(enc, { a: small, b: small, out: small, bias: small }),
+    /buffer 'a' has 32 bytes, needs 256/,
+  );
+  assert.throws(
+    () =>
+      gemm.encode(enc, {
+        a: upload(new Float32Array(64)),
+        b: upload(new Float32Array(64)),
+        out: upload(new Float32Array(64)),
+      }),
     /buffer 'bias' is required/,
   );
+});
+
+Deno.test("auto path falls back to buffers past maxTextureDimension2D; texture path then refuses", async () => {
+  const M = device.limits.maxTextureDimension2D + 5;
+  const spec: GemmSpec = { M, K: 3, N: 2, bias: true };
+  const { x, got } = await runGemm({ ...spec, path: "buffer" }, 500);
+  assertClose(spec, x, got);
+  assert.equal(createGemm(device, spec).path, "buffer");
+  assert.throws(() => createGemm(device, { ...spec, path: "texture" }), /maxTextureDimension2D/);
+});
+
+Deno.test("unroll template: nested loops, $(expr) arithmetic, comments kept, errors named", () => {
+  const text = [
+    "// $(keep) me",
+    "// @unroll(i, N/2)",
+    "// @unroll(j, 2)",
+    "a_$(i)_$(j) = $(2*i+j+N%3);",
+    "// @end",
+    "// @end",
+    "x = $(N);",
+  ].join("\n");
+  assert.equal(
+    expandTemplate(text, { N: 4 }),
+    ["// $(keep) me", "a_0_0 = 1;", "a_0_1 = 2;", "a_1_0 = 3;", "a_1_1 = 4;", "x = 4;"].join("\n"),
+  );
+  assert.throws(() => expandTemplate("y = $(Q);", {}), /unknown name 'Q'/);
+  assert.throws(() => expandTemplate("// @unroll(i, 2)\ny;", {}), /no '\/\/ @end'/);
+  assert.throws(() => expandTemplate("y;\n// @end", {}), /unmatched/);
 });
