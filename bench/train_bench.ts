@@ -1,0 +1,77 @@
+/**
+ * Train-step speed: a full TopK training step (d_in 512, d_sae 8192, k 32, batch 4096, AuxK on) in
+ * tokens/s, median of repeats after a warm-up, plus (without --json's filter) the per-kernel profile
+ * of one step (each kernel timed alone, so the profile sums to more than a pipelined step).
+ *   deno run -A bench/train_bench.ts [--json] [--filter train.topk] [--small] [--profile]
+ * `--small` uses d_sae 4096 (the default real run's size).
+ */
+import { getDevice } from "../kernels/device.ts";
+import { GpuTrainer } from "../stages/train/trainer.ts";
+import { initParams } from "../stages/train/init.ts";
+import { Rng } from "../stages/train/rng.ts";
+
+const args = Deno.args;
+const fi = args.indexOf("--filter");
+const filter = fi >= 0 ? args[fi + 1] : undefined;
+const device = await getDevice();
+
+async function bench(
+  name: string,
+  arch: "topk" | "batchtopk",
+  D: number,
+  S: number,
+  k: number,
+  B: number,
+  reps: number,
+) {
+  if (filter && !name.startsWith(filter) && !filter.startsWith("train")) return;
+  if (filter && filter.startsWith("train.") && name !== filter) return;
+  const init = initParams({ d_in: D, d_sae: S, seed: 1, decoderNorm: 1, initThreshold: 0.1 }, new Float32Array(D));
+  const t = await GpuTrainer.create(device, {
+    architecture: arch,
+    d_in: D,
+    d_sae: S,
+    k,
+    batch: B,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    clipGradNorm: 0,
+    normalizeDecoder: true,
+    deadWindow: 200000,
+    auxK: D / 2,
+    bandwidth: 0.05,
+    batchTopkCap: 4,
+    thresholdDecay: 0.99,
+  }, init);
+  const r = new Rng(3);
+  const x = new Float32Array(B * D).map(() => r.normal());
+  const h = { lr: 1e-3, t: 1, sparsityCoef: 0, auxCoef: 1 / 32 };
+  t.step(x, h);
+  await t.metrics();
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    t.step(x, { ...h, t: i + 2 });
+    await t.metrics();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const ms = times[Math.floor(times.length / 2)];
+  if (args.includes("--profile")) {
+    const p = await t.profile(x, h);
+    t.kernelLabels.forEach((l, j) => console.log(`  ${l.padEnd(32)} ${p[j].toFixed(1)} ms`));
+  }
+  t.destroy();
+  console.log(
+    JSON.stringify({
+      name,
+      params: { d_in: D, d_sae: S, k, batch: B },
+      value: Math.round(B / (ms / 1000)),
+      unit: "tokens/s",
+    }),
+  );
+}
+
+const small = args.includes("--small");
+await bench("train.topk", "topk", 512, small ? 4096 : 8192, 32, 4096, 3);

@@ -1,0 +1,32 @@
+// Adam (torch.optim.Adam, no weight decay) on one parameter buffer, gradient scaled by the clip factor:
+//   g = grad·clip;  m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²
+//   p −= (lr / bc1) · m / (sqrt(v) / sqrt(bc2) + ε),   bc1 = 1−β1^t, bc2 = 1−β2^t
+// lr, β1, β2, ε, bc1, bc2 come from the per-step `hyper` buffer, clip from `state`.
+override N: u32;
+
+const WG: u32 = 256u;
+
+@group(0) @binding(0) var<storage, read> grad: array<f32>;
+@group(0) @binding(1) var<storage, read> hyper: array<f32>;
+@group(0) @binding(2) var<storage, read> state: array<f32>;
+@group(0) @binding(3) var<storage, read_write> param: array<f32>;
+@group(0) @binding(4) var<storage, read_write> m: array<f32>;
+@group(0) @binding(5) var<storage, read_write> v: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let j = gid.x + gid.y * nw.x * WG;
+  if (j >= N) { return; }
+  let lr = hyper[0];
+  let b1 = hyper[1];
+  let b2 = hyper[2];
+  let eps = hyper[3];
+  let bc1 = hyper[4];
+  let bc2 = hyper[5];
+  let g = grad[j] * state[0];
+  let mj = b1 * m[j] + (1.0 - b1) * g;
+  let vj = b2 * v[j] + (1.0 - b2) * g * g;
+  m[j] = mj;
+  v[j] = vj;
+  param[j] -= (lr / bc1) * mj / (sqrt(vj) / sqrt(bc2) + eps);
+}

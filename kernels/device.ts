@@ -1,0 +1,210 @@
+/**
+ * WebGPU device acquisition and small buffer helpers shared by every kernel wrapper.
+ *
+ * `getDevice()` requests the adapter once, asks for the largest storage-binding and buffer limits the
+ * adapter offers (lavapipe: 128 MiB per binding) and caches the device. Without an adapter it throws a
+ * one-line error naming the fix (`apt-get install -y mesa-vulkan-drivers`).
+ */
+
+let cached: Promise<GPUDevice> | null = null;
+
+/** Storage buffers one kernel may bind (our widest kernel binds ~10). */
+const WANT_STORAGE_BUFFERS = 10;
+
+/** The shared GPUDevice (requested once per process). */
+export function getDevice(): Promise<GPUDevice> {
+  if (!cached) {
+    cached = requestDevice();
+    cached.catch(() => (cached = null));
+  }
+  return cached;
+}
+
+async function requestDevice(): Promise<GPUDevice> {
+  if (typeof navigator === "undefined" || !("gpu" in navigator) || !navigator.gpu) {
+    throw new Error(
+      "WebGPU is not available in this runtime (run with `deno run -A`; on Linux install a Vulkan driver: apt-get install -y mesa-vulkan-drivers)",
+    );
+  }
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) {
+    throw new Error(
+      "no WebGPU adapter found (on Linux install a Vulkan driver: apt-get install -y mesa-vulkan-drivers)",
+    );
+  }
+  const l = adapter.limits;
+  if (l.maxStorageBuffersPerShaderStage < WANT_STORAGE_BUFFERS) {
+    throw new Error(
+      `WebGPU adapter allows ${l.maxStorageBuffersPerShaderStage} storage buffers per shader stage; the kernels need ${WANT_STORAGE_BUFFERS}`,
+    );
+  }
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+    },
+  });
+  device.lost.then((info) => {
+    cached = null;
+    if (info.reason !== "destroyed") console.error(`WebGPU device lost: ${info.message}`);
+  });
+  return device;
+}
+
+export const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+/** Throw a clear error when one binding of `bytes` exceeds the device's maxStorageBufferBindingSize. */
+export function checkBinding(device: GPUDevice, bytes: number, what: string): void {
+  const max = device.limits.maxStorageBufferBindingSize;
+  if (bytes > max) {
+    throw new Error(
+      `${what} needs ${
+        (bytes / 2 ** 20).toFixed(1)
+      } MiB in one buffer, above this device's maxStorageBufferBindingSize ${
+        (max / 2 ** 20).toFixed(0)
+      } MiB (use a smaller batch_size or d_sae)`,
+    );
+  }
+}
+
+/** A storage buffer of `bytes` (rounded up to 16, min 16), zero-filled, checked against the binding limit. */
+export function createBuffer(device: GPUDevice, bytes: number, label = "buffer", usage = STORAGE): GPUBuffer {
+  checkBinding(device, bytes, label);
+  return device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage, label });
+}
+
+/** A storage buffer holding a copy of `data`. */
+export function uploadBuffer(
+  device: GPUDevice,
+  data: Float32Array | Uint32Array | Int32Array,
+  label = "buffer",
+  usage = STORAGE,
+): GPUBuffer {
+  const buf = createBuffer(device, data.byteLength, label, usage);
+  writeBuffer(device, buf, data);
+  return buf;
+}
+
+/** queue.writeBuffer of a typed array (in order with later submits). */
+export function writeBuffer(
+  device: GPUDevice,
+  buf: GPUBuffer,
+  data: Float32Array | Uint32Array | Int32Array,
+  byteOffset = 0,
+): void {
+  if (data.byteLength === 0) return;
+  device.queue.writeBuffer(buf, byteOffset, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+}
+
+/** Copy `bytes` of `buf` (from `offset`) back to the host after all submitted work. */
+export async function readBuffer(
+  device: GPUDevice,
+  buf: GPUBuffer,
+  bytes = buf.size,
+  offset = 0,
+): Promise<ArrayBuffer> {
+  const size = Math.ceil(bytes / 4) * 4;
+  const staging = device.createBuffer({ size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(buf, offset, staging, 0, size);
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const out = staging.getMappedRange().slice(0, bytes);
+  staging.unmap();
+  staging.destroy();
+  return out;
+}
+
+/** Read `count` f32 values of `buf`. */
+export async function readF32(device: GPUDevice, buf: GPUBuffer, count: number, offset = 0): Promise<Float32Array> {
+  return new Float32Array(await readBuffer(device, buf, count * 4, offset));
+}
+
+/** Read `count` u32 values of `buf`. */
+export async function readU32(device: GPUDevice, buf: GPUBuffer, count: number, offset = 0): Promise<Uint32Array> {
+  return new Uint32Array(await readBuffer(device, buf, count * 4, offset));
+}
+
+const shaderCache = new WeakMap<GPUDevice, Map<string, GPUShaderModule>>();
+
+/** Load and compile a `.wgsl` file (cached per device); compile errors become one clear Error. */
+export async function loadShader(device: GPUDevice, url: URL): Promise<GPUShaderModule> {
+  let m = shaderCache.get(device);
+  if (!m) shaderCache.set(device, m = new Map());
+  const hit = m.get(url.href);
+  if (hit) return hit;
+  const code = await Deno.readTextFile(url);
+  const module = device.createShaderModule({ code, label: url.pathname.split("/").pop() });
+  const info = await module.getCompilationInfo();
+  const errors = info.messages.filter((msg) => msg.type === "error");
+  if (errors.length) {
+    throw new Error(
+      `WGSL error in ${url.pathname}: ${errors.map((e) => `${e.lineNum}:${e.linePos} ${e.message}`).join("; ")}`,
+    );
+  }
+  m.set(url.href, module);
+  return module;
+}
+
+/** A compute pipeline with an automatic layout; `constants` fill WGSL `override`s. */
+export async function createPipeline(
+  device: GPUDevice,
+  module: GPUShaderModule,
+  entryPoint: string,
+  constants?: Record<string, number>,
+): Promise<GPUComputePipeline> {
+  return await device.createComputePipelineAsync({
+    layout: "auto",
+    compute: { module, entryPoint, constants },
+    label: entryPoint,
+  });
+}
+
+/**
+ * A bind group for group 0: binding i = buffers[i]; `undefined` skips a binding the entry point does
+ * not use (auto layouts hold only the bindings an entry point reads).
+ */
+export function bindBuffers(
+  device: GPUDevice,
+  pipeline: GPUComputePipeline,
+  buffers: (GPUBuffer | undefined)[],
+): GPUBindGroup {
+  const entries: GPUBindGroupEntry[] = [];
+  buffers.forEach((buffer, binding) => buffer && entries.push({ binding, resource: { buffer } }));
+  return device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: pipeline.label });
+}
+
+/** Record one compute dispatch into `enc` (its own pass). */
+export function dispatch(
+  enc: GPUCommandEncoder,
+  pipeline: GPUComputePipeline,
+  group: GPUBindGroup,
+  x: number,
+  y = 1,
+  z = 1,
+): void {
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, group);
+  pass.dispatchWorkgroups(x, y, z);
+  pass.end();
+}
+
+/** Split `n` workgroups into (x, y) within maxComputeWorkgroupsPerDimension; kernels use wid.x + wid.y * nx. */
+export function grid2d(device: GPUDevice, n: number): [number, number] {
+  const max = device.limits.maxComputeWorkgroupsPerDimension;
+  if (n <= max) return [Math.max(1, n), 1];
+  const y = Math.ceil(n / max);
+  return [Math.ceil(n / y), y];
+}
+
+/** Submit `enc` and wait until the queue is idle. */
+export async function submitAndWait(device: GPUDevice, enc: GPUCommandEncoder): Promise<void> {
+  device.queue.submit([enc.finish()]);
+  await device.queue.onSubmittedWorkDone();
+}

@@ -1,0 +1,29 @@
+/**
+ * The train stage: a sparse autoencoder trained on WebGPU over the extract stage's activations
+ * (architectures topk, batchtopk, standard, jumprelu). Outputs per stages/CONTRACTS.md; checkpoints
+ * live in ctx.scratchDir and an interrupted run resumes from the latest one with identical results.
+ */
+import { defineStage } from "../../pipeline/stage.ts";
+import { type TrainParams, trainParams } from "./params.ts";
+import { trainSae } from "./train_loop.ts";
+
+export const trainStage = defineStage<TrainParams>({
+  name: "train",
+  upstream: ["extract"],
+  params: trainParams,
+  description: "train a sparse autoencoder on the activations (WebGPU)",
+  module: import.meta.url,
+  packages: ["@duckdb/node-api"],
+  unit: "tokens",
+  async run(ctx) {
+    await trainSae({
+      params: ctx.params,
+      extractDir: ctx.inputs.extract,
+      outDir: ctx.outDir,
+      scratchDir: ctx.scratchDir,
+      signal: ctx.signal,
+      progress: ctx.progress,
+      log: ctx.log,
+    });
+  },
+});

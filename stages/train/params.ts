@@ -1,0 +1,138 @@
+/** The "train" config section. Defaults suit the shipped run (USE-lite resid_post, d_in 512, ~1-2M tokens). */
+import type { ParamSchema } from "../../pipeline/params.ts";
+import type { Architecture } from "./trainer.ts";
+import type { LrDecay } from "./schedule.ts";
+import type { BDecInit } from "./init.ts";
+
+export const trainParams: ParamSchema = {
+  architecture: {
+    type: "enum",
+    values: ["topk", "batchtopk", "standard", "jumprelu"],
+    default: "topk",
+    doc:
+      "SAE type: topk (k per token), batchtopk (k·batch per batch), standard (ReLU + L1), jumprelu (learned thresholds + L0)",
+  },
+  expansion_factor: { type: "int", default: 8, min: 1, doc: "d_sae = expansion_factor × d_in (unless d_sae is set)" },
+  d_sae: { type: "int", default: null, nullable: true, min: 1, doc: "number of latents; overrides expansion_factor" },
+  k: { type: "int", default: 32, min: 1, doc: "active latents per token (topk) or mean per token (batchtopk)" },
+  lr: { type: "number", default: 2e-3, min: 0, doc: "Adam learning rate (peak)" },
+  batch_size: { type: "int", default: 4096, min: 1, doc: "tokens per training step" },
+  training_tokens: {
+    type: "int",
+    default: null,
+    nullable: true,
+    min: 1,
+    doc: "tokens to train on (whole steps of batch_size); null = epochs × train split size",
+  },
+  epochs: { type: "number", default: 1, min: 0, doc: "passes over the train split when training_tokens is null" },
+  seed: { type: "int", default: 42, doc: "seed of initialisation and data order" },
+  adam_beta1: { type: "number", default: 0.9, min: 0, max: 1, doc: "Adam β1" },
+  adam_beta2: { type: "number", default: 0.999, min: 0, max: 1, doc: "Adam β2" },
+  adam_epsilon: { type: "number", default: 1e-8, min: 0, doc: "Adam ε" },
+  lr_warmup_steps: { type: "int", default: 10, min: 0, doc: "linear learning-rate warmup steps" },
+  lr_decay: {
+    type: "enum",
+    values: ["constant", "cosine", "linear"],
+    default: "cosine",
+    doc: "learning-rate decay after warmup, to 0 at the last step",
+  },
+  l1_coefficient: { type: "number", default: 5, min: 0, doc: "standard: L1 penalty coefficient (on Σ z_i·‖W_dec_i‖)" },
+  l1_warmup_steps: { type: "int", default: 20, min: 0, doc: "linear warmup of the L1/L0 coefficient, in steps" },
+  l0_coefficient: { type: "number", default: 0.5, min: 0, doc: "jumprelu: L0 penalty coefficient" },
+  jumprelu_bandwidth: {
+    type: "number",
+    default: 0.05,
+    min: 0,
+    doc: "jumprelu: straight-through estimator bandwidth ε",
+  },
+  jumprelu_init_threshold: { type: "number", default: 0.1, min: 0, doc: "jumprelu: initial threshold" },
+  clip_grad_norm: { type: "number", default: 0, min: 0, doc: "clip gradients to this global L2 norm; 0 = off" },
+  normalize_activations: {
+    type: "enum",
+    values: ["none", "expected_average_only_in"],
+    default: "expected_average_only_in",
+    doc: "scale inputs so the mean norm is sqrt(d_in) while training (folded into the saved weights)",
+  },
+  b_dec_init: {
+    type: "enum",
+    values: ["mean", "geometric_median", "zeros"],
+    default: "mean",
+    doc: "b_dec initialisation from the first 16384 training rows",
+  },
+  normalize_decoder: {
+    type: "boolean",
+    default: true,
+    doc: "keep decoder rows unit norm, removing the gradient component parallel to them",
+  },
+  dead_feature_window: {
+    type: "int",
+    default: 200000,
+    min: 1,
+    doc: "tokens without firing after which a latent is dead",
+  },
+  aux_k: {
+    type: "int",
+    default: null,
+    nullable: true,
+    min: 0,
+    doc: "AuxK dead latents per token (topk/batchtopk); null = d_in/2 (SAELens), 0 = off",
+  },
+  aux_k_coefficient: { type: "number", default: 0.03125, min: 0, doc: "AuxK loss coefficient" },
+  batchtopk_candidates: {
+    type: "number",
+    default: 4,
+    min: 1,
+    doc: "batchtopk: candidates kept per token before the batch-wide selection, as a multiple of k",
+  },
+  threshold_decay: {
+    type: "number",
+    default: 0.99,
+    min: 0,
+    max: 1,
+    doc: "batchtopk: decay of the threshold's moving average",
+  },
+  shuffle_buffer_tokens: { type: "int", default: 65536, min: 1, doc: "rows in the shuffle (mixing) buffer" },
+  log_every: { type: "int", default: 10, min: 1, doc: "steps between training-log rows (and metric reads)" },
+  checkpoint_every: { type: "int", default: 100, min: 0, doc: "steps between checkpoints in the scratch dir; 0 = off" },
+  validation_tokens: {
+    type: "int",
+    default: 16384,
+    min: 0,
+    doc: "held-out tokens (extract's heldout split) for val_* metrics at each checkpoint and the end; 0 = off",
+  },
+};
+
+export interface TrainParams {
+  architecture: Architecture;
+  expansion_factor: number;
+  d_sae: number | null;
+  k: number;
+  lr: number;
+  batch_size: number;
+  training_tokens: number | null;
+  epochs: number;
+  seed: number;
+  adam_beta1: number;
+  adam_beta2: number;
+  adam_epsilon: number;
+  lr_warmup_steps: number;
+  lr_decay: LrDecay;
+  l1_coefficient: number;
+  l1_warmup_steps: number;
+  l0_coefficient: number;
+  jumprelu_bandwidth: number;
+  jumprelu_init_threshold: number;
+  clip_grad_norm: number;
+  normalize_activations: "none" | "expected_average_only_in";
+  b_dec_init: BDecInit;
+  normalize_decoder: boolean;
+  dead_feature_window: number;
+  aux_k: number | null;
+  aux_k_coefficient: number;
+  batchtopk_candidates: number;
+  threshold_decay: number;
+  shuffle_buffer_tokens: number;
+  log_every: number;
+  checkpoint_every: number;
+  validation_tokens: number;
+}

@@ -1,0 +1,160 @@
+/**
+ * A trained SAE on the CPU in float64: the reference the GPU code and the evaluate/export stages
+ * check against. API (stable):
+ *
+ *   loadSae(dir)                         -> { weights, cfg }  (reads sae_weights.safetensors + cfg.json)
+ *   saeFromSafetensors(tensors, cfg)     -> SaeWeights (checks shapes against cfg)
+ *   preActivations(w, cfg, x, n)         -> Float64Array [n, d_sae]   pre = (x - b_dec)·W_enc + b_enc
+ *   encode(w, cfg, x, n)                 -> Float64Array [n, d_sae]   latents z (dense)
+ *   decode(w, cfg, z, n)                 -> Float64Array [n, d_in]    x̂ = z·W_dec + b_dec
+ *   activate(cfg, pre, d_sae, threshold) -> z from pre (in place on a copy)
+ *
+ * Activations (SAELens inference semantics; `x - b_dec` only when apply_b_dec_to_input, default true):
+ *   topk:      z = ReLU(TopK_k(pre))          (ties broken by the lower latent index)
+ *   standard:  z = ReLU(pre)
+ *   jumprelu:  z = ReLU(pre) · [pre > threshold]
+ *   batchtopk: as jumprelu with its learned threshold (BatchTopK is a training-time rule; SAELens
+ *              saves it as a JumpReLU SAE, which is what the train stage writes)
+ * Weights are in raw activation space (the train stage folds any activation scaling into them).
+ */
+import { join } from "node:path";
+import { readSafetensors, type Tensor } from "../io/safetensors.ts";
+
+export type SaeArchitecture = "topk" | "batchtopk" | "standard" | "jumprelu";
+
+/** The cfg.json fields this module reads (the file holds more). */
+export interface SaeConfig {
+  architecture: SaeArchitecture | string;
+  d_in: number;
+  d_sae: number;
+  k?: number | null;
+  apply_b_dec_to_input?: boolean;
+  [extra: string]: unknown;
+}
+
+type Vec = Float32Array | Float64Array;
+
+export interface SaeWeights {
+  W_enc: Vec; // [d_in, d_sae]
+  W_dec: Vec; // [d_sae, d_in]
+  b_enc: Vec; // [d_sae]
+  b_dec: Vec; // [d_in]
+  threshold?: Vec; // [d_sae] (jumprelu, batchtopk)
+}
+
+const ARCHS = ["topk", "batchtopk", "standard", "jumprelu"];
+
+function checkCfg(cfg: SaeConfig): void {
+  if (!ARCHS.includes(cfg.architecture)) {
+    throw new Error(`SAE architecture "${cfg.architecture}" is not one of ${ARCHS.join(", ")}`);
+  }
+  if (cfg.architecture === "topk" && !(Number.isInteger(cfg.k) && cfg.k! >= 1 && cfg.k! <= cfg.d_sae)) {
+    throw new Error(`topk SAE needs an integer k in 1..d_sae (${cfg.d_sae}), got ${cfg.k}`);
+  }
+}
+
+/** Weights from a safetensors tensor dict, with every shape checked against cfg. */
+export function saeFromSafetensors(tensors: Record<string, Tensor>, cfg: SaeConfig): SaeWeights {
+  checkCfg(cfg);
+  const { d_in, d_sae } = cfg;
+  const get = (name: string, shape: number[], required = true): Vec | undefined => {
+    const t = tensors[name];
+    if (!t) {
+      if (required) throw new Error(`SAE weights lack tensor "${name}"`);
+      return undefined;
+    }
+    if (t.shape.join(",") !== shape.join(",")) {
+      throw new Error(`SAE tensor "${name}" has shape [${t.shape}], cfg says [${shape}]`);
+    }
+    if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) {
+      throw new Error(`SAE tensor "${name}" has dtype ${t.dtype}; expected F32 or F64`);
+    }
+    return t.data;
+  };
+  const needsThreshold = cfg.architecture === "jumprelu" || cfg.architecture === "batchtopk";
+  return {
+    W_enc: get("W_enc", [d_in, d_sae])!,
+    W_dec: get("W_dec", [d_sae, d_in])!,
+    b_enc: get("b_enc", [d_sae])!,
+    b_dec: get("b_dec", [d_in])!,
+    threshold: get("threshold", [d_sae], needsThreshold),
+  };
+}
+
+/** Read `sae_weights.safetensors` and `cfg.json` from a train (or SAELens export) directory. */
+export async function loadSae(dir: string): Promise<{ weights: SaeWeights; cfg: SaeConfig }> {
+  const cfg = JSON.parse(await Deno.readTextFile(join(dir, "cfg.json"))) as SaeConfig;
+  const file = await readSafetensors(join(dir, "sae_weights.safetensors"));
+  return { weights: saeFromSafetensors(file.tensors, cfg), cfg };
+}
+
+/** pre[t, i] = Σ_d (x[t, d] − b_dec[d]) · W_enc[d, i] + b_enc[i], in float64. */
+export function preActivations(w: SaeWeights, cfg: SaeConfig, x: Vec, n: number): Float64Array {
+  const { d_in, d_sae } = cfg;
+  if (x.length !== n * d_in) throw new Error(`encode: x has ${x.length} values, expected ${n} × d_in ${d_in}`);
+  const sub = cfg.apply_b_dec_to_input !== false;
+  const pre = new Float64Array(n * d_sae);
+  const xc = new Float64Array(d_in);
+  for (let t = 0; t < n; t++) {
+    for (let d = 0; d < d_in; d++) xc[d] = x[t * d_in + d] - (sub ? w.b_dec[d] : 0);
+    const row = pre.subarray(t * d_sae, (t + 1) * d_sae);
+    for (let i = 0; i < d_sae; i++) row[i] = w.b_enc[i];
+    for (let d = 0; d < d_in; d++) {
+      const v = xc[d];
+      if (v === 0) continue;
+      const wr = d * d_sae;
+      for (let i = 0; i < d_sae; i++) row[i] += v * w.W_enc[wr + i];
+    }
+  }
+  return pre;
+}
+
+/** Indices of the k largest entries of `row` (ties: lower index first), in descending value order. */
+export function topkIndices(row: ArrayLike<number>, k: number): number[] {
+  const idx = Array.from({ length: row.length }, (_, i) => i);
+  idx.sort((a, b) => (row[b] - row[a]) || (a - b));
+  return idx.slice(0, k);
+}
+
+/** Latents from pre-activations (a new array), per the architecture's inference rule. */
+export function activate(cfg: SaeConfig, pre: Float64Array, threshold?: Vec): Float64Array {
+  checkCfg(cfg);
+  const d = cfg.d_sae;
+  const n = pre.length / d;
+  const z = new Float64Array(pre.length);
+  for (let t = 0; t < n; t++) {
+    const row = pre.subarray(t * d, (t + 1) * d);
+    if (cfg.architecture === "topk") {
+      for (const i of topkIndices(row, cfg.k!)) z[t * d + i] = Math.max(0, row[i]);
+    } else if (cfg.architecture === "standard") {
+      for (let i = 0; i < d; i++) z[t * d + i] = Math.max(0, row[i]);
+    } else {
+      if (!threshold) throw new Error(`${cfg.architecture} SAE needs a threshold tensor`);
+      for (let i = 0; i < d; i++) z[t * d + i] = row[i] > threshold[i] && row[i] > 0 ? row[i] : 0;
+    }
+  }
+  return z;
+}
+
+/** Dense latents z [n, d_sae] of `n` activation rows x [n, d_in]. */
+export function encode(w: SaeWeights, cfg: SaeConfig, x: Vec, n: number): Float64Array {
+  return activate(cfg, preActivations(w, cfg, x, n), w.threshold);
+}
+
+/** Reconstruction x̂[t, d] = Σ_i z[t, i] · W_dec[i, d] + b_dec[d] (skips zero latents). */
+export function decode(w: SaeWeights, cfg: SaeConfig, z: Vec, n: number): Float64Array {
+  const { d_in, d_sae } = cfg;
+  if (z.length !== n * d_sae) throw new Error(`decode: z has ${z.length} values, expected ${n} × d_sae ${d_sae}`);
+  const out = new Float64Array(n * d_in);
+  for (let t = 0; t < n; t++) {
+    const o = out.subarray(t * d_in, (t + 1) * d_in);
+    for (let d = 0; d < d_in; d++) o[d] = w.b_dec[d];
+    for (let i = 0; i < d_sae; i++) {
+      const v = z[t * d_sae + i];
+      if (v === 0) continue;
+      const r = i * d_in;
+      for (let d = 0; d < d_in; d++) o[d] += v * w.W_dec[r + d];
+    }
+  }
+  return out;
+}

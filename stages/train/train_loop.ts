@@ -1,0 +1,269 @@
+/**
+ * The train stage's work: read the extract output, train on the GPU with checkpoints and resume,
+ * write `sae_weights.safetensors` (raw activation space), `cfg.json` (SAELens fields),
+ * `train_log.parquet` and `train_summary.json` into outDir.
+ */
+import { join } from "node:path";
+import { readActivationMeta } from "../io/activations.ts";
+import { writeParquet } from "../io/parquet.ts";
+import { f32, writeSafetensors } from "../io/safetensors.ts";
+import { getDevice } from "../../kernels/device.ts";
+import { BatchStream, firstRows } from "./data.ts";
+import { initBDec, initParams } from "./init.ts";
+import { coefficientWarmup, learningRate } from "./schedule.ts";
+import { GpuTrainer, isSparse, type Metrics, type SaeParams, type StepHyper, type TrainerConfig } from "./trainer.ts";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import type { TrainParams } from "./params.ts";
+
+export interface TrainIO {
+  params: TrainParams;
+  /** The extract stage's output dir. */
+  extractDir: string;
+  outDir: string;
+  scratchDir: string;
+  signal?: AbortSignal;
+  progress?(done: number, total: number, info?: string): void;
+  log?(message: string): void;
+  /** Stop (as if interrupted) after this many steps: for resume tests. */
+  stopAfterSteps?: number;
+}
+
+export const LOG_SCHEMA = {
+  step: "BIGINT",
+  tokens: "BIGINT",
+  lr: "DOUBLE",
+  loss: "DOUBLE",
+  mse: "DOUBLE",
+  explained_variance: "DOUBLE",
+  l0: "DOUBLE",
+  l1: "DOUBLE",
+  dead_latents: "BIGINT",
+  aux_loss: "DOUBLE",
+  val_mse: "DOUBLE",
+  val_explained_variance: "DOUBLE",
+  val_l0: "DOUBLE",
+};
+
+export class TrainInterrupted extends Error {
+  constructor(step: number) {
+    super(`train: interrupted at step ${step}; checkpoint saved, the next run resumes from it`);
+    this.name = "TrainInterrupted";
+  }
+}
+
+export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
+  const p = io.params;
+  const log = io.log ?? (() => {});
+  const meta = await readActivationMeta(io.extractDir);
+  const D = meta.d_in;
+  const S = p.d_sae ?? p.expansion_factor * D;
+  if (p.k > S) throw new Error(`train: k = ${p.k} exceeds d_sae = ${S}`);
+  const train = meta.splits.train;
+  if (!train?.n_tokens) throw new Error(`train: the extract output has no train rows`);
+  const B = p.batch_size;
+  const tokens = p.training_tokens ?? Math.round(p.epochs * train.n_tokens);
+  const steps = Math.floor(tokens / B);
+  if (steps < 1) throw new Error(`train: ${tokens} training tokens is less than one batch of ${B}`);
+  const scale = p.normalize_activations === "expected_average_only_in" ? Math.sqrt(D) / (meta.mean_norm || 1) : 1;
+  const auxK = isSparse(p.architecture) ? Math.min(p.aux_k ?? Math.floor(D / 2), S) : 0;
+  const cfg: TrainerConfig = {
+    architecture: p.architecture,
+    d_in: D,
+    d_sae: S,
+    k: p.k,
+    batch: B,
+    beta1: p.adam_beta1,
+    beta2: p.adam_beta2,
+    eps: p.adam_epsilon,
+    clipGradNorm: p.clip_grad_norm,
+    normalizeDecoder: p.normalize_decoder,
+    deadWindow: p.dead_feature_window,
+    auxK,
+    bandwidth: p.jumprelu_bandwidth,
+    batchTopkCap: p.batchtopk_candidates,
+    thresholdDecay: p.threshold_decay,
+  };
+  const device = await getDevice();
+  const sample = await firstRows(io.extractDir, meta, "train", 16384, scale);
+  const init = initParams(
+    {
+      d_in: D,
+      d_sae: S,
+      seed: p.seed,
+      decoderNorm: p.normalize_decoder ? 1 : 0.1,
+      initThreshold: p.jumprelu_init_threshold,
+    },
+    initBDec(sample, D, p.b_dec_init),
+  );
+  const trainer = await GpuTrainer.create(device, cfg, init);
+  try {
+    const stream = new BatchStream(io.extractDir, meta, "train", B, p.shuffle_buffer_tokens, p.seed, scale);
+    const sparsity = p.architecture === "standard"
+      ? p.l1_coefficient
+      : p.architecture === "jumprelu"
+      ? p.l0_coefficient
+      : 0;
+    const hyper = (s: number): StepHyper => ({
+      lr: learningRate(s, steps, p.lr, p.lr_warmup_steps, p.lr_decay),
+      t: s + 1,
+      sparsityCoef: coefficientWarmup(s, sparsity, p.l1_warmup_steps),
+      auxCoef: p.aux_k_coefficient,
+    });
+    const fingerprint = JSON.stringify({ p, D, S, steps, n: train.n_tokens, scale });
+    let rows: Record<string, number | null>[] = [];
+    let start = 0;
+    const ck = await loadCheckpoint(io.scratchDir, fingerprint);
+    if (ck) {
+      trainer.restore(ck.tensors);
+      rows = ck.log;
+      start = ck.step;
+      log(`train: resuming from the checkpoint at step ${start}`);
+      for (let s = 0; s < start; s++) await stream.next(); // replay the data order
+    }
+    const valBatches: Float32Array[] = [];
+    const nVal = Math.floor(p.validation_tokens / B);
+    if (nVal > 0 && meta.splits.heldout?.n_tokens) {
+      const v = await firstRows(io.extractDir, meta, "heldout", nVal * B, scale);
+      for (let j = 0; j + B * D <= v.length; j += B * D) valBatches.push(v.subarray(j, j + B * D));
+    } else if (p.validation_tokens > 0) {
+      log(`train: validation skipped (needs ≥ ${B} held-out tokens)`);
+    }
+    const validate = async (s: number) => {
+      if (!valBatches.length) return {};
+      const acc = { val_mse: 0, val_explained_variance: 0, val_l0: 0 };
+      for (const vb of valBatches) {
+        const m = await trainer.evaluate(vb, hyper(s));
+        acc.val_mse += m.mse / valBatches.length;
+        acc.val_explained_variance += m.explained_variance / valBatches.length;
+        acc.val_l0 += m.l0 / valBatches.length;
+      }
+      return acc;
+    };
+    const checkFinite = (m: Metrics, s: number) => {
+      if (!Number.isFinite(m.loss) || !Number.isFinite(m.mse)) {
+        throw new Error(
+          `train: loss became ${m.loss} at step ${
+            s + 1
+          }; stopped (the last good checkpoint, if any, stays in ${io.scratchDir}); lower lr or set clip_grad_norm`,
+        );
+      }
+    };
+    const checkpoint = async (s: number) => {
+      checkFinite(await trainer.metrics(), s);
+      await saveCheckpoint(io.scratchDir, fingerprint, { step: s + 1, tensors: await trainer.snapshot(), log: rows });
+    };
+    const t0 = performance.now();
+    let last: Metrics | null = null;
+    let next = start < steps ? stream.next() : null;
+    for (let s = start; s < steps; s++) {
+      const x = await next!;
+      trainer.step(x, hyper(s));
+      next = s + 1 < steps ? stream.next() : null; // the host reads ahead while the GPU works
+      const isLast = s === steps - 1;
+      const ckDue = p.checkpoint_every > 0 && (s + 1) % p.checkpoint_every === 0 && !isLast;
+      if ((s + 1) % p.log_every === 0 || isLast || ckDue) {
+        const m = await trainer.metrics();
+        checkFinite(m, s);
+        last = m;
+        const row: Record<string, number | null> = {
+          step: s + 1,
+          tokens: (s + 1) * B,
+          lr: hyper(s).lr,
+          loss: m.loss,
+          mse: m.mse,
+          explained_variance: m.explained_variance,
+          l0: m.l0,
+          l1: m.l1,
+          dead_latents: m.dead_latents,
+          aux_loss: m.aux_loss,
+        };
+        if (ckDue || isLast) Object.assign(row, await validate(s));
+        rows.push(row);
+        io.progress?.(
+          (s + 1) * B,
+          steps * B,
+          `loss ${m.loss.toPrecision(4)} L0 ${m.l0.toFixed(1)} dead ${m.dead_latents}`,
+        );
+      }
+      if (ckDue) await checkpoint(s);
+      if (io.signal?.aborted || (io.stopAfterSteps !== undefined && s + 1 >= io.stopAfterSteps && !isLast)) {
+        await checkpoint(s);
+        throw new TrainInterrupted(s + 1);
+      }
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const params = await trainer.params();
+    const thresholdEma = (await trainer.thresholdEma()) / (1 - p.threshold_decay ** steps);
+    const { tensors, architecture } = foldWeights(params, p.architecture, scale, thresholdEma);
+    await writeSafetensors(join(io.outDir, "sae_weights.safetensors"), tensors);
+    const saeCfg = {
+      architecture,
+      d_in: D,
+      d_sae: S,
+      dtype: "float32",
+      device: "cpu",
+      model_name: meta.model_name,
+      hook_name: meta.hook_name,
+      hook_layer: meta.hook_layer,
+      hook_head_index: null,
+      context_size: meta.context_size,
+      prepend_bos: meta.prepend_bos,
+      normalize_activations: "none",
+      dataset_path: meta.dataset_path,
+      apply_b_dec_to_input: true,
+      finetuning_scaling_factor: false,
+      sae_lens_training_version: null,
+      ...(p.architecture === "topk" ? { k: p.k } : {}),
+      metadata: {
+        training_architecture: p.architecture,
+        k: p.k,
+        training_tokens: steps * B,
+        activation_scaling_factor: scale,
+        normalize_activations_in_training: p.normalize_activations,
+        seed: p.seed,
+      },
+    };
+    await Deno.writeTextFile(join(io.outDir, "cfg.json"), JSON.stringify(saeCfg, null, 2) + "\n");
+    await writeParquet(join(io.outDir, "train_log.parquet"), LOG_SCHEMA, rows);
+    const final = rows[rows.length - 1] ?? {};
+    const summary = {
+      architecture: p.architecture,
+      d_in: D,
+      d_sae: S,
+      k: p.k,
+      steps,
+      tokens: steps * B,
+      resumed_from_step: start,
+      seconds,
+      tokens_per_second: ((steps - start) * B) / Math.max(seconds, 1e-9),
+      final: { ...final, ...(last ? { loss: last.loss } : {}) },
+    };
+    await Deno.writeTextFile(join(io.outDir, "train_summary.json"), JSON.stringify(summary, null, 2) + "\n");
+    return summary;
+  } finally {
+    trainer.destroy();
+  }
+}
+
+/**
+ * Fold the training-time input scale s into the weights (SAELens fold_activation_norm_scaling_factor):
+ * W_enc·s, W_dec/s, b_dec/s, so (x − b_dec)·W_enc in raw space equals the scaled-space pre-activation
+ * and the decode returns raw activations. Thresholds act on pre-activations: unchanged.
+ * BatchTopK is saved as a JumpReLU SAE with the averaged threshold (SAELens does the same).
+ */
+export function foldWeights(p: SaeParams, arch: string, s: number, thresholdEma: number) {
+  const W_enc = p.W_enc.map((v) => v * s);
+  const W_dec = p.W_dec.map((v) => v / s);
+  const b_dec = p.b_dec.map((v) => v / s);
+  const D = b_dec.length;
+  const S = p.b_enc.length;
+  const tensors: Record<string, ReturnType<typeof f32>> = {
+    W_enc: f32([D, S], W_enc),
+    W_dec: f32([S, D], W_dec),
+    b_enc: f32([S], p.b_enc.slice()),
+    b_dec: f32([D], b_dec),
+  };
+  if (arch === "jumprelu") tensors.threshold = f32([S], p.log_threshold.map(Math.exp));
+  if (arch === "batchtopk") tensors.threshold = f32([S], new Float32Array(S).fill(thresholdEma));
+  return { tensors, architecture: arch === "batchtopk" ? "jumprelu" : arch };
+}

@@ -1,0 +1,561 @@
+/**
+ * The SAE trainer on WebGPU. Weights, Adam moments and every intermediate live on the device; a step
+ * uploads one activation batch and the step's hyper-parameters, records all kernels into one command
+ * buffer and submits it without waiting. The host reads the 8 metrics only when it asks.
+ *
+ * TopK family (topk, batchtopk), sparse path — only active latents carry gradient:
+ *   xc = x − b_dec;  pre = xc·W_enc + b_enc (dense GEMM);  TopK per row (BatchTopK: per-row top
+ *   `cap` candidates, then the top k·B of the batch);  x̂ = b_dec + Σ val·W_dec[idx] (sparse decode);
+ *   L = mean_t ‖x − x̂‖² + aux_coef·min(n_dead/aux_k, 1)·mean_t ‖ê − (x − x̂)‖²  (AuxK, ê from the
+ *   top aux_k dead latents, no bias);  g_e = dvec_t·W_dec[i];  per-latent lists → gW_dec, gW_enc,
+ *   gb_enc touching k rows per token;  gb_dec = Σ dvec − W_enc·gb_enc.
+ * standard / jumprelu, dense path: z = ReLU(pre) or JumpReLU; x̂ = z·W_dec + b_dec and the backward
+ *   through dense GEMMs; penalty l1·Σ z_i‖W_dec_i‖ (standard) or l0·Σ H(pre − θ) (jumprelu, STE).
+ * Then: drop the gradient parallel to decoder rows, clip by global norm, Adam, renormalise rows.
+ */
+import { createEncoderGemm, createGemm } from "../../kernels/gemm/mod.ts";
+import { createBuffer, readF32, readU32, writeBuffer } from "../../kernels/device.ts";
+import type { BoundKernel } from "../../kernels/kernel.ts";
+import { createCenter } from "../../kernels/center.ts";
+import { createTopk } from "../../kernels/topk.ts";
+import { createBatchTopk } from "../../kernels/batchtopk.ts";
+import { createSparseDecode } from "../../kernels/sparse_decode.ts";
+import { createReconLoss } from "../../kernels/recon_loss.ts";
+import { createSparseGrad } from "../../kernels/sparse_grad.ts";
+import { createCsc } from "../../kernels/csc.ts";
+import { createLatentGrad } from "../../kernels/latent_grad.ts";
+import { createTranspose } from "../../kernels/transpose.ts";
+import { createBdecGrad } from "../../kernels/bdec_grad.ts";
+import { createGradNorm } from "../../kernels/grad_norm.ts";
+import { createAdam } from "../../kernels/adam.ts";
+import { createDecoderNorm } from "../../kernels/decoder_norm.ts";
+import { createMetrics, METRIC_NAMES } from "../../kernels/metrics.ts";
+import { createDenseAct } from "../../kernels/dense_act.ts";
+
+export type Architecture = "topk" | "batchtopk" | "standard" | "jumprelu";
+
+export interface TrainerConfig {
+  architecture: Architecture;
+  d_in: number;
+  d_sae: number;
+  k: number;
+  /** Tokens per step. */
+  batch: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Max global gradient norm; 0 turns clipping off. */
+  clipGradNorm: number;
+  /** Keep decoder rows unit norm (and drop the gradient parallel to them). */
+  normalizeDecoder: boolean;
+  /** Tokens without firing after which a latent counts as dead. */
+  deadWindow: number;
+  /** AuxK latents per token (TopK family); 0 turns AuxK off. */
+  auxK: number;
+  /** JumpReLU STE bandwidth ε. */
+  bandwidth: number;
+  /** BatchTopK candidates kept per row, as a multiple of k. */
+  batchTopkCap: number;
+  /** BatchTopK threshold moving-average decay. */
+  thresholdDecay: number;
+}
+
+/** Host copies of the parameters (the trainer's scaled activation space). */
+export interface SaeParams {
+  W_enc: Float32Array;
+  W_dec: Float32Array;
+  b_enc: Float32Array;
+  b_dec: Float32Array;
+  log_threshold: Float32Array;
+}
+
+/** Per-step values written by the host. */
+export interface StepHyper {
+  lr: number;
+  /** Adam step count t (1-based) for bias correction. */
+  t: number;
+  /** l1 (standard) or l0 (jumprelu) coefficient after warmup. */
+  sparsityCoef: number;
+  auxCoef: number;
+}
+
+export type Metrics = Record<(typeof METRIC_NAMES)[number], number>;
+
+export const PARAM_NAMES = ["W_enc", "W_dec", "b_enc", "b_dec", "log_threshold"] as const;
+type ParamName = (typeof PARAM_NAMES)[number];
+
+const STATE_SLOTS = 8;
+
+export function isSparse(a: Architecture): boolean {
+  return a === "topk" || a === "batchtopk";
+}
+
+/** Check a config against itself and the device; one-line errors. */
+export function checkConfig(c: TrainerConfig, device: GPUDevice): void {
+  if (c.k < 1 || c.k > c.d_sae) throw new Error(`train: k = ${c.k} must be between 1 and d_sae (${c.d_sae})`);
+  if (c.batch < 1 || c.batch > device.limits.maxComputeWorkgroupsPerDimension) {
+    throw new Error(`train: batch_size ${c.batch} must be in 1..${device.limits.maxComputeWorkgroupsPerDimension}`);
+  }
+  if (c.d_in > device.limits.maxComputeWorkgroupsPerDimension) throw new Error(`train: d_in ${c.d_in} is too large`);
+  const max = device.limits.maxStorageBufferBindingSize;
+  const big = c.batch * c.d_sae * 4;
+  if (big > max || c.d_in * c.d_sae * 4 > max) {
+    throw new Error(
+      `train: batch_size × d_sae (${c.batch} × ${c.d_sae} f32 = ${
+        (big / 2 ** 20).toFixed(0)
+      } MiB) or d_in × d_sae exceeds maxStorageBufferBindingSize (${max / 2 ** 20} MiB); lower batch_size or d_sae`,
+    );
+  }
+}
+
+export class GpuTrainer {
+  readonly cap: number;
+  readonly auxCap: number;
+  #steps: BoundKernel[] = [];
+  #forward: BoundKernel[] = [];
+  #x: GPUBuffer;
+  #hyper: GPUBuffer;
+  #metrics: GPUBuffer;
+  #valMetrics: GPUBuffer;
+  #params: Record<ParamName, GPUBuffer>;
+  #m: Record<ParamName, GPUBuffer>;
+  #v: Record<ParamName, GPUBuffer>;
+  #since: GPUBuffer;
+  #state: GPUBuffer;
+  #all: GPUBuffer[] = [];
+  #grads: Partial<Record<ParamName, GPUBuffer>> = {};
+
+  private constructor(readonly device: GPUDevice, readonly cfg: TrainerConfig) {
+    const { batch: B, d_in: D, d_sae: S } = cfg;
+    this.cap = cfg.architecture === "batchtopk" ? Math.min(S, Math.ceil(cfg.k * cfg.batchTopkCap)) : cfg.k;
+    this.auxCap = isSparse(cfg.architecture) ? Math.min(cfg.auxK, S) : 0;
+    const buf = (n: number, label: string) => {
+      const b = createBuffer(device, n * 4, label);
+      this.#all.push(b);
+      return b;
+    };
+    this.#x = buf(B * D, "x");
+    this.#hyper = buf(8, "hyper");
+    this.#metrics = buf(8, "metrics");
+    this.#valMetrics = buf(8, "val metrics");
+    const sizes: Record<ParamName, number> = { W_enc: D * S, W_dec: S * D, b_enc: S, b_dec: D, log_threshold: S };
+    const make = (prefix: string) =>
+      Object.fromEntries(PARAM_NAMES.map((n) => [n, buf(sizes[n], `${prefix}${n}`)])) as Record<ParamName, GPUBuffer>;
+    this.#params = make("");
+    this.#m = make("m_");
+    this.#v = make("v_");
+    this.#since = buf(S, "since");
+    this.#state = buf(STATE_SLOTS, "state");
+  }
+
+  /** Build buffers and pipelines, upload the initial parameters. */
+  static async create(device: GPUDevice, cfg: TrainerConfig, init: SaeParams): Promise<GpuTrainer> {
+    checkConfig(cfg, device);
+    const t = new GpuTrainer(device, cfg);
+    t.setParams(init);
+    t.#resetOptimizer();
+    await (isSparse(cfg.architecture) ? t.#buildSparse() : t.#buildDense());
+    return t;
+  }
+
+  #buf(n: number, label: string): GPUBuffer {
+    const b = createBuffer(this.device, n * 4, label);
+    this.#all.push(b);
+    return b;
+  }
+
+  #resetOptimizer(): void {
+    const state = new Float32Array(STATE_SLOTS);
+    state[0] = 1; // clip factor until clipping writes one
+    writeBuffer(this.device, this.#state, state);
+  }
+
+  async #common(pre: GPUBuffer, xc: GPUBuffer) {
+    const { device, cfg } = this;
+    const { batch: B, d_in: D, d_sae: S } = cfg;
+    const center = (await createCenter(device, { B, D }))({ x: this.#x, b_dec: this.#params.b_dec, xc });
+    const enc = createEncoderGemm(device, { M: B, K: D, N: S });
+    const encoder: BoundKernel = {
+      encode: (e) => enc.encode(e, { x: xc, W: this.#params.W_enc, bias: this.#params.b_enc, out: pre }),
+    };
+    return { center, encoder };
+  }
+
+  /** Gradient-norm clip, Adam on each trained parameter, decoder renormalisation, metrics. */
+  async #optimizer(grads: Partial<Record<ParamName, GPUBuffer>>, rowstats: GPUBuffer, penalty: boolean) {
+    const { device, cfg } = this;
+    const names = PARAM_NAMES.filter((n) => grads[n]);
+    const out: BoundKernel[] = [];
+    if (cfg.clipGradNorm > 0) {
+      const clip = await createGradNorm(device, {
+        sizes: names.map((n) => grads[n]!.size / 4),
+        maxNorm: cfg.clipGradNorm,
+      });
+      out.push(clip({ grads: names.map((n) => grads[n]!), state: this.#state }));
+    }
+    for (const n of names) {
+      const adam = await createAdam(device, { n: grads[n]!.size / 4 });
+      out.push(adam({
+        grad: grads[n]!,
+        hyper: this.#hyper,
+        state: this.#state,
+        param: this.#params[n],
+        m: this.#m[n],
+        v: this.#v[n],
+      }));
+    }
+    const dn = (await createDecoderNorm(device, { D: cfg.d_in, S: cfg.d_sae }))({
+      W_dec: this.#params.W_dec,
+      gW_dec: grads.W_dec!,
+    });
+    if (cfg.normalizeDecoder) out.push(dn.normalize);
+    const aux = this.auxCap > 0;
+    const metricsDims = {
+      B: cfg.batch,
+      D: cfg.d_in,
+      S: cfg.d_sae,
+      window: cfg.deadWindow,
+      auxK: cfg.auxK,
+      penalty,
+      aux,
+    };
+    const bufs = { rowstats, x: this.#x, since: this.#since, hyper: this.#hyper, state: this.#state };
+    out.push((await createMetrics(device, metricsDims))({ ...bufs, metrics: this.#metrics }));
+    const val = (await createMetrics(device, { ...metricsDims, aux: false, dead: false }))({
+      ...bufs,
+      metrics: this.#valMetrics,
+    });
+    return { out, project: cfg.normalizeDecoder ? dn.project : undefined, val };
+  }
+
+  async #buildSparse(): Promise<void> {
+    const { device, cfg, cap, auxCap } = this;
+    const { batch: B, d_in: D, d_sae: S } = cfg;
+    const NE = B * cap + B * auxCap;
+    const pre = this.#buf(B * S, "pre");
+    const xc = this.#buf(B * D, "xc");
+    const idx = this.#buf(NE, "idx");
+    const val = this.#buf(NE, "val");
+    const g = this.#buf(NE, "entry grad");
+    const list = this.#buf(NE, "latent lists");
+    const start = this.#buf(S + 1, "latent starts");
+    const xhat = this.#buf(B * D, "xhat");
+    const ehat = auxCap ? this.#buf(B * D, "aux ehat") : xhat;
+    const dvec = this.#buf((auxCap ? 2 : 1) * B * D, "dvec");
+    const rowstats = this.#buf(B * 8, "rowstats");
+    const gW_encT = this.#buf(S * D, "gW_encT");
+    const grads = {
+      W_enc: this.#buf(D * S, "gW_enc"),
+      W_dec: this.#buf(S * D, "gW_dec"),
+      b_enc: this.#buf(S, "gb_enc"),
+      b_dec: this.#buf(D, "gb_dec"),
+    };
+    const { center, encoder } = await this.#common(pre, xc);
+    const sel = (await createTopk(device, { rows: B, S, k: cap, cap }))({
+      pre,
+      since: this.#since,
+      state: this.#state,
+      idx,
+      val,
+    });
+    const fwd: BoundKernel[] = [center, encoder, sel];
+    const step: BoundKernel[] = [center, encoder, sel];
+    if (cfg.architecture === "batchtopk") {
+      const bt = (await createBatchTopk(device, { n: B * cap, kTotal: cfg.k * B, emaDecay: cfg.thresholdDecay }))({
+        idx,
+        val,
+        state: this.#state,
+      });
+      fwd.push(bt.select);
+      step.push(bt.select, bt.ema);
+    }
+    const dec = (await createSparseDecode(device, { rows: B, D, cap }))({
+      idx,
+      val,
+      W_dec: this.#params.W_dec,
+      b_dec: this.#params.b_dec,
+      out: xhat,
+      rowstats,
+    });
+    const loss = (await createReconLoss(device, { B, D }))({
+      x: this.#x,
+      xhat,
+      ehat,
+      state: this.#state,
+      hyper: this.#hyper,
+      dvec,
+      rowstats,
+    });
+    fwd.push(dec, loss);
+    step.push(dec, loss);
+    if (auxCap) {
+      const auxSel = (await createTopk(device, {
+        rows: B,
+        S,
+        k: auxCap,
+        outBase: B * cap,
+        aux: true,
+        window: cfg.deadWindow,
+      }))({ pre, since: this.#since, state: this.#state, idx, val });
+      const auxDec = (await createSparseDecode(device, {
+        rows: B,
+        D,
+        cap: auxCap,
+        entryBase: B * cap,
+        bias: false,
+        stats: false,
+      }))({ idx, val, W_dec: this.#params.W_dec, b_dec: this.#params.b_dec, out: ehat, rowstats });
+      const auxLoss = (await createReconLoss(device, { B, D, aux: true, auxK: cfg.auxK }))({
+        x: this.#x,
+        xhat,
+        ehat,
+        state: this.#state,
+        hyper: this.#hyper,
+        dvec,
+        rowstats,
+      });
+      step.push(auxSel, auxDec, auxLoss);
+    }
+    const sg = (await createSparseGrad(device, { B, D, cap, auxCap }))({ idx, dvec, W_dec: this.#params.W_dec, g });
+    const csc = (await createCsc(device, { B, S, cap, auxCap }))({ idx, start, list });
+    const lg = (await createLatentGrad(device, { B, D, S, cap, auxCap }))({
+      list,
+      start,
+      val,
+      g,
+      dvec,
+      xc,
+      gW_dec: grads.W_dec,
+      gW_encT,
+      gb_enc: grads.b_enc,
+      since: this.#since,
+    });
+    const tr = (await createTranspose(device, { R: S, C: D }))({ inp: gW_encT, out: grads.W_enc });
+    const bd = (await createBdecGrad(device, { B, D, S }))({
+      dvec,
+      W_enc: this.#params.W_enc,
+      gb_enc: grads.b_enc,
+      gb_dec: grads.b_dec,
+    });
+    step.push(sg, csc, lg, tr, bd);
+    this.#grads = grads;
+    const opt = await this.#optimizer(grads, rowstats, false);
+    if (opt.project) step.push(opt.project);
+    step.push(...opt.out);
+    fwd.push(opt.val);
+    this.#steps = step;
+    this.#forward = fwd;
+  }
+
+  async #buildDense(): Promise<void> {
+    const { device, cfg } = this;
+    const { batch: B, d_in: D, d_sae: S } = cfg;
+    const jump = cfg.architecture === "jumprelu";
+    const pre = this.#buf(B * S, "pre");
+    const z = this.#buf(B * S, "z");
+    const dz = this.#buf(B * S, "dz");
+    const xc = this.#buf(B * D, "xc");
+    const xhat = this.#buf(B * D, "xhat");
+    const dvec = this.#buf(B * D, "dvec");
+    const rowstats = this.#buf(B * 8, "rowstats");
+    const wnorm = this.#buf(S, "wnorm");
+    const zsum = this.#buf(S, "zsum");
+    const grads: Partial<Record<ParamName, GPUBuffer>> = {
+      W_enc: this.#buf(D * S, "gW_enc"),
+      W_dec: this.#buf(S * D, "gW_dec"),
+      b_enc: this.#buf(S, "gb_enc"),
+      b_dec: this.#buf(D, "gb_dec"),
+    };
+    const glog = this.#buf(S, "glog");
+    if (jump) grads.log_threshold = glog;
+    const { center, encoder } = await this.#common(pre, xc);
+    const dn = (await createDecoderNorm(device, { D, S, B }))({
+      W_dec: this.#params.W_dec,
+      gW_dec: grads.W_dec!,
+      wnorm,
+      zsum,
+      hyper: this.#hyper,
+    });
+    const act = (await createDenseAct(device, { B, S, jump, bandwidth: cfg.bandwidth }))({
+      pre,
+      z,
+      dz,
+      log_thr: this.#params.log_threshold,
+      wnorm,
+      hyper: this.#hyper,
+      gb_enc: grads.b_enc!,
+      zsum,
+      glog,
+      since: this.#since,
+      rowstats,
+    });
+    const decode = createGemm(device, { M: B, K: S, N: D, bias: true });
+    const dec: BoundKernel = {
+      encode: (e) => decode.encode(e, { a: z, b: this.#params.W_dec, bias: this.#params.b_dec, out: xhat }),
+    };
+    const loss = (await createReconLoss(device, { B, D }))({
+      x: this.#x,
+      xhat,
+      ehat: xhat,
+      state: this.#state,
+      hyper: this.#hyper,
+      dvec,
+      rowstats,
+    });
+    const dzGemm = createGemm(device, { M: B, K: D, N: S, transB: true });
+    const gDecGemm = createGemm(device, { M: S, K: B, N: D, transA: true });
+    const gEncGemm = createGemm(device, { M: D, K: B, N: S, transA: true });
+    const bd = (await createBdecGrad(device, { B, D, S }))({
+      dvec,
+      W_enc: this.#params.W_enc,
+      gb_enc: grads.b_enc!,
+      gb_dec: grads.b_dec!,
+    });
+    const fwd: BoundKernel[] = [center, encoder, dn.norms, act.forward, dec, loss];
+    const step: BoundKernel[] = [...fwd];
+    step.push(
+      { encode: (e) => dzGemm.encode(e, { a: dvec, b: this.#params.W_dec, out: dz }) },
+      { encode: (e) => gDecGemm.encode(e, { a: z, b: dvec, out: grads.W_dec! }) },
+      act.stats,
+      act.backward,
+      { encode: (e) => gEncGemm.encode(e, { a: xc, b: dz, out: grads.W_enc! }) },
+      bd,
+    );
+    if (!jump && dn.l1Grad) step.push(dn.l1Grad);
+    this.#grads = grads;
+    const opt = await this.#optimizer(grads, rowstats, true);
+    if (opt.project) step.push(opt.project);
+    step.push(...opt.out);
+    fwd.push(opt.val);
+    this.#steps = step;
+    this.#forward = fwd;
+  }
+
+  #writeHyper(h: StepHyper): void {
+    const { beta1: b1, beta2: b2, eps } = this.cfg;
+    writeBuffer(
+      this.device,
+      this.#hyper,
+      new Float32Array([h.lr, b1, b2, eps, 1 - b1 ** h.t, 1 - b2 ** h.t, h.sparsityCoef, h.auxCoef]),
+    );
+  }
+
+  #upload(x: Float32Array): void {
+    const n = this.cfg.batch * this.cfg.d_in;
+    if (x.length !== n) {
+      throw new Error(`train: batch has ${x.length} values, expected ${this.cfg.batch} × ${this.cfg.d_in}`);
+    }
+    writeBuffer(this.device, this.#x, x);
+  }
+
+  /** Record and submit one training step on batch x [batch, d_in]; does not wait. */
+  step(x: Float32Array, h: StepHyper): void {
+    this.#upload(x);
+    this.#writeHyper(h);
+    const enc = this.device.createCommandEncoder();
+    for (const k of this.#steps) k.encode(enc);
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  /** One step with a wait after each kernel: milliseconds per kernel position (for benches). */
+  async profile(x: Float32Array, h: StepHyper): Promise<number[]> {
+    this.#upload(x);
+    this.#writeHyper(h);
+    await this.device.queue.onSubmittedWorkDone();
+    const times: number[] = [];
+    for (const k of this.#steps) {
+      const t0 = performance.now();
+      const enc = this.device.createCommandEncoder();
+      k.encode(enc);
+      this.device.queue.submit([enc.finish()]);
+      await this.device.queue.onSubmittedWorkDone();
+      times.push(performance.now() - t0);
+    }
+    return times;
+  }
+
+  /** Labels of the step's kernels, in order (matches `profile`). */
+  get kernelLabels(): string[] {
+    return this.#steps.map((k) => k.label ?? "?");
+  }
+
+  /** Metrics of the last step (waits for it). */
+  async metrics(): Promise<Metrics> {
+    return toMetrics(await readF32(this.device, this.#metrics, 8));
+  }
+
+  /** Forward-only metrics of batch x (no parameter, optimizer or dead-latent update). */
+  async evaluate(x: Float32Array, h: StepHyper): Promise<Metrics> {
+    this.#upload(x);
+    this.#writeHyper(h);
+    const enc = this.device.createCommandEncoder();
+    for (const k of this.#forward) k.encode(enc);
+    this.device.queue.submit([enc.finish()]);
+    return toMetrics(await readF32(this.device, this.#valMetrics, 8));
+  }
+
+  /** The last step's gradients (after the parallel-component removal), for tests. */
+  async gradients(): Promise<Partial<Record<ParamName, Float32Array>>> {
+    const out: Partial<Record<ParamName, Float32Array>> = {};
+    for (const [n, b] of Object.entries(this.#grads) as [ParamName, GPUBuffer][]) {
+      out[n] = await readF32(this.device, b, b.size / 4);
+    }
+    return out;
+  }
+
+  setParams(p: SaeParams): void {
+    for (const n of PARAM_NAMES) writeBuffer(this.device, this.#params[n], p[n]);
+  }
+
+  async params(): Promise<SaeParams> {
+    const out: Partial<SaeParams> = {};
+    for (const n of PARAM_NAMES) out[n] = await readF32(this.device, this.#params[n], this.#params[n].size / 4);
+    const { d_in: D, d_sae: S } = this.cfg;
+    return {
+      W_enc: out.W_enc!.subarray(0, D * S),
+      W_dec: out.W_dec!.subarray(0, S * D),
+      b_enc: out.b_enc!.subarray(0, S),
+      b_dec: out.b_dec!.subarray(0, D),
+      log_threshold: out.log_threshold!.subarray(0, S),
+    };
+  }
+
+  /** The BatchTopK threshold moving average (uncorrected for its zero start). */
+  async thresholdEma(): Promise<number> {
+    return (await readF32(this.device, this.#state, STATE_SLOTS))[6];
+  }
+
+  /** Everything a resume needs: parameters, Adam moments, dead-latent clocks, GPU state slots. */
+  async snapshot(): Promise<Record<string, Float32Array | Uint32Array>> {
+    const out: Record<string, Float32Array | Uint32Array> = {};
+    const p = await this.params();
+    for (const n of PARAM_NAMES) {
+      out[n] = p[n];
+      out[`m_${n}`] = (await readF32(this.device, this.#m[n], this.#m[n].size / 4)).slice(0, p[n].length);
+      out[`v_${n}`] = (await readF32(this.device, this.#v[n], this.#v[n].size / 4)).slice(0, p[n].length);
+    }
+    out.since = await readU32(this.device, this.#since, this.cfg.d_sae);
+    out.state = await readU32(this.device, this.#state, STATE_SLOTS);
+    return out;
+  }
+
+  restore(s: Record<string, Float32Array | Uint32Array>): void {
+    for (const n of PARAM_NAMES) {
+      for (const [pfx, bufs] of [["", this.#params], ["m_", this.#m], ["v_", this.#v]] as const) {
+        const a = s[`${pfx}${n}`];
+        if (!a) throw new Error(`checkpoint lacks "${pfx}${n}"`);
+        writeBuffer(this.device, bufs[n], a);
+      }
+    }
+    writeBuffer(this.device, this.#since, s.since);
+    writeBuffer(this.device, this.#state, s.state);
+  }
+
+  destroy(): void {
+    for (const b of this.#all) b.destroy();
+  }
+}
+
+function toMetrics(a: Float32Array): Metrics {
+  return Object.fromEntries(METRIC_NAMES.map((n, i) => [n, a[i]])) as Metrics;
+}
