@@ -59,12 +59,16 @@ export function formatTick(v: number): string {
 
 /** About `n` "nice" tick values (1, 2, 5 × 10^k steps) covering [lo, hi]. */
 export function niceTicks(lo: number, hi: number, n = 5): number[] {
-  if (!(hi > lo)) return [lo];
+  if (!(hi > lo) || !Number.isFinite(hi - lo)) return [lo];
+  // a range below float resolution (e.g. a constant series with rounding noise) gets a single tick
+  if (hi - lo < 1e-9 * Math.max(Math.abs(lo), Math.abs(hi))) return [lo];
   const raw = (hi - lo) / n;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
+  const first = Math.ceil(lo / step);
   const out: number[] = [];
-  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(+t.toPrecision(12));
+  // ticks by index (not by repeated addition, which can stall when step is tiny against t)
+  for (let i = first; i * step <= hi + step * 1e-9 && out.length <= 4 * n; i++) out.push(+(i * step).toPrecision(12));
   return out;
 }
 

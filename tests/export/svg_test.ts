@@ -88,3 +88,9 @@ Deno.test("trainingPlots: loss/l0/dead_latents/explained_variance over tokens fr
   assert(p.l0.includes(">training tokens</text>"));
   assertEquals(trainingPlots(null), {});
 });
+
+Deno.test("niceTicks: a range below float resolution or a constant series ends (one tick)", () => {
+  assertEquals(niceTicks(4, 4 + 1e-13), [4]);
+  assertEquals(niceTicks(1e6, 1e6 + 1e-7), [1e6]);
+  assertEquals(niceTicks(0, 10), [0, 2, 4, 6, 8, 10]);
+});
