@@ -199,7 +199,8 @@ function explain(
 /** Read-only plan: each stage fresh or stale and why (for `status`/`explain`). Takes no lock. */
 export async function planPipeline(opts: PipelineOptions): Promise<StagePlan[]> {
   const stages = selectStages(opts.stages, opts.until);
-  const resolved = resolveConfig(stages, opts.config);
+  // every section is validated, also those of stages --until leaves out: a typo fails now, not later
+  const resolved = resolveConfig(opts.stages, opts.config);
   const store = new Store(opts.storeDir);
   const lock = await readLockFile(opts.storeDir);
   const plans: StagePlan[] = [];
@@ -250,7 +251,8 @@ function newRunId(): string {
 export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
   const reporter = opts.reporter ?? silentReporter;
   const stages = selectStages(opts.stages, opts.until);
-  const resolved = resolveConfig(stages, opts.config);
+  // every section is validated, also those of stages --until leaves out: a typo fails now, not later
+  const resolved = resolveConfig(opts.stages, opts.config);
   for (const f of opts.force ?? []) {
     if (!opts.stages.some((s) => s.name === f)) throw new ParamError(`--force ${f}: no such stage`);
   }
