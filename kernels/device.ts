@@ -26,6 +26,12 @@ async function requestDevice(): Promise<GPUDevice> {
       "WebGPU is not available in this runtime (run with `deno run -A`; on Linux install a Vulkan driver: apt-get install -y mesa-vulkan-drivers)",
     );
   }
+  // Vulkan's loader prints "XDG_RUNTIME_DIR is invalid" on every start without one (headless machines, CI)
+  if (!Deno.env.get("XDG_RUNTIME_DIR")) {
+    const dir = `${Deno.env.get("TMPDIR") ?? "/tmp"}/sae-xdg-runtime-${Deno.uid() ?? 0}`;
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
+  }
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) {
     throw new Error(
