@@ -90,7 +90,7 @@ export function configReference(stages: readonly AnyStage[], markdown = false): 
     for (const [k, spec] of Object.entries(s.params)) {
       const type = spec.type === "enum" ? spec.values!.join(" \\| ") : spec.type + (spec.nullable ? " \\| null" : "");
       const def = JSON.stringify(spec.default);
-      if (markdown) lines.push(`| \`${s.name}.${k}\` | ${type} | \`${def}\` | ${spec.doc} |`);
+      if (markdown) lines.push(`| \`${s.name}.${k}\` | ${type} | \`${def}\` | ${spec.doc.replaceAll("|", "\\|")} |`);
       else lines.push(`    ${s.name}.${k} (${type.replaceAll("\\|", "|")}, default ${def}): ${spec.doc}`);
     }
     lines.push("");
