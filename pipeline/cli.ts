@@ -6,12 +6,11 @@
 import { Command, Option } from "commander";
 import { resolve } from "node:path";
 import { ParamError, parseSetValue } from "./params.ts";
-import { type AnyStage, type PipelineOptions, planPipeline, runPipeline } from "./run.ts";
+import { type AnyStage, type PipelineOptions, planPipeline, runPipeline, StageFailedError } from "./run.ts";
 import { createReporter } from "./progress.ts";
 import { readLockFile, readRunRecords } from "./records.ts";
-import { LockBusyError } from "./lock.ts";
+import { acquireLock, LockBusyError } from "./lock.ts";
 import { Store } from "./store.ts";
-import { acquireLock } from "./lock.ts";
 
 /** Remove // and /* *\/ comments and trailing commas outside strings (JSONC). */
 export function stripJsonComments(text: string): string {
@@ -244,6 +243,10 @@ export async function runCli(argv: string[], o: CliOptions): Promise<number> {
     const ce = e as { code?: string; exitCode?: number };
     if (ce.code === "commander.helpDisplayed" || ce.code === "commander.version") return 0;
     if (ce.code?.startsWith("commander.")) return ce.exitCode ?? 1;
+    if (e instanceof StageFailedError) {
+      if (Deno.env.get("SAE_DEBUG")) console.error(e.cause);
+      return 1; // the reporter printed the stage's error already
+    }
     if (e instanceof ParamError || e instanceof LockBusyError) {
       console.error(`error: ${e.message}`);
       return 2;

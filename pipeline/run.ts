@@ -40,6 +40,14 @@ export const silentReporter: Reporter = {
   warn() {},
 };
 
+/** A stage's run() threw; the reporter has already shown the message. */
+export class StageFailedError extends Error {
+  constructor(readonly stage: string, message: string, override readonly cause: unknown) {
+    super(`stage ${stage} failed: ${message}`);
+    this.name = "StageFailedError";
+  }
+}
+
 export interface PipelineOptions {
   stages: readonly AnyStage[];
   /** Raw config: one section per stage name. */
@@ -329,7 +337,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
             error: msg,
           });
           reporter.stageEnd(s.name, "failed", seconds, msg);
-          throw e;
+          throw new StageFailedError(s.name, msg, e);
         }
         await Deno.remove(scratchDir, { recursive: true }).catch(() => {});
         status = "ran";

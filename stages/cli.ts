@@ -51,7 +51,13 @@ const code = await runCli(Deno.args, {
         const rows = await listHooksForModelDir(join(opts.storeDir, "objects", res.outputs.model));
         const w = Math.max(4, ...rows.map((r: { name: string }) => r.name.length));
         console.log(`${"hook".padEnd(w)}  shape                 op`);
-        for (const r of rows) console.log(`${r.name.padEnd(w)}  ${JSON.stringify(r.shape).padEnd(20)}  ${r.op}`);
+        for (const r of rows) {
+          console.log(
+            `${r.name.padEnd(w)}  ${
+              (typeof r.shape === "string" ? r.shape : JSON.stringify(r.shape)).padEnd(20)
+            }  ${r.op}`,
+          );
+        }
       });
   },
 });
