@@ -1,7 +1,8 @@
 /**
  * Train-step speed: a full TopK training step (d_in 512, d_sae 8192, k 32, batch 4096, AuxK on) in
  * tokens/s, median of repeats after a warm-up, plus (without --json's filter) the per-kernel profile
- * of one step (each kernel timed alone, so the profile sums to more than a pipelined step).
+ * of one step (each kernel timed alone, so the profile sums to more than a pipelined step; each entry
+ * also holds ~11 ms of submit-and-wait latency: Deno's WebGPU polls for completion on a ~10 ms timer).
  *   deno run -A bench/train_bench.ts [--json] [--filter train.topk] [--small] [--profile]
  * `--small` uses d_sae 4096 (the default real run's size).
  */
@@ -59,6 +60,12 @@ async function bench(
   times.sort((a, b) => a - b);
   const ms = times[Math.floor(times.length / 2)];
   if (args.includes("--profile")) {
+    // The machine is shared and lavapipe runs on its CPUs: the load says how much to trust the numbers.
+    console.log(
+      `  step ${ms.toFixed(0)} ms (median of ${reps}), load average ${
+        Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
+      }`,
+    );
     const p = await t.profile(x, h);
     t.kernelLabels.forEach((l, j) => console.log(`  ${l.padEnd(32)} ${p[j].toFixed(1)} ms`));
   }

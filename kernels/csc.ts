@@ -14,18 +14,21 @@ export interface CscDims {
   auxCap: number;
   /** Tokens per chunk (one invocation each); default 32. */
   chunk?: number;
+  /** Visit only AuxK slots < min(auxCap, state.n_dead) (needs the state buffer). */
+  auxBound?: boolean;
 }
 
 export async function createCsc(device: GPUDevice, d: CscDims) {
   const chunk = d.chunk ?? 32;
   const nChunks = Math.ceil(d.B / chunk);
-  const c = { B: d.B, S: d.S, CAP: d.cap, AUXCAP: d.auxCap, CHUNK: chunk };
+  const c = { B: d.B, S: d.S, CAP: d.cap, AUXCAP: d.auxCap, CHUNK: chunk, AUX_BOUND: !!d.auxBound };
   const [count, scanChunks, scanTotal, place] = await Promise.all(
     ["count", "scan_chunks", "scan_total", "place"].map((e) => compileKernel(device, URL_, e, c)),
   );
   const cnt = createBuffer(device, nChunks * d.S * 4, "csc counts");
-  return (b: { idx: GPUBuffer; start: GPUBuffer; list: GPUBuffer }) => {
-    const bufs = [b.idx, cnt, b.start, b.list];
+  const dummy = createBuffer(device, 16, "csc dummy");
+  return (b: { idx: GPUBuffer; start: GPUBuffer; list: GPUBuffer; state?: GPUBuffer }) => {
+    const bufs = [b.idx, cnt, b.start, b.list, b.state ?? dummy];
     const parts = [
       count.bind(bufs, groupsFor(nChunks, 64)),
       scanChunks.bind([, cnt, b.start], groupsFor(d.S, 64)),

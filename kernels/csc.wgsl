@@ -6,20 +6,25 @@
 //   scan_chunks: cnt[c*S + i] ← exclusive prefix over chunks; start[i] = latent total
 //   scan_total:  start[0..S] ← exclusive prefix of the totals; start[S] = all entries
 //   place:       list[start[i] + cnt[c*S + i]++] = e
+// With AUX_BOUND only AuxK slots < min(AUXCAP, state.n_dead) are visited (the AuxK selection fills only
+// those).
 override B: u32;
 override S: u32;
 override CAP: u32;
 override AUXCAP: u32 = 0u;
 override CHUNK: u32;
+override AUX_BOUND: bool = false;
 
 const INVALID: u32 = 0xffffffffu;
 const WG: u32 = 64u;
 const SWG: u32 = 256u;
+const N_DEAD: u32 = 2u;
 
 @group(0) @binding(0) var<storage, read> idx: array<u32>;
 @group(0) @binding(1) var<storage, read_write> cnt: array<u32>;
 @group(0) @binding(2) var<storage, read_write> start: array<u32>;
 @group(0) @binding(3) var<storage, read_write> list: array<u32>;
+@group(0) @binding(4) var<storage, read> state: array<u32>;
 
 fn n_chunks() -> u32 { return (B + CHUNK - 1u) / CHUNK; }
 
@@ -37,8 +42,10 @@ fn visit(c: u32, place: bool) {
       cnt[cb + i] += 1u;
     }
   }
+  var naux = AUXCAP;
+  if (AUX_BOUND) { naux = min(AUXCAP, state[N_DEAD]); }
   for (var t = t0; t < t1; t++) {
-    for (var s = 0u; s < AUXCAP; s++) {
+    for (var s = 0u; s < naux; s++) {
       let e = B * CAP + t * AUXCAP + s;
       let i = idx[e];
       if (i == INVALID) { continue; }

@@ -1,27 +1,109 @@
 /**
- * Per-latent sparse gradients (kernels/latent_grad.wgsl): gW_dec rows, transposed gW_enc columns,
- * gb_enc and the dead-latent clock, each latent reading only the tokens where it is active.
+ * Per-latent sparse gradients from the latent-major lists of csc.ts, each latent reading only the tokens
+ * where it is active (e: entry id; t(e) its token; r(e) = t for main entries, B + t for AuxK ones):
+ *   gW_dec[i, d] = Σ_e val[e]·dvec[r(e), d],  gW_enc[d, i] = Σ_e g[e]·xc[t(e), d],  gb_enc[i] = Σ_e g[e],
+ *   since[i] = 0 if i fired (a main entry), else since[i] + B.
+ * Paths: "texture" (latent_grad_tex.wgsl: dvec/xc rows as rgba32float texels, d_in % 4 == 0) and
+ * "buffer" (latent_grad.wgsl, scalar loads, any d_in ≤ 4096).
  */
-import { compileKernel } from "./kernel.ts";
+import { compileKernel, groupsFor, INVALID } from "./kernel.ts";
+import type { BoundKernel } from "./kernel.ts";
+import { bindModule, compileTemplate, createRowTexture, type RowTexture, rowTexturesAvailable } from "./row_texture.ts";
 
-const URL_ = new URL("./latent_grad.wgsl", import.meta.url);
+const BUFFER_URL = new URL("./latent_grad.wgsl", import.meta.url);
+const TEX_URL = new URL("./latent_grad_tex.wgsl", import.meta.url);
+/** Texels per invocation on the texture path. */
+const CQ = 8;
 
-export async function createLatentGrad(
-  device: GPUDevice,
+export interface LatentGradDims {
+  B: number;
+  D: number;
+  S: number;
+  cap: number;
+  auxCap: number;
+  path?: "auto" | "texture" | "buffer";
+}
+
+export interface LatentGradBuffers {
+  list: GPUBuffer;
+  start: GPUBuffer;
+  val: GPUBuffer;
+  g: GPUBuffer;
+  /** [B (+B with AuxK), D]: main then AuxK gradient rows. */
+  dvec: GPUBuffer;
+  xc: GPUBuffer;
+  gW_dec: GPUBuffer;
+  /** [D, S] (W_enc's layout). */
+  gW_enc: GPUBuffer;
+  gb_enc: GPUBuffer;
+  since: GPUBuffer;
+  /** Texture path: row textures of dvec / xc refreshed by the caller; else owned and copied per encode. */
+  dvecTex?: RowTexture;
+  xcTex?: RowTexture;
+}
+
+export async function createLatentGrad(device: GPUDevice, d: LatentGradDims) {
+  const want = d.path ?? "auto";
+  const ok = rowTexturesAvailable(device, d.D);
+  if (want === "texture" && !ok) throw new Error(`latent_grad: texture path unavailable for d_in ${d.D}`);
+  const consts = { B: d.B, D: d.D, S: d.S, CAP: d.cap, AUXCAP: d.auxCap };
+  if (want === "buffer" || !ok) {
+    if (d.D > 4096) throw new Error(`latent_grad: d_in ${d.D} above 4096 (32 KiB workgroup storage)`);
+    const k = await compileKernel(device, BUFFER_URL, "main", consts);
+    return (b: LatentGradBuffers): BoundKernel =>
+      k.bind([b.list, b.start, b.val, b.g, b.dvec, b.xc, b.gW_dec, b.gW_enc, b.gb_enc, b.since], d.S);
+  }
+  const module = await compileTemplate(device, TEX_URL, { CQ });
+  const nch = Math.ceil(d.D / 4 / CQ);
+  const dvecRows = (d.auxCap > 0 ? 2 : 1) * d.B;
+  return (b: LatentGradBuffers): BoundKernel => {
+    const dvecTex = b.dvecTex ?? createRowTexture(device, dvecRows, d.D, "dvec rows");
+    const xcTex = b.xcTex ?? createRowTexture(device, d.B, d.D, "xc rows");
+    const run = bindModule(
+      device,
+      module,
+      "main",
+      { ...consts, FOLD_G: dvecTex.fold, FOLD_X: xcTex.fold },
+      [b.list, b.start, b.val, b.g, dvecTex.view, xcTex.view, b.gW_dec, b.gW_enc, b.gb_enc, b.since],
+      groupsFor(d.S * nch, 64),
+    );
+    return {
+      label: run.label,
+      encode(enc) {
+        if (!b.dvecTex) dvecTex.encodeCopy(enc, b.dvec);
+        if (!b.xcTex) xcTex.encodeCopy(enc, b.xc);
+        run.encode(enc);
+      },
+    };
+  };
+}
+
+/** Float64 reference of gW_dec [S, D], gW_enc [D, S] and gb_enc from token-major entries. */
+export function latentGradReference(
+  idx: ArrayLike<number>,
+  val: ArrayLike<number>,
+  g: ArrayLike<number>,
+  dvec: ArrayLike<number>,
+  xc: ArrayLike<number>,
   d: { B: number; D: number; S: number; cap: number; auxCap: number },
 ) {
-  if (d.D > 4096) throw new Error(`latent_grad: d_in ${d.D} above 4096 (32 KiB workgroup storage)`);
-  const k = await compileKernel(device, URL_, "main", { B: d.B, D: d.D, S: d.S, CAP: d.cap, AUXCAP: d.auxCap });
-  return (b: {
-    list: GPUBuffer;
-    start: GPUBuffer;
-    val: GPUBuffer;
-    g: GPUBuffer;
-    dvec: GPUBuffer;
-    xc: GPUBuffer;
-    gW_dec: GPUBuffer;
-    gW_encT: GPUBuffer;
-    gb_enc: GPUBuffer;
-    since: GPUBuffer;
-  }) => k.bind([b.list, b.start, b.val, b.g, b.dvec, b.xc, b.gW_dec, b.gW_encT, b.gb_enc, b.since], d.S);
+  const { B, D, S, cap, auxCap } = d;
+  const gW_dec = new Float64Array(S * D);
+  const gW_enc = new Float64Array(D * S);
+  const gb_enc = new Float64Array(S);
+  const fired = new Array<boolean>(S).fill(false);
+  for (let e = 0; e < B * (cap + auxCap); e++) {
+    const i = idx[e];
+    if (i === INVALID) continue;
+    const main = e < B * cap;
+    const t = main ? Math.floor(e / cap) : Math.floor((e - B * cap) / auxCap);
+    const r = main ? t : B + t;
+    if (main) fired[i] = true;
+    gb_enc[i] += g[e];
+    for (let k = 0; k < D; k++) {
+      gW_dec[i * D + k] += val[e] * dvec[r * D + k];
+      gW_enc[k * S + i] += g[e] * xc[t * D + k];
+    }
+  }
+  return { gW_dec, gW_enc, gb_enc, fired };
 }

@@ -1,8 +1,9 @@
 // Per-latent gradients from the latent-major entry lists (see csc.wgsl): one workgroup per latent i,
-// touching only the tokens where i is active (TopK family: k rows per token, not d_sae).
+// touching only the tokens where i is active (TopK family: k rows per token, not d_sae). Scalar buffer
+// path (any d_in); latent_grad_tex.wgsl is the fast one.
 //   gW_dec[i, d]  = Σ_e val[e] · dvec[t(e), d]        (main entries: reconstruction grad rows;
 //                                                      AuxK entries: the aux grad rows B..2B)
-//   gW_encT[i, d] = Σ_e g[e] · xc[t(e), d]            (xc = x − b_dec; transposed W_enc gradient)
+//   gW_enc[d, i]  = Σ_e g[e] · xc[t(e), d]            (xc = x − b_dec; stored [d_in, d_sae])
 //   gb_enc[i]     = Σ_e g[e]
 //   since[i]      = 0 if i fired in a main entry this step, else since[i] + B (dead-latent clock)
 override B: u32;
@@ -21,7 +22,7 @@ const SINCE_MAX: u32 = 0xf0000000u;
 @group(0) @binding(4) var<storage, read> dvec: array<f32>;
 @group(0) @binding(5) var<storage, read> xc: array<f32>;
 @group(0) @binding(6) var<storage, read_write> gW_dec: array<f32>;
-@group(0) @binding(7) var<storage, read_write> gW_encT: array<f32>;
+@group(0) @binding(7) var<storage, read_write> gW_enc: array<f32>;
 @group(0) @binding(8) var<storage, read_write> gb_enc: array<f32>;
 @group(0) @binding(9) var<storage, read_write> since: array<u32>;
 
@@ -53,7 +54,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
   }
   for (var d = lid; d < D; d += WG) {
     gW_dec[i * D + d] = aw[d];
-    gW_encT[i * D + d] = ae[d];
+    gW_enc[d * S + i] = ae[d];
   }
   if (lid == 0u) {
     var gs = 0.0;

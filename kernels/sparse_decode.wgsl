@@ -1,14 +1,18 @@
 // Sparse decode: out[t, d] = (BIAS ? b_dec[d] : 0) + Σ_s val[e] · W_dec[idx[e], d] over the CAP entries
 // e = ENTRY_BASE + t*CAP + s of row t (INVALID entries skipped): only the active decoder rows are read.
+// Slots s ≥ min(CAP, state.n_dead) are skipped when AUX_BOUND (the AuxK selection fills only those).
 // With STATS, rowstats[t*8 + 2] = L0 (active entries) and rowstats[t*8 + 3] = L1 (Σ val).
+// This is the scalar buffer path (any d_in); sparse_decode_tex.wgsl is the fast one.
 override D: u32;
 override CAP: u32;
 override ENTRY_BASE: u32 = 0u;
 override BIAS: bool = true;
 override STATS: bool = true;
+override AUX_BOUND: bool = false;
 
 const WG: u32 = 64u;
 const INVALID: u32 = 0xffffffffu;
+const N_DEAD: u32 = 2u;
 
 @group(0) @binding(0) var<storage, read> idx: array<u32>;
 @group(0) @binding(1) var<storage, read> val: array<f32>;
@@ -16,6 +20,7 @@ const INVALID: u32 = 0xffffffffu;
 @group(0) @binding(3) var<storage, read> b_dec: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<storage, read_write> rowstats: array<f32>;
+@group(0) @binding(6) var<storage, read> state: array<u32>;
 
 var<workgroup> acc: array<f32, D>;
 
@@ -28,7 +33,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var d = lid; d < D; d += WG) {
     if (BIAS) { acc[d] = b_dec[d]; } else { acc[d] = 0.0; }
   }
-  for (var s = 0u; s < CAP; s++) {
+  var ns = CAP;
+  if (AUX_BOUND) { ns = min(CAP, state[N_DEAD]); }
+  for (var s = 0u; s < ns; s++) {
     let i = idx[e0 + s];
     if (i == INVALID) { continue; }
     let v = val[e0 + s];
@@ -39,7 +46,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (STATS && lid == 0u) {
     var l0 = 0.0;
     var l1 = 0.0;
-    for (var s = 0u; s < CAP; s++) {
+    for (var s = 0u; s < ns; s++) {
       if (idx[e0 + s] != INVALID) { l0 += 1.0; l1 += val[e0 + s]; }
     }
     rowstats[t * 8u + 2u] = l0;

@@ -1,13 +1,109 @@
 /**
- * Per-entry pre-activation gradient (kernels/sparse_grad.wgsl): g[e] = dvec[t(e)] · W_dec[idx[e]], one invocation per entry,
- * for the main entries (reconstruction gradient) and the AuxK entries (aux gradient rows).
+ * Per-entry pre-activation gradient: g[e] = dvec[r(e)] · W_dec[idx[e]] (r = t for the main entries,
+ * the reconstruction gradient; r = B + t for the AuxK entries, the aux gradient rows); INVALID → 0.
+ * Paths: "texture" (sparse_grad_tex.wgsl: rows as rgba32float texels, G entries per invocation sharing
+ * each dvec texel, d_in % 4 == 0) and "buffer" (sparse_grad.wgsl: one invocation per entry, any d_in).
+ * `auxBound`: AuxK slots ≥ min(auxCap, state.n_dead) are skipped (the AuxK selection fills only those).
  */
-import { compileKernel, groupsFor } from "./kernel.ts";
+import { compileKernel, groupsFor, INVALID } from "./kernel.ts";
+import type { BoundKernel } from "./kernel.ts";
+import { createBuffer } from "./device.ts";
+import { bindModule, compileTemplate, createRowTexture, type RowTexture, rowTexturesAvailable } from "./row_texture.ts";
 
-const URL_ = new URL("./sparse_grad.wgsl", import.meta.url);
+const BUFFER_URL = new URL("./sparse_grad.wgsl", import.meta.url);
+const TEX_URL = new URL("./sparse_grad_tex.wgsl", import.meta.url);
+/** Entries per invocation on the texture path. */
+const G = 8;
 
-export async function createSparseGrad(device: GPUDevice, d: { B: number; D: number; cap: number; auxCap: number }) {
-  const k = await compileKernel(device, URL_, "main", { B: d.B, D: d.D, CAP: d.cap, AUXCAP: d.auxCap });
-  return (b: { idx: GPUBuffer; dvec: GPUBuffer; W_dec: GPUBuffer; g: GPUBuffer }) =>
-    k.bind([b.idx, b.dvec, b.W_dec, b.g], groupsFor(d.B * (d.cap + d.auxCap), 64));
+export interface SparseGradDims {
+  B: number;
+  D: number;
+  cap: number;
+  auxCap: number;
+  auxBound?: boolean;
+  path?: "auto" | "texture" | "buffer";
+}
+
+export interface SparseGradBuffers {
+  idx: GPUBuffer;
+  dvec: GPUBuffer;
+  W_dec: GPUBuffer;
+  g: GPUBuffer;
+  /** Needed with auxBound (state[2] = n_dead). */
+  state?: GPUBuffer;
+  /** Texture path: row textures refreshed by the caller; else owned and copied on every encode. */
+  dvecTex?: RowTexture;
+  W_decTex?: RowTexture;
+}
+
+export async function createSparseGrad(device: GPUDevice, d: SparseGradDims) {
+  const want = d.path ?? "auto";
+  const ok = rowTexturesAvailable(device, d.D);
+  if (want === "texture" && !ok) throw new Error(`sparse_grad: texture path unavailable for d_in ${d.D}`);
+  const dummy = createBuffer(device, 16, "sparse_grad dummy");
+  if (want === "buffer" || !ok) {
+    const k = await compileKernel(device, BUFFER_URL, "main", {
+      B: d.B,
+      D: d.D,
+      CAP: d.cap,
+      AUXCAP: d.auxCap,
+      AUX_BOUND: !!d.auxBound,
+    });
+    return (b: SparseGradBuffers): BoundKernel =>
+      k.bind([b.idx, b.dvec, b.W_dec, b.g, b.state ?? dummy], groupsFor(d.B * (d.cap + d.auxCap), 64));
+  }
+  const module = await compileTemplate(device, TEX_URL, { G });
+  const dvecRows = (d.auxCap > 0 ? 2 : 1) * d.B;
+  return (b: SparseGradBuffers): BoundKernel => {
+    const dvecTex = b.dvecTex ?? createRowTexture(device, dvecRows, d.D, "dvec rows");
+    const wTex = b.W_decTex ?? createRowTexture(device, Math.floor(b.W_dec.size / (4 * d.D)), d.D, "W_dec rows");
+    const part = (cap: number, entryBase: number, rowBase: number, auxBound: boolean) =>
+      bindModule(
+        device,
+        module,
+        "main",
+        {
+          ROWS: d.B,
+          D: d.D,
+          CAP: cap,
+          ENTRY_BASE: entryBase,
+          ROW_BASE: rowBase,
+          AUX_BOUND: auxBound,
+          FOLD_G: dvecTex.fold,
+          FOLD_W: wTex.fold,
+        },
+        [b.idx, dvecTex.view, wTex.view, b.state ?? dummy, b.g],
+        groupsFor(d.B * Math.ceil(cap / G), 64),
+      );
+    const parts = [part(d.cap, 0, 0, false)];
+    if (d.auxCap > 0) parts.push(part(d.auxCap, d.B * d.cap, d.B, !!d.auxBound));
+    return {
+      label: parts[0].label,
+      encode(enc) {
+        if (!b.dvecTex) dvecTex.encodeCopy(enc, b.dvec);
+        if (!b.W_decTex) wTex.encodeCopy(enc, b.W_dec);
+        parts.forEach((p) => p.encode(enc));
+      },
+    };
+  };
+}
+
+/** Float64 reference of g for every entry (main then AuxK), 0 for INVALID ones. */
+export function sparseGradReference(
+  idx: ArrayLike<number>,
+  dvec: ArrayLike<number>,
+  W_dec: ArrayLike<number>,
+  d: { B: number; D: number; cap: number; auxCap: number },
+): Float64Array {
+  const { B, D, cap, auxCap } = d;
+  const g = new Float64Array(B * (cap + auxCap));
+  for (let e = 0; e < g.length; e++) {
+    const i = idx[e];
+    if (i === INVALID) continue;
+    const r = e < B * cap ? Math.floor(e / cap) : B + Math.floor((e - B * cap) / auxCap);
+    let s = 0;
+    for (let k = 0; k < D; k++) s += dvec[r * D + k] * W_dec[i * D + k];
+    g[e] = s;
+  }
+  return g;
 }

@@ -2,11 +2,12 @@
 // written in latent-index order to idx/val[OUT_BASE + row*CAP + slot]; val = max(pre, 0) and entries
 // with pre <= 0 are marked INVALID (ReLU after TopK, as SAELens). Slots past K are INVALID.
 // AUX = true restricts the candidates to dead latents (since[i] >= WINDOW) and takes
-// min(K, n_dead) of them (the AuxK selection).
+// min(K, n_dead) of them (the AuxK selection); its slots >= min(K, n_dead) are not written (the AuxK
+// consumers read only the others) and with n_dead = 0 it returns at once.
 // Method (one workgroup per row, deterministic, no output atomics):
 //  1. a lower bound L of the k-th largest: the k-th largest of the per-invocation maxima (k ≤ WG);
 //  2. the few candidates ≥ L go to a workgroup list (fallback to the whole row if it overflows);
-//  3. radix select on order-preserving u32 keys (12 + 12 + 8 bits, a histogram per digit, stopping
+//  3. radix select on order-preserving u32 keys (four 8-bit digits, a histogram per digit, stopping
 //     once the boundary bin is taken whole) over that list;
 //  4. each selected entry's slot = its rank by latent index among the selected.
 override S: u32;
@@ -17,7 +18,7 @@ override AUX: bool = false;
 override WINDOW: u32 = 0u;
 
 const WG: u32 = 64u;
-const NB: u32 = 4096u;
+const NB: u32 = 256u; // radix bins (8-bit digits): small workgroup memory, which is zeroed per workgroup
 const LIST: u32 = 512u;
 const INVALID: u32 = 0xffffffffu;
 const N_DEAD: u32 = 2u;
@@ -76,6 +77,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let row = wid.x;
   let base = row * S;
   let out = OUT_BASE + row * CAP;
+  if (AUX && state[N_DEAD] == 0u) { return; }
   // 1. Per-invocation maxima and the lower bound.
   var mx = 0u;
   for (var j = lid; j < S; j += WG) {
@@ -125,12 +127,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var pmask = 0u;
   var need = k;
   if (k > 0u) {
-    for (var round = 0u; round < 3u; round++) {
-      var shift = 20u;
-      var bits = 12u;
-      if (round == 1u) { shift = 8u; }
-      if (round == 2u) { shift = 0u; bits = 8u; }
-      let nb = 1u << bits;
+    for (var round = 0u; round < 4u; round++) {
+      let shift = 24u - 8u * round;
+      let nb = NB;
       let dmask = nb - 1u;
       for (var b = lid; b < NB; b += WG) { atomicStore(&hist[b], 0u); }
       workgroupBarrier();
@@ -228,5 +227,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
   }
-  for (var s = k + lid; s < CAP; s += WG) { out_idx[out + s] = INVALID; out_val[out + s] = 0.0; }
+  if (!AUX) {
+    for (var s = k + lid; s < CAP; s += WG) { out_idx[out + s] = INVALID; out_val[out + s] = 0.0; }
+  }
 }

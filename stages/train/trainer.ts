@@ -24,7 +24,7 @@ import { createReconLoss } from "../../kernels/recon_loss.ts";
 import { createSparseGrad } from "../../kernels/sparse_grad.ts";
 import { createCsc } from "../../kernels/csc.ts";
 import { createLatentGrad } from "../../kernels/latent_grad.ts";
-import { createTranspose } from "../../kernels/transpose.ts";
+import { createRowTexture, type RowTexture, rowTexturesAvailable } from "../../kernels/row_texture.ts";
 import { createBdecGrad } from "../../kernels/bdec_grad.ts";
 import { createGradNorm } from "../../kernels/grad_norm.ts";
 import { createAdam } from "../../kernels/adam.ts";
@@ -123,6 +123,7 @@ export class GpuTrainer {
   #since: GPUBuffer;
   #state: GPUBuffer;
   #all: GPUBuffer[] = [];
+  #textures: RowTexture[] = [];
   #grads: Partial<Record<ParamName, GPUBuffer>> = {};
 
   private constructor(readonly device: GPUDevice, readonly cfg: TrainerConfig) {
@@ -156,6 +157,13 @@ export class GpuTrainer {
     t.#resetOptimizer();
     await (isSparse(cfg.architecture) ? t.#buildSparse() : t.#buildDense());
     return t;
+  }
+
+  /** A row texture mirroring `src` and the step's kernel that refreshes it. */
+  #tex(rows: number, cols: number, label: string, src: GPUBuffer): { texture: RowTexture; copy: BoundKernel } {
+    const texture = createRowTexture(this.device, rows, cols, label);
+    this.#textures.push(texture);
+    return { texture, copy: { label: `copy ${label}`, encode: (e) => texture.encodeCopy(e, src) } };
   }
 
   #buf(n: number, label: string): GPUBuffer {
@@ -243,7 +251,6 @@ export class GpuTrainer {
     const ehat = auxCap ? this.#buf(B * D, "aux ehat") : xhat;
     const dvec = this.#buf((auxCap ? 2 : 1) * B * D, "dvec");
     const rowstats = this.#buf(B * 8, "rowstats");
-    const gW_encT = this.#buf(S * D, "gW_encT");
     const grads = {
       W_enc: this.#buf(D * S, "gW_enc"),
       W_dec: this.#buf(S * D, "gW_dec"),
@@ -251,15 +258,31 @@ export class GpuTrainer {
       b_dec: this.#buf(D, "gb_dec"),
     };
     const { center, encoder } = await this.#common(pre, xc);
+    // Row textures (fast texel gathers, kernels/row_texture.ts), refreshed once per step and shared.
+    const tex = rowTexturesAvailable(device, D)
+      ? {
+        W_dec: this.#tex(S, D, "W_dec rows", this.#params.W_dec),
+        dvec: this.#tex((auxCap ? 2 : 1) * B, D, "dvec rows", dvec),
+        xc: this.#tex(B, D, "xc rows", xc),
+      }
+      : undefined;
+    const preTex = rowTexturesAvailable(device, S) ? this.#tex(B, S, "pre rows", pre) : undefined;
     const sel = (await createTopk(device, { rows: B, S, k: cap, cap }))({
       pre,
       since: this.#since,
       state: this.#state,
       idx,
       val,
+      preTex: preTex?.texture,
     });
-    const fwd: BoundKernel[] = [center, encoder, sel];
-    const step: BoundKernel[] = [center, encoder, sel];
+    const fwd: BoundKernel[] = [center, encoder];
+    if (preTex) fwd.push(preTex.copy);
+    fwd.push(sel);
+    const step: BoundKernel[] = [...fwd];
+    if (tex) {
+      fwd.push(tex.W_dec.copy);
+      step.push(tex.W_dec.copy, tex.xc.copy);
+    }
     if (cfg.architecture === "batchtopk") {
       const bt = (await createBatchTopk(device, { n: B * cap, kTotal: cfg.k * B, emaDecay: cfg.thresholdDecay }))({
         idx,
@@ -276,6 +299,7 @@ export class GpuTrainer {
       b_dec: this.#params.b_dec,
       out: xhat,
       rowstats,
+      W_decTex: tex?.W_dec.texture,
     });
     const loss = (await createReconLoss(device, { B, D }))({
       x: this.#x,
@@ -296,7 +320,7 @@ export class GpuTrainer {
         outBase: B * cap,
         aux: true,
         window: cfg.deadWindow,
-      }))({ pre, since: this.#since, state: this.#state, idx, val });
+      }))({ pre, since: this.#since, state: this.#state, idx, val, preTex: preTex?.texture });
       const auxDec = (await createSparseDecode(device, {
         rows: B,
         D,
@@ -304,7 +328,17 @@ export class GpuTrainer {
         entryBase: B * cap,
         bias: false,
         stats: false,
-      }))({ idx, val, W_dec: this.#params.W_dec, b_dec: this.#params.b_dec, out: ehat, rowstats });
+        auxBound: true,
+      }))({
+        idx,
+        val,
+        W_dec: this.#params.W_dec,
+        b_dec: this.#params.b_dec,
+        out: ehat,
+        rowstats,
+        state: this.#state,
+        W_decTex: tex?.W_dec.texture,
+      });
       const auxLoss = (await createReconLoss(device, { B, D, aux: true, auxK: cfg.auxK }))({
         x: this.#x,
         xhat,
@@ -316,8 +350,22 @@ export class GpuTrainer {
       });
       step.push(auxSel, auxDec, auxLoss);
     }
-    const sg = (await createSparseGrad(device, { B, D, cap, auxCap }))({ idx, dvec, W_dec: this.#params.W_dec, g });
-    const csc = (await createCsc(device, { B, S, cap, auxCap }))({ idx, start, list });
+    if (tex) step.push(tex.dvec.copy);
+    const sg = (await createSparseGrad(device, { B, D, cap, auxCap, auxBound: true }))({
+      idx,
+      dvec,
+      W_dec: this.#params.W_dec,
+      g,
+      state: this.#state,
+      dvecTex: tex?.dvec.texture,
+      W_decTex: tex?.W_dec.texture,
+    });
+    const csc = (await createCsc(device, { B, S, cap, auxCap, auxBound: true }))({
+      idx,
+      start,
+      list,
+      state: this.#state,
+    });
     const lg = (await createLatentGrad(device, { B, D, S, cap, auxCap }))({
       list,
       start,
@@ -326,18 +374,19 @@ export class GpuTrainer {
       dvec,
       xc,
       gW_dec: grads.W_dec,
-      gW_encT,
+      gW_enc: grads.W_enc,
       gb_enc: grads.b_enc,
       since: this.#since,
+      dvecTex: tex?.dvec.texture,
+      xcTex: tex?.xc.texture,
     });
-    const tr = (await createTranspose(device, { R: S, C: D }))({ inp: gW_encT, out: grads.W_enc });
     const bd = (await createBdecGrad(device, { B, D, S }))({
       dvec,
       W_enc: this.#params.W_enc,
       gb_enc: grads.b_enc,
       gb_dec: grads.b_dec,
     });
-    step.push(sg, csc, lg, tr, bd);
+    step.push(sg, csc, lg, bd);
     this.#grads = grads;
     const opt = await this.#optimizer(grads, rowstats, false);
     if (opt.project) step.push(opt.project);
@@ -553,6 +602,7 @@ export class GpuTrainer {
 
   destroy(): void {
     for (const b of this.#all) b.destroy();
+    for (const t of this.#textures) t.destroy();
   }
 }
 

@@ -1,0 +1,64 @@
+/** csc + per-latent gradients (texture and buffer paths) against the float64 reference. */
+import { assert, assertEquals } from "../assert.ts";
+import { createBuffer, getDevice, readF32, readU32, uploadBuffer } from "../../kernels/device.ts";
+import { createCsc } from "../../kernels/csc.ts";
+import { createLatentGrad, latentGradReference } from "../../kernels/latent_grad.ts";
+import { Rng } from "../../stages/train/rng.ts";
+import { randomEntries } from "./entries.ts";
+
+function maxErr(got: Float32Array, ref: Float64Array): number {
+  let worst = 0;
+  for (let j = 0; j < ref.length; j++) worst = Math.max(worst, Math.abs(got[j] - ref[j]) / (1 + Math.abs(ref[j])));
+  return worst;
+}
+
+async function check(path: "texture" | "buffer", B: number, D: number, S: number, cap: number, auxCap: number) {
+  const device = await getDevice();
+  const r = new Rng(B + D + S + cap, 11);
+  const main = randomEntries(r, B, S, cap);
+  const aux = randomEntries(r, B, S, auxCap);
+  const idx = new Uint32Array([...main.idx, ...aux.idx]);
+  const val = new Float32Array([...main.val, ...aux.val]);
+  const g = new Float32Array(idx.length).map(() => r.normal());
+  const dvec = new Float32Array((auxCap ? 2 : 1) * B * D).map(() => r.normal());
+  const xc = new Float32Array(B * D).map(() => r.normal());
+  const since0 = new Uint32Array(S).map(() => r.int(1000));
+  const dims = { B, D, S, cap, auxCap };
+  const b = {
+    idx: uploadBuffer(device, idx),
+    val: uploadBuffer(device, val),
+    g: uploadBuffer(device, g),
+    dvec: uploadBuffer(device, dvec),
+    xc: uploadBuffer(device, xc),
+    start: createBuffer(device, (S + 1) * 4),
+    list: createBuffer(device, idx.length * 4),
+    gW_dec: createBuffer(device, S * D * 4),
+    gW_enc: createBuffer(device, S * D * 4),
+    gb_enc: createBuffer(device, S * 4),
+    since: uploadBuffer(device, since0),
+  };
+  const csc = (await createCsc(device, dims))(b);
+  const lg = (await createLatentGrad(device, { ...dims, path }))(b);
+  const enc = device.createCommandEncoder();
+  csc.encode(enc);
+  lg.encode(enc);
+  device.queue.submit([enc.finish()]);
+  const ref = latentGradReference(idx, val, g, dvec, xc, dims);
+  const what = `${path} B ${B} D ${D} S ${S} k ${cap}+${auxCap}`;
+  const e1 = maxErr(await readF32(device, b.gW_dec, S * D), ref.gW_dec);
+  const e2 = maxErr(await readF32(device, b.gW_enc, S * D), ref.gW_enc);
+  const e3 = maxErr(await readF32(device, b.gb_enc, S), ref.gb_enc);
+  assert(e1 < 1e-5 && e2 < 1e-5 && e3 < 1e-5, `${what}: errors gW_dec ${e1} gW_enc ${e2} gb_enc ${e3}`);
+  const since = await readU32(device, b.since, S);
+  assertEquals(Array.from(since), Array.from(since0, (s, i) => (ref.fired[i] ? 0 : s + B)), `${what}: since`);
+  assert(ref.fired.some((f) => !f) && ref.fired.some((f) => f), "both fired and silent latents occur");
+  Object.values(b).forEach((x) => x.destroy());
+}
+
+for (const path of ["texture", "buffer"] as const) {
+  for (const [B, D, S, cap, auxCap] of [[37, 48, 100, 7, 3], [70, 512, 4096, 33, 0], [45, 52, 300, 5, 9]]) {
+    Deno.test(`latent_grad ${path} d_in ${D} d_sae ${S} k ${cap} aux ${auxCap} matches float64`, async () => {
+      await check(path, B, D, S, cap, auxCap);
+    });
+  }
+}
