@@ -34,3 +34,8 @@ export function batchTopkReference(valid: ArrayLike<boolean>, val: ArrayLike<num
   const thr = vals.length <= kTotal ? -Infinity : vals[kTotal - 1];
   return Array.from({ length: val.length }, (_, j) => !!valid[j] && val[j] >= thr);
 }
+
+/** Float64 reference of `ema`: thr' = decay·thr + (1 − decay)·(smallest kept value); unchanged if none kept. */
+export function batchTopkEmaReference(thr: number, kept: number[], decay: number): number {
+  return kept.length ? decay * thr + (1 - decay) * Math.min(...kept) : thr;
+}

@@ -8,3 +8,8 @@ export async function createCenter(device: GPUDevice, d: { B: number; D: number 
   return (b: { x: GPUBuffer; b_dec: GPUBuffer; xc: GPUBuffer }) =>
     k.bind([b.x, b.b_dec, b.xc], groupsFor(d.B * d.D, 256));
 }
+
+/** Float64 reference: xc[t, d] = x[t, d] − b_dec[d] for x [n, D]. */
+export function centerReference(x: ArrayLike<number>, bDec: ArrayLike<number>, D: number): Float64Array {
+  return Float64Array.from({ length: x.length }, (_, j) => x[j] - bDec[j % D]);
+}

@@ -2,8 +2,9 @@
 //   forward (one workgroup per row):
 //     standard: z = ReLU(pre);  jumprelu: z = ReLU(pre)·H(ReLU(pre) − θ),  θ_i = exp(log_threshold_i)
 //     rowstats[t*8+2] = L0, [t*8+3] = L1 = Σ z, [t*8+5] = penalty: Σ_i z_i‖W_dec_i‖ (standard) or L0 (jumprelu)
-//   latent_stats (one invocation per latent, over the batch), with u = (ReLU(pre) − θ)/ε and the
-//   rectangle kernel K(u) = 1 for |u| < ½ (straight-through estimator, Rajamanoharan et al. 2024):
+//   latent_stats (one invocation per latent, over the batch), with u = (pre − θ)/ε and the rectangle
+//   kernel K(u) = 1 for |u| < ½ (straight-through estimator, Rajamanoharan et al. 2024; SAELens Step/
+//   JumpReLU: on the raw pre-activation, so a θ below ε/2 does not count every negative pre):
 //     gb_enc_i = Σ_t dpre_ti;  zsum_i = Σ_t z_ti;  since_i (dead-latent clock)
 //     jumprelu: ∂L/∂θ_i = Σ_t [−(θ_i/ε)·K(u)·dz_ti − (l0/B)·(1/ε)·K(u)];  glog_i = θ_i·∂L/∂θ_i
 //   backward (elementwise, in place dz → dpre):
@@ -85,7 +86,7 @@ fn latent_stats(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     zs += z[t * S + i];
     gs += dpre_of(p, g, i);
     if (JUMP) {
-      let u = (max(p, 0.0) - theta) / BANDWIDTH;
+      let u = (p - theta) / BANDWIDTH;
       if (abs(u) < 0.5) { dth += -(theta / BANDWIDTH) * g - l0 / BANDWIDTH; }
     }
   }

@@ -21,3 +21,11 @@ export async function createGradNorm(device: GPUDevice, d: { sizes: number[]; ma
     return { encode: (enc: GPUCommandEncoder) => bound.forEach((p) => p.encode(enc)) };
   };
 }
+
+/** Float64 reference: ‖g‖ = sqrt(Σ_buffers Σ_j g_j²), clip = min(1, maxNorm / (‖g‖ + 1e-6)). */
+export function gradNormReference(grads: ArrayLike<number>[], maxNorm: number): { norm: number; clip: number } {
+  let s = 0;
+  for (const g of grads) for (let j = 0; j < g.length; j++) s += g[j] * g[j];
+  const norm = Math.sqrt(s);
+  return { norm, clip: Math.min(1, maxNorm / (norm + 1e-6)) };
+}

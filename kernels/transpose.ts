@@ -11,3 +11,10 @@ export async function createTranspose(device: GPUDevice, d: { R: number; C: numb
   if (gx > max || gy > max) throw new Error(`transpose: ${d.R}×${d.C} exceeds maxComputeWorkgroupsPerDimension`);
   return (b: { inp: GPUBuffer; out: GPUBuffer }) => k.bind([b.inp, b.out], [gx, gy]);
 }
+
+/** Float64 reference: out[c, r] = inp[r, c] for inp [R, C] row-major. */
+export function transposeReference(inp: ArrayLike<number>, R: number, C: number): Float64Array {
+  const out = new Float64Array(R * C);
+  for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[c * R + r] = inp[r * C + c];
+  return out;
+}

@@ -45,7 +45,12 @@ export const trainParams: ParamSchema = {
     min: 0,
     doc: "jumprelu: straight-through estimator bandwidth ε",
   },
-  jumprelu_init_threshold: { type: "number", default: 0.1, min: 0, doc: "jumprelu: initial threshold" },
+  jumprelu_init_threshold: {
+    type: "number",
+    default: 0.1,
+    min: 0,
+    doc: "jumprelu: initial threshold (about 1σ of the initial pre-activations; log-thresholds move ~lr per step)",
+  },
   clip_grad_norm: { type: "number", default: 0, min: 0, doc: "clip gradients to this global L2 norm; 0 = off" },
   normalize_activations: {
     type: "enum",
@@ -61,8 +66,10 @@ export const trainParams: ParamSchema = {
   },
   normalize_decoder: {
     type: "boolean",
-    default: true,
-    doc: "keep decoder rows unit norm, removing the gradient component parallel to them",
+    default: null,
+    nullable: true,
+    doc:
+      "keep decoder rows unit norm (gradient parallel to them removed); null = true for topk/batchtopk, false for standard/jumprelu (rows start at norm 0.1, free norm: SAELens/Anthropic recipe)",
   },
   dead_feature_window: {
     type: "int",
@@ -125,7 +132,7 @@ export interface TrainParams {
   clip_grad_norm: number;
   normalize_activations: "none" | "expected_average_only_in";
   b_dec_init: BDecInit;
-  normalize_decoder: boolean;
+  normalize_decoder: boolean | null;
   dead_feature_window: number;
   aux_k: number | null;
   aux_k_coefficient: number;
@@ -135,4 +142,14 @@ export interface TrainParams {
   log_every: number;
   checkpoint_every: number;
   validation_tokens: number;
+}
+
+/**
+ * Whether decoder rows stay unit norm. Default (null): TopK-family SAEs select by rank, so unit rows
+ * with W_enc = W_decᵀ train well; L1/L0-penalised SAEs need small initial activations (rows at norm
+ * 0.1, free norm, penalty scaled by ‖W_dec_i‖), else the penalty shuts every latent off in the first
+ * steps, before the decoder rows have turned towards the data.
+ */
+export function normalizesDecoder(p: Pick<TrainParams, "architecture" | "normalize_decoder">): boolean {
+  return p.normalize_decoder ?? (p.architecture === "topk" || p.architecture === "batchtopk");
 }

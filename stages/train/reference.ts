@@ -3,7 +3,9 @@
  * the GPU trainer against it). Same definitions as trainer.ts:
  *   xc = x − b_dec, pre = xc·W_enc + b_enc, z = act(pre), x̂ = z·W_dec + b_dec
  *   L = mean_t ‖x̂ − x‖² + penalty + AuxK
- *   standard: penalty = l1·mean_t Σ_i z_ti‖W_dec_i‖;  jumprelu: l0·mean_t Σ_i H(ReLU(pre) − θ_i) (STE)
+ *   standard: penalty = l1·mean_t Σ_i z_ti‖W_dec_i‖;  jumprelu: l0·mean_t Σ_i H(pre − θ_i), θ = exp(log θ)
+ *   JumpReLU straight-through estimator (SAELens Step/JumpReLU), u = (pre − θ)/ε, K(u) = [|u| < ½]:
+ *     ∂L/∂θ_i = Σ_t K(u_ti)·(−(θ_i/ε)·∂L/∂z_ti − (l0/B)/ε),  ∂L/∂log θ_i = θ_i·∂L/∂θ_i
  *   AuxK (topk, batchtopk): the top aux_k dead latents' ReLU(pre) reconstruct e = x − x̂ (no bias):
  *     aux = aux_coef·min(n_dead/aux_k, 1)·mean_t ‖ê − e‖²
  * Gradients with decoder rows' parallel component removed when normalizeDecoder is set.
@@ -167,7 +169,7 @@ export function referenceStep(p: SaeParams, x: ArrayLike<number>, c: RefConfig):
         if (pr > 0) dpre[t * S + i] = g + c.sparsityCoef / B * wn[i];
       } else {
         if (pr > theta[i] && pr > 0) dpre[t * S + i] = g;
-        const u = (Math.max(pr, 0) - theta[i]) / c.bandwidth;
+        const u = (pr - theta[i]) / c.bandwidth;
         if (Math.abs(u) < 0.5) {
           glog[i] += theta[i] * (-(theta[i] / c.bandwidth) * g - c.sparsityCoef / B / c.bandwidth);
         }

@@ -11,9 +11,17 @@ import { getDevice } from "../../kernels/device.ts";
 import { BatchStream, firstRows } from "./data.ts";
 import { initBDec, initParams } from "./init.ts";
 import { coefficientWarmup, learningRate } from "./schedule.ts";
-import { GpuTrainer, isSparse, type Metrics, type SaeParams, type StepHyper, type TrainerConfig } from "./trainer.ts";
+import {
+  GpuTrainer,
+  isSparse,
+  type Metrics,
+  PARAM_NAMES,
+  type SaeParams,
+  type StepHyper,
+  type TrainerConfig,
+} from "./trainer.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import type { TrainParams } from "./params.ts";
+import { normalizesDecoder, type TrainParams } from "./params.ts";
 
 export interface TrainIO {
   params: TrainParams;
@@ -76,7 +84,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     beta2: p.adam_beta2,
     eps: p.adam_epsilon,
     clipGradNorm: p.clip_grad_norm,
-    normalizeDecoder: p.normalize_decoder,
+    normalizeDecoder: normalizesDecoder(p),
     deadWindow: p.dead_feature_window,
     auxK,
     bandwidth: p.jumprelu_bandwidth,
@@ -90,7 +98,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
       d_in: D,
       d_sae: S,
       seed: p.seed,
-      decoderNorm: p.normalize_decoder ? 1 : 0.1,
+      decoderNorm: normalizesDecoder(p) ? 1 : 0.1,
       initThreshold: p.jumprelu_init_threshold,
     },
     initBDec(sample, D, p.b_dec_init),
@@ -139,18 +147,23 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
       }
       return acc;
     };
+    const stop = (s: number, what: string): never => {
+      throw new Error(
+        `train: ${what} at step ${
+          s + 1
+        }; stopped (the last good checkpoint, if any, stays in ${io.scratchDir}); lower lr or set clip_grad_norm`,
+      );
+    };
     const checkFinite = (m: Metrics, s: number) => {
-      if (!Number.isFinite(m.loss) || !Number.isFinite(m.mse)) {
-        throw new Error(
-          `train: loss became ${m.loss} at step ${
-            s + 1
-          }; stopped (the last good checkpoint, if any, stays in ${io.scratchDir}); lower lr or set clip_grad_norm`,
-        );
-      }
+      if (!Number.isFinite(m.loss) || !Number.isFinite(m.mse)) stop(s, `loss became ${m.loss}`);
     };
     const checkpoint = async (s: number) => {
       checkFinite(await trainer.metrics(), s);
-      await saveCheckpoint(io.scratchDir, fingerprint, { step: s + 1, tensors: await trainer.snapshot(), log: rows });
+      const tensors = await trainer.snapshot();
+      // The step's loss predates its update: an overflowing update shows only in the parameters.
+      const bad = PARAM_NAMES.find((n) => !tensors[n].every(Number.isFinite));
+      if (bad) stop(s, `${bad} became non-finite`);
+      await saveCheckpoint(io.scratchDir, fingerprint, { step: s + 1, tensors, log: rows });
     };
     const t0 = performance.now();
     let last: Metrics | null = null;
@@ -193,6 +206,8 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     }
     const seconds = (performance.now() - t0) / 1000;
     const params = await trainer.params();
+    const bad = PARAM_NAMES.find((n) => !params[n].every(Number.isFinite));
+    if (bad) stop(steps - 1, `${bad} became non-finite`);
     const thresholdEma = (await trainer.thresholdEma()) / (1 - p.threshold_decay ** steps);
     const { tensors, architecture } = foldWeights(params, p.architecture, scale, thresholdEma);
     await writeSafetensors(join(io.outDir, "sae_weights.safetensors"), tensors);

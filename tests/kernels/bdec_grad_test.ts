@@ -1,0 +1,28 @@
+/** bdec_grad (gb_dec = Σ_t dvec − W_enc·gb_enc) against its float64 reference. */
+import { createBuffer, getDevice, readF32, uploadBuffer } from "../../kernels/device.ts";
+import { bdecGradReference, createBdecGrad } from "../../kernels/bdec_grad.ts";
+import { Rng } from "../../stages/train/rng.ts";
+import { assertClose, randn, run } from "./harness.ts";
+
+for (const [B, D, S] of [[37, 48, 100], [256, 512, 4096], [5, 512, 100]]) {
+  Deno.test(`bdec_grad kernel B ${B} d_in ${D} d_sae ${S} matches float64`, async () => {
+    const device = await getDevice();
+    const r = new Rng(B + D + S, 13);
+    const dvec = randn(r, B * D);
+    const W_enc = randn(r, D * S, 1 / Math.sqrt(D));
+    const gbEnc = randn(r, S);
+    const gb_dec = createBuffer(device, D * 4);
+    const k = (await createBdecGrad(device, { B, D, S }))({
+      dvec: uploadBuffer(device, dvec),
+      W_enc: uploadBuffer(device, W_enc),
+      gb_enc: uploadBuffer(device, gbEnc),
+      gb_dec,
+    });
+    await run(device, k);
+    // Sums of B + S unit-scale terms: float32 error ~ 1e-7·(B + S)^½ · typical |term|.
+    const atol = 1e-6 * Math.sqrt(B + S);
+    assertClose(await readF32(device, gb_dec, D), bdecGradReference(dvec, W_enc, gbEnc, { B, D, S }), "gb_dec", {
+      atol,
+    });
+  });
+}

@@ -1,0 +1,43 @@
+/** Shared pieces of the kernel tests: random inputs, running bound kernels, float32-tolerance checks. */
+import { assert } from "../assert.ts";
+import type { BoundKernel } from "../../kernels/kernel.ts";
+import type { Rng } from "../../stages/train/rng.ts";
+
+/** n values scale·N(0, 1) + shift (never exactly zero in practice). */
+export function randn(r: Rng, n: number, scale = 1, shift = 0): Float32Array {
+  return new Float32Array(n).map(() => shift + scale * r.normal());
+}
+
+/** Record `kernels` into one command buffer, submit, wait. */
+export async function run(device: GPUDevice, ...kernels: BoundKernel[]): Promise<void> {
+  const enc = device.createCommandEncoder();
+  for (const k of kernels) k.encode(enc);
+  device.queue.submit([enc.finish()]);
+  await device.queue.onSubmittedWorkDone();
+}
+
+/**
+ * Elementwise |got − want| ≤ atol + rtol·|want| (float32 against float64), and at least `nonzero`
+ * of the reference entries are non-zero (the check is not vacuous). `atol` should scale with the
+ * magnitude of the summed terms.
+ */
+export function assertClose(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  what: string,
+  tol: { rtol?: number; atol?: number; nonzero?: number } = {},
+): void {
+  const rtol = tol.rtol ?? 1e-5;
+  const atol = tol.atol ?? 1e-6;
+  assert(got.length >= want.length, `${what}: ${got.length} values, expected ${want.length}`);
+  let nonzero = 0;
+  for (let j = 0; j < want.length; j++) {
+    if (want[j] !== 0) nonzero++;
+    const err = Math.abs(got[j] - want[j]);
+    if (!(err <= atol + rtol * Math.abs(want[j]))) {
+      throw new Error(`${what}[${j}]: got ${got[j]}, want ${want[j]} (error ${err.toExponential(2)})`);
+    }
+  }
+  const min = tol.nonzero ?? 0.5;
+  assert(nonzero >= min * want.length, `${what}: only ${nonzero}/${want.length} reference values are non-zero`);
+}
