@@ -3,8 +3,10 @@
  * tokens/s, median of repeats after a warm-up, plus (without --json's filter) the per-kernel profile
  * of one step (each kernel timed alone, so the profile sums to more than a pipelined step; each entry
  * also holds ~11 ms of submit-and-wait latency: Deno's WebGPU polls for completion on a ~10 ms timer).
- *   deno run -A bench/train_bench.ts [--json] [--filter train.topk] [--small] [--profile]
- * `--small` uses d_sae 4096 (the default real run's size).
+ *   deno run -A bench/train_bench.ts [--json] [--filter train.topk] [--small] [--profile] [--reps N]
+ * `--small` uses d_sae 4096 (the default real run's size). With --profile it also prints the median
+ * CPU time of a step (all threads, from /proc/self/stat on Linux): on a shared machine the wall time
+ * swings with the load, the CPU time much less.
  */
 import { getDevice } from "../kernels/device.ts";
 import { GpuTrainer } from "../stages/train/trainer.ts";
@@ -51,18 +53,22 @@ async function bench(
   t.step(x, h);
   await t.metrics();
   const times: number[] = [];
+  const cpus: number[] = [];
   for (let i = 0; i < reps; i++) {
+    const c0 = cpuMs();
     const t0 = performance.now();
     t.step(x, { ...h, t: i + 2 });
     await t.metrics();
     times.push(performance.now() - t0);
+    cpus.push(cpuMs() - c0);
   }
-  times.sort((a, b) => a - b);
-  const ms = times[Math.floor(times.length / 2)];
+  const median = (a: number[]) => a.sort((p, q) => p - q)[Math.floor(a.length / 2)];
+  const ms = median(times);
+  const cpu = median(cpus);
   if (args.includes("--profile")) {
     // The machine is shared and lavapipe runs on its CPUs: the load says how much to trust the numbers.
     console.log(
-      `  step ${ms.toFixed(0)} ms (median of ${reps}), load average ${
+      `  step ${ms.toFixed(0)} ms, CPU ${cpu.toFixed(0)} ms (medians of ${reps}), load average ${
         Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
       }`,
     );
@@ -80,5 +86,16 @@ async function bench(
   );
 }
 
+/** CPU milliseconds this process has used (user + system, all threads); NaN off Linux. */
+function cpuMs(): number {
+  try {
+    const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
 const small = args.includes("--small");
-await bench("train.topk", "topk", 512, small ? 4096 : 8192, 32, 4096, 3);
+const ri = args.indexOf("--reps");
+await bench("train.topk", "topk", 512, small ? 4096 : 8192, 32, 4096, ri >= 0 ? Number(args[ri + 1]) : 3);

@@ -2,14 +2,23 @@
  * Adam on one parameter buffer (kernels/adam.wgsl), torch semantics, gradient × clip factor.
  * `hyper` (host-written each step): [lr, β1, β2, ε, 1−β1^t, 1−β2^t, …].
  */
-import { compileKernel, groupsFor } from "./kernel.ts";
+import { groupsFor } from "./kernel.ts";
+import { bindModule, compileTemplate } from "./row_texture.ts";
 
 const URL_ = new URL("./adam.wgsl", import.meta.url);
 
 export async function createAdam(device: GPUDevice, d: { n: number }) {
-  const k = await compileKernel(device, URL_, "main", { N: d.n });
+  const w = d.n % 4 === 0 ? 4 : 1; // floats per element
+  const module = await compileTemplate(device, URL_, { V4: w === 4 ? 1 : 0 });
   return (b: { grad: GPUBuffer; hyper: GPUBuffer; state: GPUBuffer; param: GPUBuffer; m: GPUBuffer; v: GPUBuffer }) =>
-    k.bind([b.grad, b.hyper, b.state, b.param, b.m, b.v], groupsFor(d.n, 256));
+    bindModule(
+      device,
+      module,
+      "main",
+      { N: d.n / w },
+      [b.grad, b.hyper, b.state, b.param, b.m, b.v],
+      groupsFor(d.n / w, 256),
+    );
 }
 
 /** Float64 reference of one Adam step (in place on float64 copies). */

@@ -126,6 +126,43 @@ export async function readBuffer(
   return out;
 }
 
+/**
+ * Copy several buffer ranges back to the host with one staging buffer and one map per ≤ 256 MiB batch
+ * (each map waits ≥ 10 ms for Deno's completion polling, so many small reads add up).
+ */
+export async function readBuffers(
+  device: GPUDevice,
+  parts: { buf: GPUBuffer; bytes?: number; offset?: number }[],
+): Promise<ArrayBuffer[]> {
+  const limit = Math.min(device.limits.maxBufferSize, 256 * 2 ** 20);
+  const sizes = parts.map((p) => Math.ceil((p.bytes ?? p.buf.size) / 4) * 4);
+  const out: ArrayBuffer[] = [];
+  for (let first = 0; first < parts.length;) {
+    let last = first;
+    let total = sizes[first];
+    while (last + 1 < parts.length && total + sizes[last + 1] <= limit) total += sizes[++last];
+    const staging = device.createBuffer({ size: total, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    const enc = device.createCommandEncoder();
+    let at = 0;
+    for (let i = first; i <= last; i++) {
+      enc.copyBufferToBuffer(parts[i].buf, parts[i].offset ?? 0, staging, at, sizes[i]);
+      at += sizes[i];
+    }
+    device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const all = staging.getMappedRange();
+    at = 0;
+    for (let i = first; i <= last; i++) {
+      out.push(all.slice(at, at + (parts[i].bytes ?? parts[i].buf.size)));
+      at += sizes[i];
+    }
+    staging.unmap();
+    staging.destroy();
+    first = last + 1;
+  }
+  return out;
+}
+
 /** Read `count` f32 values of `buf`. */
 export async function readF32(device: GPUDevice, buf: GPUBuffer, count: number, offset = 0): Promise<Float32Array> {
   return new Float32Array(await readBuffer(device, buf, count * 4, offset));

@@ -14,7 +14,7 @@
  * Then: drop the gradient parallel to decoder rows, clip by global norm, Adam, renormalise rows.
  */
 import { createEncoderGemm, createGemm } from "../../kernels/gemm/mod.ts";
-import { createBuffer, readF32, readU32, writeBuffer } from "../../kernels/device.ts";
+import { createBuffer, readBuffers, readF32, writeBuffer } from "../../kernels/device.ts";
 import type { BoundKernel } from "../../kernels/kernel.ts";
 import { createCenter } from "../../kernels/center.ts";
 import { createTopk } from "../../kernels/topk.ts";
@@ -29,6 +29,7 @@ import { createBdecGrad } from "../../kernels/bdec_grad.ts";
 import { createGradNorm } from "../../kernels/grad_norm.ts";
 import { createAdam } from "../../kernels/adam.ts";
 import { createDecoderNorm } from "../../kernels/decoder_norm.ts";
+import { createDecoderAdam } from "../../kernels/decoder_adam.ts";
 import { createMetrics, METRIC_NAMES } from "../../kernels/metrics.ts";
 import { createDenseAct } from "../../kernels/dense_act.ts";
 
@@ -201,22 +202,23 @@ export class GpuTrainer {
       });
       out.push(clip({ grads: names.map((n) => grads[n]!), state: this.#state }));
     }
+    // W_dec: Adam fused with the row projection (when no clip needs the projected gradient first) and
+    // the renormalisation, one pass over the decoder (kernels/decoder_adam.wgsl).
+    const fuseProject = cfg.normalizeDecoder && !(cfg.clipGradNorm > 0);
     for (const n of names) {
+      const bufs = { hyper: this.#hyper, state: this.#state, m: this.#m[n], v: this.#v[n] };
+      if (n === "W_dec") {
+        const dims = { D: cfg.d_in, S: cfg.d_sae, project: fuseProject, normalize: cfg.normalizeDecoder };
+        out.push((await createDecoderAdam(device, dims))({ ...bufs, gW_dec: grads[n]!, W_dec: this.#params[n] }));
+        continue;
+      }
       const adam = await createAdam(device, { n: grads[n]!.size / 4 });
-      out.push(adam({
-        grad: grads[n]!,
-        hyper: this.#hyper,
-        state: this.#state,
-        param: this.#params[n],
-        m: this.#m[n],
-        v: this.#v[n],
-      }));
+      out.push(adam({ ...bufs, grad: grads[n]!, param: this.#params[n] }));
     }
     const dn = (await createDecoderNorm(device, { D: cfg.d_in, S: cfg.d_sae }))({
       W_dec: this.#params.W_dec,
       gW_dec: grads.W_dec!,
     });
-    if (cfg.normalizeDecoder) out.push(dn.normalize);
     const aux = this.auxCap > 0;
     const metricsDims = {
       B: cfg.batch,
@@ -233,7 +235,7 @@ export class GpuTrainer {
       ...bufs,
       metrics: this.#valMetrics,
     });
-    return { out, project: cfg.normalizeDecoder ? dn.project : undefined, val };
+    return { out, project: cfg.normalizeDecoder && !fuseProject ? dn.project : undefined, val };
   }
 
   async #buildSparse(): Promise<void> {
@@ -557,16 +559,13 @@ export class GpuTrainer {
   }
 
   async params(): Promise<SaeParams> {
-    const out: Partial<SaeParams> = {};
-    for (const n of PARAM_NAMES) out[n] = await readF32(this.device, this.#params[n], this.#params[n].size / 4);
     const { d_in: D, d_sae: S } = this.cfg;
-    return {
-      W_enc: out.W_enc!.subarray(0, D * S),
-      W_dec: out.W_dec!.subarray(0, S * D),
-      b_enc: out.b_enc!.subarray(0, S),
-      b_dec: out.b_dec!.subarray(0, D),
-      log_threshold: out.log_threshold!.subarray(0, S),
-    };
+    const sizes: Record<ParamName, number> = { W_enc: D * S, W_dec: S * D, b_enc: S, b_dec: D, log_threshold: S };
+    const data = await readBuffers(
+      this.device,
+      PARAM_NAMES.map((n) => ({ buf: this.#params[n], bytes: sizes[n] * 4 })),
+    );
+    return Object.fromEntries(PARAM_NAMES.map((n, i) => [n, new Float32Array(data[i])])) as unknown as SaeParams;
   }
 
   /** The BatchTopK threshold moving average (uncorrected for its zero start). */
@@ -576,15 +575,26 @@ export class GpuTrainer {
 
   /** Everything a resume needs: parameters, Adam moments, dead-latent clocks, GPU state slots. */
   async snapshot(): Promise<Record<string, Float32Array | Uint32Array>> {
-    const out: Record<string, Float32Array | Uint32Array> = {};
-    const p = await this.params();
+    // One staging copy (per 256 MiB) and one map for all 17 tensors: each map costs ≥ 10 ms of polling.
+    const { d_in: D, d_sae: S } = this.cfg;
+    const sizes: Record<ParamName, number> = { W_enc: D * S, W_dec: S * D, b_enc: S, b_dec: D, log_threshold: S };
+    const names: string[] = [];
+    const parts: { buf: GPUBuffer; bytes: number }[] = [];
     for (const n of PARAM_NAMES) {
-      out[n] = p[n];
-      out[`m_${n}`] = (await readF32(this.device, this.#m[n], this.#m[n].size / 4)).slice(0, p[n].length);
-      out[`v_${n}`] = (await readF32(this.device, this.#v[n], this.#v[n].size / 4)).slice(0, p[n].length);
+      for (const [pfx, bufs] of [["", this.#params], ["m_", this.#m], ["v_", this.#v]] as const) {
+        names.push(`${pfx}${n}`);
+        parts.push({ buf: bufs[n], bytes: sizes[n] * 4 });
+      }
     }
-    out.since = await readU32(this.device, this.#since, this.cfg.d_sae);
-    out.state = await readU32(this.device, this.#state, STATE_SLOTS);
+    const data = await readBuffers(this.device, [
+      ...parts,
+      { buf: this.#since, bytes: S * 4 },
+      { buf: this.#state, bytes: STATE_SLOTS * 4 },
+    ]);
+    const out: Record<string, Float32Array | Uint32Array> = {};
+    names.forEach((n, i) => out[n] = new Float32Array(data[i]));
+    out.since = new Uint32Array(data[names.length]);
+    out.state = new Uint32Array(data[names.length + 1]);
     return out;
   }
 

@@ -4,7 +4,7 @@ import { adamReference, createAdam } from "../../kernels/adam.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { assertClose, randn, run } from "./harness.ts";
 
-for (const n of [100, 48 * 100, 512 * 4096]) {
+for (const n of [100, 37, 48 * 100, 512 * 4096]) {
   Deno.test(`adam kernel n ${n}: three steps match float64`, async () => {
     const device = await getDevice();
     const r = new Rng(n, 14);
