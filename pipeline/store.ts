@@ -180,7 +180,18 @@ export class Store {
         throw e;
       }
     }
+    await this.#writeStatCache(key, m);
     return manifestHash(m);
+  }
+
+  /** Record size + mtime of a just-hashed object, so the next run's check need not rehash it. */
+  async #writeStatCache(key: string, m: Manifest): Promise<void> {
+    const stats: Record<string, [number, number]> = {};
+    for (const f of m.files) {
+      const st = await Deno.stat(join(this.objectDir(key), f.path));
+      stats[f.path] = [st.size, st.mtime?.getTime() ?? 0];
+    }
+    await Deno.writeTextFile(join(this.statCache, `${key}.json`), JSON.stringify(stats)).catch(() => {});
   }
 
   /** Delete every object whose key is not in `keep`; returns [objects removed, bytes freed]. */

@@ -15,8 +15,8 @@ export const trainParams: ParamSchema = {
   expansion_factor: { type: "int", default: 8, min: 1, doc: "d_sae = expansion_factor × d_in (unless d_sae is set)" },
   d_sae: { type: "int", default: null, nullable: true, min: 1, doc: "number of latents; overrides expansion_factor" },
   k: { type: "int", default: 32, min: 1, doc: "active latents per token (topk) or mean per token (batchtopk)" },
-  lr: { type: "number", default: 2e-3, min: 0, doc: "Adam learning rate (peak)" },
-  batch_size: { type: "int", default: 4096, min: 1, doc: "tokens per training step" },
+  lr: { type: "number", default: 4e-3, min: 0, doc: "Adam learning rate (peak)" },
+  batch_size: { type: "int", default: 2048, min: 1, doc: "tokens per training step" },
   training_tokens: {
     type: "int",
     default: null,
