@@ -19,6 +19,8 @@ for (const f of files) {
     args: ["run", "-A", dir + f, "--json", ...(filter ? ["--filter", filter] : [])],
     stdout: "piped",
     stderr: "inherit",
+    // wgpu's Vulkan loader complains on stderr without one (headless machines)
+    env: { XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? Deno.makeTempDirSync({ prefix: "xdg-" }) },
   }).spawn();
   const out = new TextDecoder().decode((await p.output()).stdout);
   for (const line of out.split("\n")) {
