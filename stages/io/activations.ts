@@ -33,6 +33,25 @@ export interface ActivationMeta {
 
 const pad5 = (i: number) => String(i).padStart(5, "0");
 
+/** Σ over `n` rows of ‖row‖₂ (four accumulators: this loop runs over every extracted value). */
+function sumRowNorms(x: Float32Array, n: number, d: number): number {
+  let total = 0;
+  const d4 = d - (d % 4);
+  for (let r = 0, o = 0; r < n; r++, o += d) {
+    let a = 0, b = 0, c = 0, e = 0;
+    for (let j = o; j < o + d4; j += 4) {
+      const x0 = x[j], x1 = x[j + 1], x2 = x[j + 2], x3 = x[j + 3];
+      a += x0 * x0;
+      b += x1 * x1;
+      c += x2 * x2;
+      e += x3 * x3;
+    }
+    for (let j = o + d4; j < o + d; j++) a += x[j] * x[j];
+    total += Math.sqrt(a + b + c + e);
+  }
+  return total;
+}
+
 /** Streams rows of one split into fixed-size shards under `<dir>/<split>/`. */
 export class ShardWriter {
   #buf: Float32Array;
@@ -61,11 +80,7 @@ export class ShardWriter {
       const src = acts.subarray(i * this.dIn, (i + take) * this.dIn);
       this.#buf.set(src, this.#fill * this.dIn);
       this.#rows.set(rows.subarray(i, i + take), this.#fill);
-      for (let r = 0; r < take; r++) {
-        let s = 0;
-        for (let j = r * this.dIn; j < (r + 1) * this.dIn; j++) s += src[j] * src[j];
-        this.#normSum += Math.sqrt(s);
-      }
+      this.#normSum += sumRowNorms(src, take, this.dIn);
       this.#fill += take;
       i += take;
       if (this.#fill === this.shardRows) await this.#flush();
