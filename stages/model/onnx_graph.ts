@@ -155,7 +155,7 @@ function reads(n: onnxProto.onnx.INodeProto): string[] {
 }
 
 /** Drops nodes (and initializers, value infos) that no graph output depends on. */
-function prune(graph: Graph): void {
+export function prune(graph: Graph): void {
   const needed = new Set((graph.output ?? []).map((o) => o.name!));
   const keep: onnxProto.onnx.INodeProto[] = [];
   for (const n of [...(graph.node ?? [])].reverse()) {

@@ -3,6 +3,7 @@
  * train dir (random weights, SAELens cfg.json, train_log.parquet, train_summary.json) and an evaluate dir
  * (eval.json, latents.parquet, examples.parquet). Seeded, so a fixture is reproducible.
  */
+import { LOG_SCHEMA } from "../../stages/train/train_loop.ts";
 import { f32, type Tensor, writeSafetensors } from "../../stages/io/safetensors.ts";
 import { writeParquet } from "../../stages/io/parquet.ts";
 import type { StageContext } from "../../pipeline/stage.ts";
@@ -130,18 +131,7 @@ export async function makeFixture(root: string, o: FixtureOptions): Promise<Fixt
   const steps = o.logSteps ?? 20;
   await writeParquet(
     `${dirs.train}/train_log.parquet`,
-    {
-      step: "BIGINT",
-      tokens: "BIGINT",
-      lr: "DOUBLE",
-      loss: "DOUBLE",
-      mse: "DOUBLE",
-      explained_variance: "DOUBLE",
-      l0: "DOUBLE",
-      l1: "DOUBLE",
-      dead_latents: "BIGINT",
-      aux_loss: "DOUBLE",
-    },
+    LOG_SCHEMA,
     Array.from({ length: steps }, (_, i) => ({
       step: (i + 1) * 10,
       tokens: (i + 1) * 40960,

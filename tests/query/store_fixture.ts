@@ -7,20 +7,10 @@
 import { join } from "node:path";
 import { evaluateStage } from "../../stages/evaluate/mod.ts";
 import { writeParquet } from "../../stages/io/parquet.ts";
+import { LOG_SCHEMA } from "../../stages/train/train_loop.ts";
 import { evalContext, type EvalFixture, makeEvalFixture } from "../evaluate/stage_fixture.ts";
 
-const TRAIN_LOG = {
-  step: "BIGINT",
-  tokens: "BIGINT",
-  lr: "DOUBLE",
-  loss: "DOUBLE",
-  mse: "DOUBLE",
-  explained_variance: "DOUBLE",
-  l0: "DOUBLE",
-  l1: "DOUBLE",
-  dead_latents: "BIGINT",
-  aux_loss: "DOUBLE",
-};
+const TRAIN_LOG = LOG_SCHEMA;
 
 export async function makeStore(): Promise<{ fx: EvalFixture; store: string }> {
   const fx = await makeEvalFixture({ seed: 5 });
