@@ -6,6 +6,8 @@
  * one-line error naming the fix (`apt-get install -y mesa-vulkan-drivers`).
  */
 
+import { readWgsl } from "./wgsl_source.ts";
+
 let cached: Promise<GPUDevice> | null = null;
 
 /** Storage buffers one kernel may bind (our widest kernel binds ~10). */
@@ -181,7 +183,7 @@ export async function loadShader(device: GPUDevice, url: URL): Promise<GPUShader
   if (!m) shaderCache.set(device, m = new Map());
   const hit = m.get(url.href);
   if (hit) return hit;
-  const code = await Deno.readTextFile(url);
+  const code = readWgsl(url);
   const module = device.createShaderModule({ code, label: url.pathname.split("/").pop() });
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((msg) => msg.type === "error");

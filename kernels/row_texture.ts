@@ -11,6 +11,7 @@
  * reshape of the buffer. WGSL side (each shader repeats it, WGSL has no includes):
  *   fn texel(r: u32, q: u32) -> vec2<u32> { return vec2<u32>((r % FOLD) * QW + q, r / FOLD); }
  */
+import { readWgsl } from "./wgsl_source.ts";
 import { expandTemplate } from "./gemm/unroll.ts";
 import { grid2d } from "./device.ts";
 import type { BoundKernel } from "./kernel.ts";
@@ -96,7 +97,7 @@ export async function compileTemplate(
   const key = url.href + JSON.stringify(template);
   const hit = cache.get(key);
   if (hit) return hit;
-  const code = expandTemplate(await Deno.readTextFile(url), template);
+  const code = expandTemplate(readWgsl(url), template);
   const module = device.createShaderModule({ code, label: url.pathname.split("/").pop() });
   const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === "error");
   if (errors.length) {

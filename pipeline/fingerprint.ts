@@ -19,6 +19,8 @@ export interface CodeFingerprint {
 
 const SPEC_RE = /(?:\bfrom\s*|\bimport\s*\(?\s*|\bexport\s*\*\s*from\s*)["']([^"']+)["']/g;
 const URL_RE = /new\s+URL\(\s*["']([^"']+)["']\s*,\s*import\.meta\.url\s*\)/g;
+/** `// @include "file"` in WGSL sources (kernels/wgsl_source.ts expands them). */
+const INCLUDE_RE = /^[ \t]*\/\/ @include "([^"]+)"/gm;
 
 let importMap: Record<string, string> | undefined;
 
@@ -82,6 +84,10 @@ export function fingerprint(moduleUrl: string, root: string, extra: readonly str
       continue;
     }
     files[relative(root, path)] = entry.hash;
+    if (path.endsWith(".wgsl")) {
+      for (const m of entry.text.matchAll(INCLUDE_RE)) queue.push(new URL(m[1], url).href);
+      continue;
+    }
     if (!/\.(m?[jt]sx?)$/.test(path)) continue;
     for (const m of entry.text.matchAll(SPEC_RE)) {
       const spec = m[1];

@@ -22,6 +22,7 @@
  * Limit on both: every operand binding must fit `device.limits.maxStorageBufferBindingSize` (128 MiB
  * on lavapipe and the WebGPU default: 4096×8192 f32 fits exactly); larger operands throw at creation.
  */
+import { readWgsl } from "../wgsl_source.ts";
 import { expandTemplate } from "./unroll.ts";
 
 const BUFFER_SHADER = new URL("./gemm_buffer.wgsl", import.meta.url);
@@ -96,7 +97,7 @@ function cachedPipeline(
   const key = url.href + JSON.stringify([constants, template]);
   let entry = byDevice.get(key);
   if (!entry) {
-    const text = Deno.readTextFileSync(url);
+    const text = readWgsl(url);
     const module = device.createShaderModule({ label: key, code: template ? expandTemplate(text, template) : text });
     const layout = bindGroupLayout(device, bindings);
     const pipeline = device.createComputePipeline({
