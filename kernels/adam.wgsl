@@ -21,20 +21,11 @@ const WG: u32 = 256u;
 @group(0) @binding(4) var<storage, read_write> m: array<V>;
 @group(0) @binding(5) var<storage, read_write> v: array<V>;
 
+// @include "wgsl/adam_update.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let j = gid.x + gid.y * nw.x * WG;
   if (j >= N) { return; }
-  let lr = hyper[0];
-  let b1 = hyper[1];
-  let b2 = hyper[2];
-  let eps = hyper[3];
-  let bc1 = hyper[4];
-  let bc2 = hyper[5];
-  let g = grad[j] * state[0];
-  let mj = b1 * m[j] + (1.0 - b1) * g;
-  let vj = b2 * v[j] + (1.0 - b2) * g * g;
-  m[j] = mj;
-  v[j] = vj;
-  param[j] -= (lr / bc1) * mj / (sqrt(vj) / sqrt(bc2) + eps);
+  param[j] -= adam_step(adam_hyper(), j, grad[j] * state[0]);
 }

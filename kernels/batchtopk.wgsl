@@ -24,12 +24,8 @@ var<workgroup> hist: array<atomic<u32>, NB>;
 var<workgroup> scan: array<u32, WG>;
 var<workgroup> sel: array<u32, 4>;
 
-fn key_of(f: f32) -> u32 {
-  if (f == 0.0) { return 0x80000000u; } // -0 and +0 tie
-  let b = bitcast<u32>(f);
-  if ((b & 0x80000000u) != 0u) { return ~b; }
-  return b | 0x80000000u;
-}
+// @include "wgsl/float_key.wgsl"
+// @include "wgsl/radix_boundary.wgsl"
 
 @compute @workgroup_size(WG)
 fn select_boundary(@builtin(local_invocation_index) lid: u32) {
@@ -54,34 +50,7 @@ fn select_boundary(@builtin(local_invocation_index) lid: u32) {
       }
     }
     workgroupBarrier();
-    let per = nb / WG;
-    var s = 0u;
-    for (var i = 0u; i < per; i++) { s += atomicLoad(&hist[lid * per + i]); }
-    scan[lid] = s;
-    workgroupBarrier();
-    for (var off = 1u; off < WG; off <<= 1u) {
-      var add = 0u;
-      if (lid + off < WG) { add = scan[lid + off]; }
-      workgroupBarrier();
-      scan[lid] += add;
-      workgroupBarrier();
-    }
-    var above = 0u;
-    if (lid + 1u < WG) { above = scan[lid + 1u]; }
-    if (above < need && need <= scan[lid]) {
-      var b = lid * per + per - 1u;
-      loop {
-        let c = atomicLoad(&hist[b]);
-        if (above + c >= need || b == lid * per) { break; }
-        above += c;
-        b -= 1u;
-      }
-      let rest = need - above;
-      sel[0] = prefix | (b << shift);
-      sel[1] = pmask | (dmask << shift);
-      sel[2] = rest;
-      sel[3] = select(0u, 1u, atomicLoad(&hist[b]) == rest);
-    }
+    radix_boundary(lid, nb, shift, prefix, pmask, need);
     let done = workgroupUniformLoad(&sel[3]);
     prefix = sel[0];
     pmask = sel[1];

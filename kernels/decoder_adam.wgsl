@@ -35,6 +35,8 @@ override WG: u32 = 8u;
 
 var<workgroup> red: array<vec2<f32>, WG>;
 
+// @include "wgsl/adam_update.wgsl"
+
 // Sum of s over the workgroup, in every invocation: each adds the WG partials in the same order (two
 // barriers; a tree would take log2(WG) + 1).
 fn reduce(lid: u32, s: vec2<f32>) -> vec2<f32> {
@@ -63,12 +65,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
     let r = reduce(lid, s);
     c = r.y / max(r.x, 1e-30);
   }
-  let lr = hyper[0];
-  let b1 = hyper[1];
-  let b2 = hyper[2];
-  let eps = hyper[3];
-  let bc1 = hyper[4];
-  let bc2 = hyper[5];
+  let h = adam_hyper();
   let clip = state[0];
   var ww = 0.0;
   for (var d = lid; d < D; d += WG) {
@@ -79,12 +76,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
       gp -= c * w0;
       gW_dec[j] = gp;
     }
-    let g = gp * clip;
-    let mj = b1 * m[j] + (1.0 - b1) * g;
-    let vj = b2 * v[j] + (1.0 - b2) * g * g;
-    m[j] = mj;
-    v[j] = vj;
-    let w = w0 - (lr / bc1) * mj / (sqrt(vj) / sqrt(bc2) + eps);
+    let w = w0 - adam_step(h, j, gp * clip);
     W_dec[j] = w;
     ww += dot_(w, w);
   }

@@ -31,8 +31,7 @@ override NCH: u32 = (QW + $(CQ)u - 1u) / $(CQ)u;
 @group(0) @binding(8) var<storage, read_write> gb_enc: array<f32>;
 @group(0) @binding(9) var<storage, read_write> since: array<u32>;
 
-fn texel_g(r: u32, q: u32) -> vec2<u32> { return vec2<u32>((r % FOLD_G) * QW + q, r / FOLD_G); }
-fn texel_x(r: u32, q: u32) -> vec2<u32> { return vec2<u32>((r % FOLD_X) * QW + q, r / FOLD_X); }
+// @include "wgsl/row_texel.wgsl"
 
 fn store4(i: u32, q: u32, aw: vec4<f32>, ae: vec4<f32>) {
   if (q >= QW) { return; }
@@ -73,8 +72,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     gs += ge;
     let gv = vec4<f32>(ge);
     // @unroll(q, CQ)
-    aw_$(q) = fma(v, textureLoad(dvec, texel_g(r, q0 + $(q)u)), aw_$(q));
-    ae_$(q) = fma(gv, textureLoad(xc, texel_x(t, q0 + $(q)u)), ae_$(q));
+    aw_$(q) = fma(v, textureLoad(dvec, row_texel(r, q0 + $(q)u, FOLD_G)), aw_$(q));
+    ae_$(q) = fma(gv, textureLoad(xc, row_texel(t, q0 + $(q)u, FOLD_X)), ae_$(q));
     // @end
   }
   // @unroll(q, CQ)

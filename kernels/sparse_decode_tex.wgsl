@@ -27,7 +27,7 @@ const N_DEAD: u32 = 2u;
 @group(0) @binding(5) var<storage, read_write> rowstats: array<f32>;
 @group(0) @binding(6) var<storage, read> state: array<u32>;
 
-fn texel(r: u32, q: u32) -> vec2<u32> { return vec2<u32>((r % FOLD) * QW + q, r / FOLD); }
+// @include "wgsl/row_texel.wgsl"
 
 fn bias4(q: u32) -> vec4<f32> {
   if (!BIAS || q >= QW) { return vec4<f32>(0.0); }
@@ -65,7 +65,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     l1 += v;
     let vv = vec4<f32>(v);
     // @unroll(q, CQ)
-    acc_$(q) = fma(vv, textureLoad(W_dec, texel(i, q0 + $(q)u)), acc_$(q));
+    acc_$(q) = fma(vv, textureLoad(W_dec, row_texel(i, q0 + $(q)u, FOLD)), acc_$(q));
     // @end
   }
   // @unroll(q, CQ)

@@ -26,8 +26,7 @@ override NG: u32 = (CAP + $(G)u - 1u) / $(G)u;
 @group(0) @binding(3) var<storage, read> state: array<u32>;
 @group(0) @binding(4) var<storage, read_write> g: array<f32>;
 
-fn texel_g(r: u32, q: u32) -> vec2<u32> { return vec2<u32>((r % FOLD_G) * QW + q, r / FOLD_G); }
-fn texel_w(r: u32, q: u32) -> vec2<u32> { return vec2<u32>((r % FOLD_W) * QW + q, r / FOLD_W); }
+// @include "wgsl/row_texel.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
@@ -49,9 +48,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   // @end
   let row = ROW_BASE + t;
   for (var q = 0u; q < QW; q++) {
-    let dv = textureLoad(dvec, texel_g(row, q));
+    let dv = textureLoad(dvec, row_texel(row, q, FOLD_G));
     // @unroll(j, G)
-    acc_$(j) = fma(dv, textureLoad(W_dec, texel_w(r_$(j), q)), acc_$(j));
+    acc_$(j) = fma(dv, textureLoad(W_dec, row_texel(r_$(j), q, FOLD_W)), acc_$(j));
     // @end
   }
   // @unroll(j, G)

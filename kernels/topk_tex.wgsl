@@ -53,26 +53,15 @@ var<workgroup> cmax: array<u32, NCM>;
 var<workgroup> clist: array<u32, NCM>;
 var<workgroup> nclist: atomic<u32>;
 
-fn key_of(f: f32) -> u32 {
-  if (f == 0.0) { return 0x80000000u; } // -0 and +0 tie
-  let b = bitcast<u32>(f);
-  if ((b & 0x80000000u) != 0u) { return ~b; }
-  return b | 0x80000000u;
-}
+// @include "wgsl/topk_select.wgsl"
 
-fn texel(r: u32, q: u32) -> vec2<u32> { return vec2<u32>((r % FOLD) * QW + q, r / FOLD); }
+// @include "wgsl/row_texel.wgsl"
 
-fn pre_at(row: u32, j: u32) -> f32 { return textureLoad(pre, texel(row, j / 4u))[j % 4u]; }
-
-// The float of a key (inverse of key_of; ±0 → +0).
-fn value_of(k: u32) -> f32 {
-  if ((k & 0x80000000u) != 0u) { return bitcast<f32>(k & 0x7fffffffu); }
-  return bitcast<f32>(~k);
-}
+fn pre_at(row: u32, j: u32) -> f32 { return textureLoad(pre, row_texel(row, j / 4u, FOLD))[j % 4u]; }
 
 // Keys of texel q of a row; 0 (below every float) marks a non-candidate.
 fn keys4(row: u32, q: u32) -> vec4<u32> {
-  let v = textureLoad(pre, texel(row, q));
+  let v = textureLoad(pre, row_texel(row, q, FOLD));
   var k = vec4<u32>(key_of(v.x), key_of(v.y), key_of(v.z), key_of(v.w));
   if (AUX) {
     let j = 4u * q;
@@ -82,41 +71,8 @@ fn keys4(row: u32, q: u32) -> vec4<u32> {
   return k;
 }
 
-// Append latent j with key kk to the candidate list when kk >= low.
-fn push(low: u32, j: u32, kk: u32) {
-  if (kk >= low) {
-    let p = atomicAdd(&nlist, 1u);
-    if (p < LIST) { list[p] = j; lkey[p] = kk; }
-  }
-}
-
 fn max4(k: vec4<u32>) -> u32 { return max(max(k.x, k.y), max(k.z, k.w)); }
 
-fn candidate(j: u32) -> bool {
-  if (!AUX) { return true; }
-  return since[j] >= WINDOW;
-}
-
-// Exclusive prefix sum of v over the workgroup (Hillis-Steele).
-fn scan_excl(lid: u32, v: u32) -> u32 {
-  scan[lid] = v;
-  workgroupBarrier();
-  for (var off = 1u; off < WG; off <<= 1u) {
-    var add = 0u;
-    if (lid >= off) { add = scan[lid - off]; }
-    workgroupBarrier();
-    scan[lid] += add;
-    workgroupBarrier();
-  }
-  let incl = scan[lid];
-  workgroupBarrier();
-  return incl - v;
-}
-
-fn write(out: u32, pos: u32, j: u32, v: f32) {
-  if (v > 0.0) { out_idx[out + pos] = j; out_val[out + pos] = v; }
-  else { out_idx[out + pos] = INVALID; out_val[out + pos] = 0.0; }
-}
 
 // A workgroup takes RPW rows in turn: fewer, longer workgroups amortise the per-workgroup start
 // (lavapipe zeroes workgroup memory and sets up barrier coroutines for each).
@@ -144,8 +100,7 @@ fn select_row(row: u32, lid: u32) {
   }
   tmax[lid] = mx;
   if (lid == 0u) {
-    var k = min(K, S);
-    if (AUX) { k = min(k, state[N_DEAD]); }
+    let k = row_k();
     ushared[0] = k;
     ushared[1] = 1u;
     atomicStore(&nlist, 0u);
@@ -155,14 +110,7 @@ fn select_row(row: u32, lid: u32) {
   }
   workgroupBarrier();
   let k = ushared[0];
-  if (k > 0u && k <= WG) {
-    var rank = 0u;
-    for (var t = 0u; t < WG; t++) {
-      let o = tmax[t];
-      if (o > mx || (o == mx && t < lid)) { rank++; }
-    }
-    if (rank == k - 1u) { ushared[1] = max(mx, 1u); }
-  }
+  if (k > 0u && k <= WG && rank_of_max(lid, mx) == k - 1u) { ushared[1] = max(mx, 1u); }
   let low = workgroupUniformLoad(&ushared[1]);
   // 2. Candidates >= low into the list: first the chunks that hold any, then their texels spread one
   //    per invocation (so every SIMD lane has work).
@@ -198,129 +146,11 @@ fn select_row(row: u32, lid: u32) {
       }
       lsel[j] = select(0u, 1u, r < k);
     }
-    workgroupBarrier();
-    for (var j = lid; j < n; j += WG) {
-      if (lsel[j] == 1u) {
-        var pos = 0u;
-        for (var q = 0u; q < n; q++) { if (lsel[q] == 1u && list[q] < list[j]) { pos++; } }
-        write(out, pos, list[j], value_of(lkey[j]));
-      }
-    }
-    for (var s = min(n, k) + lid; s < k; s += WG) { out_idx[out + s] = INVALID; out_val[out + s] = 0.0; }
-    if (!AUX) {
-      for (var s = k + lid; s < CAP; s += WG) { out_idx[out + s] = INVALID; out_val[out + s] = 0.0; }
-    }
+    write_marked(out, lid, n);
+    clear_slots(out, lid, min(n, k), k);
+    if (!AUX) { clear_slots(out, lid, k, CAP); }
     return;
   }
-  let use_list = n <= LIST;
-  var m = S;
-  if (use_list) { m = n; }
-  // 3. Radix select of the k-th largest key.
-  var prefix = 0u;
-  var pmask = 0u;
-  var need = k;
-  if (k > 0u) {
-    for (var round = 0u; round < 4u; round++) {
-      let shift = 24u - 8u * round;
-      let nb = NB;
-      let dmask = nb - 1u;
-      for (var b = lid; b < NB; b += WG) { atomicStore(&hist[b], 0u); }
-      workgroupBarrier();
-      for (var j = lid; j < m; j += WG) {
-        var kk = 0u;
-        var ok = true;
-        if (use_list) { kk = lkey[j]; } else { ok = candidate(j); kk = key_of(pre_at(row, j)); }
-        if (ok && kk >= low && (kk & pmask) == prefix) { atomicAdd(&hist[(kk >> shift) & dmask], 1u); }
-      }
-      workgroupBarrier();
-      // Inclusive suffix sums of per-invocation bin blocks: scan[t] = count in bins >= t*per.
-      let per = nb / WG;
-      var s = 0u;
-      for (var i = 0u; i < per; i++) { s += atomicLoad(&hist[lid * per + i]); }
-      scan[lid] = s;
-      workgroupBarrier();
-      for (var off = 1u; off < WG; off <<= 1u) {
-        var add = 0u;
-        if (lid + off < WG) { add = scan[lid + off]; }
-        workgroupBarrier();
-        scan[lid] += add;
-        workgroupBarrier();
-      }
-      var above = 0u;
-      if (lid + 1u < WG) { above = scan[lid + 1u]; }
-      if (above < need && need <= scan[lid]) {
-        var b = lid * per + per - 1u;
-        loop {
-          let c = atomicLoad(&hist[b]);
-          if (above + c >= need || b == lid * per) { break; }
-          above += c;
-          b -= 1u;
-        }
-        let rest = need - above;
-        sel[0] = prefix | (b << shift);
-        sel[1] = pmask | (dmask << shift);
-        sel[2] = rest;
-        sel[3] = select(0u, 1u, atomicLoad(&hist[b]) == rest);
-      }
-      let done = workgroupUniformLoad(&sel[3]);
-      prefix = sel[0];
-      pmask = sel[1];
-      need = sel[2];
-      if (done == 1u) { break; }
-      workgroupBarrier();
-      if (lid == 0u) { sel[3] = 1u; } // stays the fallback if the next round finds no boundary
-    }
-  }
-  // 4. Write the selection in latent order.
-  if (k > 0u && use_list) {
-    // Selected: key above the boundary prefix, or equal to it and among the first `need` by index.
-    for (var j = lid; j < n; j += WG) {
-      let mj = lkey[j] & pmask;
-      var s = 0u;
-      if (mj > prefix) { s = 1u; } else if (mj == prefix) {
-        var r = 0u;
-        for (var q = 0u; q < n; q++) { if ((lkey[q] & pmask) == prefix && list[q] < list[j]) { r++; } }
-        s = select(0u, 1u, r < need);
-      }
-      lsel[j] = s;
-    }
-    workgroupBarrier();
-    for (var j = lid; j < n; j += WG) {
-      if (lsel[j] == 1u) {
-        var pos = 0u;
-        for (var q = 0u; q < n; q++) { if (lsel[q] == 1u && list[q] < list[j]) { pos++; } }
-        write(out, pos, list[j], value_of(lkey[j]));
-      }
-    }
-  }
-  if (k > 0u && !use_list) {
-    // Whole-row fallback: contiguous chunks per invocation and prefix sums keep index order.
-    let per = (S + WG - 1u) / WG;
-    let j0 = min(lid * per, S);
-    let j1 = min(j0 + per, S);
-    var na = 0u;
-    var ne = 0u;
-    for (var j = j0; j < j1; j++) {
-      if (candidate(j)) {
-        let mj = key_of(pre_at(row, j)) & pmask;
-        if (mj > prefix) { na++; } else if (mj == prefix) { ne++; }
-      }
-    }
-    let eq_before = scan_excl(lid, ne);
-    let take_eq = min(ne, need - min(need, eq_before));
-    var pos = scan_excl(lid, na + take_eq);
-    var taken = 0u;
-    for (var j = j0; j < j1; j++) {
-      if (candidate(j)) {
-        let v = pre_at(row, j);
-        let mj = key_of(v) & pmask;
-        var take = mj > prefix;
-        if (!take && mj == prefix && taken < take_eq) { take = true; taken++; }
-        if (take) { write(out, pos, j, v); pos++; }
-      }
-    }
-  }
-  if (!AUX) {
-    for (var s = k + lid; s < CAP; s += WG) { out_idx[out + s] = INVALID; out_val[out + s] = 0.0; }
-  }
+  // 3, 4. Radix select and the write in latent order (wgsl/topk_select.wgsl).
+  select_listed(row, out, lid, k, low, n);
 }

@@ -19,6 +19,8 @@ const INVALID: u32 = 0xffffffffu;
 
 var<workgroup> scan: array<u32, WG>;
 
+// @include "../../kernels/wgsl/workgroup_scan.wgsl"
+
 fn fires(j: u32, v: f32) -> bool {
   if (JUMP) { return v > 0.0 && v > thr[j]; }
   return v > 0.0;
@@ -36,16 +38,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var j = j0; j < j1; j++) {
     if (fires(j, pre[base + j])) { c++; }
   }
-  scan[lid] = c;
-  workgroupBarrier();
-  for (var off = 1u; off < WG; off <<= 1u) {
-    var add = 0u;
-    if (lid >= off) { add = scan[lid - off]; }
-    workgroupBarrier();
-    scan[lid] += add;
-    workgroupBarrier();
-  }
-  var pos = scan[lid] - c;
+  var pos = scan_incl(lid, c) - c;
   let total = scan[WG - 1u];
   let out = row * CAP;
   for (var j = j0; j < j1; j++) {
