@@ -1,14 +1,6 @@
-/** Deterministic random numbers for evaluate tests. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic random numbers for evaluate tests: the same PRNG the pretokenize shuffle uses. */
+import { mulberry32 } from "../../stages/pretokenize/shuffle.ts";
+export { mulberry32 };
 
 /** A standard normal sample (Box-Muller). */
 export function randn(rnd: () => number): number {
