@@ -12,6 +12,9 @@
 // The layout flag is a pipeline constant; sizes and the rest are a uniform, so one compiled pipeline
 // serves every shape.
 override B_T: bool = false;
+// OUT_TEX: C goes to a row texture (kernels/row_texture.ts layout, FOLD/QW in the uniform) instead of
+// the buffer c, one texel per 4 columns (N % 4 == 0, no accumulate), so TopK reads it without a copy.
+override OUT_TEX: bool = false;
 
 struct Params {
   M: u32,
@@ -19,6 +22,8 @@ struct Params {
   KQ: u32, // ceil(K / 4)
   flags: u32, // bit 0: add bias, bit 1: accumulate into C
   alpha: f32,
+  fold: u32, // OUT_TEX: logical rows per texture row
+  qw: u32, // OUT_TEX: texels per logical row (N / 4)
 }
 
 @group(0) @binding(0) var at: texture_storage_2d<rgba32float, read>;
@@ -26,6 +31,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
+@group(0) @binding(5) var ct: texture_storage_2d<rgba32float, write>;
 
 @compute @workgroup_size($(WG_X), $(WG_Y), 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -87,6 +93,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 fn store(m: u32, n0: u32, v: vec4<f32>) {
   if (m >= p.M) { return; }
+  if (OUT_TEX) {
+    if (n0 >= p.N) { return; }
+    var x = p.alpha * v;
+    if ((p.flags & 1u) != 0u) { x += vec4<f32>(bias[n0], bias[n0 + 1u], bias[n0 + 2u], bias[n0 + 3u]); }
+    textureStore(ct, vec2<u32>((m % p.fold) * p.qw + n0 / 4u, m / p.fold), x);
+    return;
+  }
   for (var j = 0u; j < 4u; j++) {
     let n = n0 + j;
     if (n < p.N) {

@@ -24,6 +24,7 @@
  */
 import { readWgsl } from "../wgsl_source.ts";
 import { expandTemplate } from "./unroll.ts";
+import type { RowTexture } from "../row_texture.ts";
 
 const BUFFER_SHADER = new URL("./gemm_buffer.wgsl", import.meta.url);
 const TEX_SHADER = new URL("./gemm_tex.wgsl", import.meta.url);
@@ -54,12 +55,18 @@ export interface GemmSpec extends GemmDims {
   alpha?: number;
   /** "auto" (default): texture path when available and fitting, else buffer. */
   path?: "auto" | "texture" | "buffer";
+  /**
+   * Write C into this row texture (kernels/row_texture.ts, M × N) instead of the buffer `out`: texture
+   * path only, N % 4 == 0, no accumulate. Saves the consumer (e.g. TopK) a buffer→texture copy.
+   */
+  outTexture?: RowTexture;
 }
 
 export interface GemmBuffers {
   a: GPUBuffer;
   b: GPUBuffer;
-  out: GPUBuffer;
+  /** C; unused (may be omitted) with `outTexture`. */
+  out?: GPUBuffer;
   bias?: GPUBuffer;
   sub?: GPUBuffer;
 }
@@ -73,6 +80,12 @@ export interface Gemm {
   readonly path: "texture" | "buffer";
   /** Frees the GEMM's own textures and uniforms (not the caller's buffers). */
   destroy(): void;
+  /**
+   * Texture path, plain A (no transA) with K % 4 == 0: opA as the last encode packed it (minus sub with
+   * subtractInput) — a row texture of M × K (fold 1) that later kernels of the step may read; else
+   * undefined. Refilled by every encode.
+   */
+  readonly packedA?: RowTexture;
 }
 
 interface CachedPipeline {
@@ -198,18 +211,27 @@ export function createGemm(device: GPUDevice, spec: GemmSpec): Gemm {
     );
   }
   const useTexture = want === "texture" || (want === "auto" && fits);
+  const t = spec.outTexture;
+  if (t && (!useTexture || N % 4 !== 0 || spec.accumulate || t.rows !== M || t.cols !== N)) {
+    throw new Error(
+      `gemm: outTexture needs the texture path, N % 4 == 0, no accumulate and a ${M} × ${N} texture (got ${t.rows} × ${t.cols})`,
+    );
+  }
   const owned: { destroy(): void }[] = [];
-  const encode = useTexture ? textureGemm(device, spec, owned) : bufferGemm(device, spec, owned);
-  return {
-    flops: 2 * M * K * N,
-    path: useTexture ? "texture" : "buffer",
-    encode,
-    destroy: () => owned.forEach((o) => o.destroy()),
-  };
+  if (!useTexture) {
+    return {
+      flops: 2 * M * K * N,
+      path: "buffer",
+      encode: bufferGemm(device, spec, owned),
+      destroy: () => owned.forEach((o) => o.destroy()),
+    };
+  }
+  const { encode, packedA } = textureGemm(device, spec, owned);
+  return { flops: 2 * M * K * N, path: "texture", encode, packedA, destroy: () => owned.forEach((o) => o.destroy()) };
 }
 
 /** Required byte length of each buffer, for validation. */
-function requiredBytes(spec: GemmSpec): Record<keyof GemmBuffers, number> {
+function requiredBytes(spec: GemmSpec): Record<"a" | "b" | "out" | "bias" | "sub", number> {
   const { M, K, N } = spec;
   return { a: M * K * 4, b: K * N * 4, out: M * N * 4, bias: N * 4, sub: K * 4 };
 }
@@ -217,7 +239,8 @@ function requiredBytes(spec: GemmSpec): Record<keyof GemmBuffers, number> {
 /** Validates the caller's buffers against the spec (clear one-line errors). */
 function checkBuffers(spec: GemmSpec, bufs: GemmBuffers): void {
   const need = requiredBytes(spec);
-  const used: (keyof GemmBuffers)[] = ["a", "b", "out"];
+  const used: ("a" | "b" | "out" | "bias" | "sub")[] = ["a", "b"];
+  if (!spec.outTexture) used.push("out");
   if (spec.bias) used.push("bias");
   if (spec.subtractInput) used.push("sub");
   for (const name of used) {
@@ -293,8 +316,12 @@ function textureFits(device: GPUDevice, spec: GemmSpec): boolean {
   return [...a.size, ...b.size].every((s) => s <= max);
 }
 
-function textureGemm(device: GPUDevice, spec: GemmSpec, owned: { destroy(): void }[]): Encode {
-  const { M, N } = spec;
+function textureGemm(
+  device: GPUDevice,
+  spec: GemmSpec,
+  owned: { destroy(): void }[],
+): { encode: Encode; packedA?: RowTexture } {
+  const { M, K, N } = spec;
   const shapes = textureShapes(spec);
   checkGroups(device, spec, shapes.groups[0], shapes.groups[1]);
   const packA = createPacker(device, shapes.a, "A", owned);
@@ -302,18 +329,24 @@ function textureGemm(device: GPUDevice, spec: GemmSpec, owned: { destroy(): void
   const { pipeline, layout } = cachedPipeline(
     device,
     TEX_SHADER,
-    ["tex-read", "tex-read", "read-only-storage", "storage", "uniform"],
-    { B_T: spec.transB ? 1 : 0 },
+    ["tex-read", "tex-read", "read-only-storage", "storage", "uniform", "tex-write"],
+    { B_T: spec.transB ? 1 : 0, OUT_TEX: spec.outTexture ? 1 : 0 },
     TEX,
   );
-  const params = paramsBuffer(device, [{ u32: M }, { u32: N }, { u32: shapes.KQ }, { u32: flagBits(spec) & 3 }, {
-    f32: spec.alpha ?? 1,
-  }]);
+  const outTex = spec.outTexture;
+  const fields = [{ u32: M }, { u32: N }, { u32: shapes.KQ }, { u32: flagBits(spec) & 3 }, { f32: spec.alpha ?? 1 }];
+  const params = paramsBuffer(device, [...fields, { u32: outTex?.fold ?? 1 }, { u32: outTex?.qw ?? 1 }]);
   const need = requiredBytes(spec);
   const dummy = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
-  owned.push(params, dummy);
+  const dummyTex = device.createTexture({
+    size: [1, 1],
+    format: "rgba32float",
+    usage: GPUTextureUsage.STORAGE_BINDING,
+  });
+  owned.push(params, dummy, dummyTex);
   const aView = packA.texture.createView();
   const bView = packB.texture.createView();
+  const dummyView = dummyTex.createView();
   const group = lastGroupCache(([out, bias]) =>
     device.createBindGroup({
       layout,
@@ -321,21 +354,39 @@ function textureGemm(device: GPUDevice, spec: GemmSpec, owned: { destroy(): void
         { binding: 0, resource: aView },
         { binding: 1, resource: bView },
         { binding: 2, resource: spec.bias ? { buffer: bias, size: need.bias } : { buffer: dummy } },
-        { binding: 3, resource: { buffer: out, size: need.out } },
+        { binding: 3, resource: outTex ? { buffer: dummy } : { buffer: out, size: need.out } },
         { binding: 4, resource: { buffer: params } },
+        { binding: 5, resource: outTex ? outTex.view : dummyView },
       ],
     })
   );
-  return (enc, bufs) => {
-    checkBuffers(spec, bufs);
-    const bg = group([bufs.out, bufs.bias]);
-    packA.encode(enc, bufs.a, bufs.sub);
-    packB.encode(enc, bufs.b);
-    const pass = enc.beginComputePass({ label: "gemm_tex" });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bg);
-    pass.dispatchWorkgroups(shapes.groups[0], shapes.groups[1]);
-    pass.end();
+  // The packed A doubles as a row texture (fold 1: row m at texel row m) when it holds plain opA.
+  const packedA: RowTexture | undefined = !spec.transA && K % 4 === 0
+    ? {
+      rows: M,
+      cols: K,
+      fold: 1,
+      qw: K / 4,
+      view: aView,
+      encodeCopy: () => {
+        throw new Error("gemm: packedA is filled by the GEMM's encode, not copied");
+      },
+      destroy: () => {},
+    }
+    : undefined;
+  return {
+    packedA,
+    encode: (enc, bufs) => {
+      checkBuffers(spec, bufs);
+      const bg = group([outTex ? undefined : bufs.out, bufs.bias]);
+      packA.encode(enc, bufs.a, bufs.sub);
+      packB.encode(enc, bufs.b);
+      const pass = enc.beginComputePass({ label: "gemm_tex" });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bg);
+      pass.dispatchWorkgroups(shapes.groups[0], shapes.groups[1]);
+      pass.end();
+    },
   };
 }
 
@@ -407,7 +458,8 @@ export interface EncoderGemmBuffers {
   x: GPUBuffer;
   W: GPUBuffer;
   bias: GPUBuffer;
-  out: GPUBuffer;
+  /** Unused (may be omitted) with `outTexture`. */
+  out?: GPUBuffer;
   sub?: GPUBuffer;
 }
 
@@ -420,12 +472,13 @@ export interface EncoderGemm extends Omit<Gemm, "encode"> {
 export function createEncoderGemm(
   device: GPUDevice,
   dims: GemmDims,
-  opts?: { subtractInput?: boolean; path?: GemmSpec["path"] },
+  opts?: { subtractInput?: boolean; path?: GemmSpec["path"]; outTexture?: RowTexture },
 ): EncoderGemm {
-  const gemm = createGemm(device, { ...dims, bias: true, subtractInput: opts?.subtractInput, path: opts?.path });
+  const gemm = createGemm(device, { ...dims, bias: true, ...opts });
   return {
     flops: gemm.flops,
     path: gemm.path,
+    packedA: gemm.packedA,
     destroy: gemm.destroy,
     encode(enc, b) {
       gemm.encode(enc, { a: b.x, b: b.W, bias: b.bias, sub: b.sub, out: b.out });

@@ -190,6 +190,36 @@ export class GpuTrainer {
     return { center, encoder };
   }
 
+  /**
+   * The encoder GEMM with x − b_dec packed by the GEMM (its A texture = xc rows) and pre written into a
+   * row texture; undefined unless the GEMM takes the texture path and both row textures exist.
+   */
+  #fusedEncoder(): { center: undefined; encoder: BoundKernel; xcTex: RowTexture; preTex: RowTexture } | undefined {
+    const { device, cfg } = this;
+    const { batch: B, d_in: D, d_sae: S } = cfg;
+    if (!rowTexturesAvailable(device, D) || !rowTexturesAvailable(device, S)) return undefined;
+    const preTex = createRowTexture(device, B, S, "pre rows");
+    let enc;
+    try {
+      enc = createEncoderGemm(device, { M: B, K: D, N: S }, { subtractInput: true, outTexture: preTex });
+    } catch {
+      preTex.destroy(); // the texture path does not fit this shape
+      return undefined;
+    }
+    if (!enc.packedA) {
+      enc.destroy();
+      preTex.destroy();
+      return undefined;
+    }
+    this.#textures.push(preTex);
+    const encoder: BoundKernel = {
+      label: "encoder gemm (fused center, pre rows)",
+      encode: (e) =>
+        enc.encode(e, { x: this.#x, W: this.#params.W_enc, bias: this.#params.b_enc, sub: this.#params.b_dec }),
+    };
+    return { center: undefined, encoder, xcTex: enc.packedA, preTex };
+  }
+
   /** Gradient-norm clip, Adam on each trained parameter, decoder renormalisation, metrics. */
   async #optimizer(grads: Partial<Record<ParamName, GPUBuffer>>, rowstats: GPUBuffer, penalty: boolean) {
     const { device, cfg } = this;
@@ -242,8 +272,6 @@ export class GpuTrainer {
     const { device, cfg, cap, auxCap } = this;
     const { batch: B, d_in: D, d_sae: S } = cfg;
     const NE = B * cap + B * auxCap;
-    const pre = this.#buf(B * S, "pre");
-    const xc = this.#buf(B * D, "xc");
     const idx = this.#buf(NE, "idx");
     const val = this.#buf(NE, "val");
     const g = this.#buf(NE, "entry grad");
@@ -259,16 +287,25 @@ export class GpuTrainer {
       b_enc: this.#buf(S, "gb_enc"),
       b_dec: this.#buf(D, "gb_dec"),
     };
-    const { center, encoder } = await this.#common(pre, xc);
     // Row textures (fast texel gathers, kernels/row_texture.ts), refreshed once per step and shared.
+    // Fused when the encoder GEMM runs on textures: it packs xc = x − b_dec into its A texture (read
+    // as the xc rows) and writes pre straight into the pre rows, so neither center nor copies run.
+    const fused = this.#fusedEncoder();
+    const pre = fused ? this.#buf(4, "pre (in texture)") : this.#buf(B * S, "pre");
+    const xc = fused ? this.#buf(4, "xc (in texture)") : this.#buf(B * D, "xc");
+    const { center, encoder } = fused ?? await this.#common(pre, xc);
     const tex = rowTexturesAvailable(device, D)
       ? {
         W_dec: this.#tex(S, D, "W_dec rows", this.#params.W_dec),
         dvec: this.#tex((auxCap ? 2 : 1) * B, D, "dvec rows", dvec),
-        xc: this.#tex(B, D, "xc rows", xc),
+        xc: fused ? { texture: fused.xcTex, copy: undefined } : this.#tex(B, D, "xc rows", xc),
       }
       : undefined;
-    const preTex = rowTexturesAvailable(device, S) ? this.#tex(B, S, "pre rows", pre) : undefined;
+    const preTex = fused
+      ? { texture: fused.preTex, copy: undefined }
+      : rowTexturesAvailable(device, S)
+      ? this.#tex(B, S, "pre rows", pre)
+      : undefined;
     const sel = (await createTopk(device, { rows: B, S, k: cap, cap }))({
       pre,
       since: this.#since,
@@ -277,13 +314,14 @@ export class GpuTrainer {
       val,
       preTex: preTex?.texture,
     });
-    const fwd: BoundKernel[] = [center, encoder];
-    if (preTex) fwd.push(preTex.copy);
+    const fwd: BoundKernel[] = center ? [center, encoder] : [encoder];
+    if (preTex?.copy) fwd.push(preTex.copy);
     fwd.push(sel);
     const step: BoundKernel[] = [...fwd];
     if (tex) {
       fwd.push(tex.W_dec.copy);
-      step.push(tex.W_dec.copy, tex.xc.copy);
+      step.push(tex.W_dec.copy);
+      if (tex.xc.copy) step.push(tex.xc.copy);
     }
     if (cfg.architecture === "batchtopk") {
       const bt = (await createBatchTopk(device, { n: B * cap, kTotal: cfg.k * B, emaDecay: cfg.thresholdDecay }))({

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { createEncoderGemm, createGemm, type GemmSpec } from "../../kernels/gemm/mod.ts";
 import { gemmReference } from "../../kernels/gemm/reference.ts";
 import { expandTemplate } from "../../kernels/gemm/unroll.ts";
+import { createRowTexture, type RowTexture } from "../../kernels/row_texture.ts";
 
 const adapter = await navigator.gpu.requestAdapter();
 if (!adapter) throw new Error("no WebGPU adapter");
@@ -244,4 +245,62 @@ Deno.test("unroll template: nested loops, $(expr) arithmetic, comments kept, err
   assert.throws(() => expandTemplate("y = $(Q);", {}), /unknown name 'Q'/);
   assert.throws(() => expandTemplate("// @unroll(i, 2)\ny;", {}), /no '\/\/ @end'/);
   assert.throws(() => expandTemplate("y;\n// @end", {}), /unmatched/);
+});
+
+/** Reads a row texture (kernels/row_texture.ts layout) back as a row-major [rows, cols] array. */
+async function readRows(t: RowTexture): Promise<Float32Array> {
+  const module = device.createShaderModule({
+    code: `
+    override FOLD: u32; override QW: u32; override ROWS: u32;
+    @group(0) @binding(0) var src: texture_storage_2d<rgba32float, read>;
+    @group(0) @binding(1) var<storage, read_write> dst: array<vec4<f32>>;
+    @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+      let r = g.x / QW; let q = g.x % QW;
+      if (r >= ROWS) { return; }
+      dst[g.x] = textureLoad(src, vec2<u32>((r % FOLD) * QW + q, r / FOLD));
+    }`,
+  });
+  const pipeline = device.createComputePipeline({
+    layout: "auto",
+    compute: { module, entryPoint: "main", constants: { FOLD: t.fold, QW: t.qw, ROWS: t.rows } },
+  });
+  const out = upload(new Float32Array(t.rows * t.cols));
+  const group = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [{ binding: 0, resource: t.view }, { binding: 1, resource: { buffer: out } }],
+  });
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, group);
+  pass.dispatchWorkgroups(Math.ceil((t.rows * t.qw) / 64));
+  pass.end();
+  device.queue.submit([enc.finish()]);
+  const got = await download(out, t.rows * t.cols);
+  out.destroy();
+  return got;
+}
+
+Deno.test("encoder GEMM writes pre into a row texture and exposes the packed x - sub (folded and not)", async () => {
+  for (const [M, K, N] of [[37, 100, 64], [70, 64, 36]] as const) {
+    const spec = { M, K, N, bias: true, subtractInput: true };
+    const x = makeInputs(spec, 900 + M);
+    const preTex = createRowTexture(device, M, N, "pre rows");
+    const gemm = createEncoderGemm(device, { M, K, N }, { subtractInput: true, outTexture: preTex });
+    assert.equal(gemm.path, "texture");
+    const bufs = { x: upload(x.a), W: upload(x.b), bias: upload(x.bias!), sub: upload(x.sub!) };
+    const enc = device.createCommandEncoder();
+    gemm.encode(enc, bufs);
+    device.queue.submit([enc.finish()]);
+    assertClose(spec, x, await readRows(preTex));
+    const xc = await readRows(gemm.packedA!);
+    for (let i = 0; i < M * K; i++) assert.equal(xc[i], Math.fround(x.a[i] - x.sub![i % K]));
+    for (const b of Object.values(bufs)) b.destroy();
+    gemm.destroy();
+    preTex.destroy();
+  }
+  const t = createRowTexture(device, 4, 8, "t");
+  assert.throws(() => createGemm(device, { M: 4, K: 4, N: 8, accumulate: true, outTexture: t }), /outTexture/);
+  assert.throws(() => createGemm(device, { M: 5, K: 4, N: 8, outTexture: t }), /outTexture/);
+  t.destroy();
 });
