@@ -27,7 +27,12 @@ export function createReporter(opts: { tty?: boolean; quiet?: boolean } = {}): R
       unit = u ?? "items";
       startT = performance.now();
       lastLine = { t: performance.now(), frac: 0 };
-      if (reason) print(`▶ ${stage}: running (${reason})`);
+      if (reason) {
+        // the full list is in runs.ndjson and `status`/`explain`; a terminal line shows the first few
+        const parts = reason.split("; ");
+        const shown = parts.slice(0, 3).join("; ") + (parts.length > 3 ? `; … ${parts.length - 3} more` : "");
+        print(`▶ ${stage}: running (${shown})`);
+      }
     },
     progress(stage, done, total, info) {
       if (opts.quiet) return;
