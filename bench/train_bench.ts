@@ -8,6 +8,7 @@
  * CPU time of a step (all threads, from /proc/self/stat on Linux): on a shared machine the wall time
  * swings with the load, the CPU time much less.
  */
+import { trainerConfig } from "../tests/train/trainer_setup.ts";
 import { getDevice } from "../kernels/device.ts";
 import { GpuTrainer } from "../stages/train/trainer.ts";
 import { initParams } from "../stages/train/init.ts";
@@ -30,23 +31,7 @@ async function bench(
   if (filter && !name.startsWith(filter) && !filter.startsWith("train")) return;
   if (filter && filter.startsWith("train.") && name !== filter) return;
   const init = initParams({ d_in: D, d_sae: S, seed: 1, decoderNorm: 1, initThreshold: 0.1 }, new Float32Array(D));
-  const t = await GpuTrainer.create(device, {
-    architecture: arch,
-    d_in: D,
-    d_sae: S,
-    k,
-    batch: B,
-    beta1: 0.9,
-    beta2: 0.999,
-    eps: 1e-8,
-    clipGradNorm: 0,
-    normalizeDecoder: true,
-    deadWindow: 200000,
-    auxK: D / 2,
-    bandwidth: 0.05,
-    batchTopkCap: 4,
-    thresholdDecay: 0.99,
-  }, init);
+  const t = await GpuTrainer.create(device, trainerConfig(arch, { d_in: D, d_sae: S, k, batch: B }), init);
   const r = new Rng(3);
   const x = new Float32Array(B * D).map(() => r.normal());
   const h = { lr: 1e-3, t: 1, sparsityCoef: 0, auxCoef: 1 / 32 };

@@ -9,16 +9,7 @@ import { GpuTrainer } from "../../stages/train/trainer.ts";
 import { initParams } from "../../stages/train/init.ts";
 import { referenceStep } from "../../stages/train/reference.ts";
 import { Rng } from "../../stages/train/rng.ts";
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let j = 0; j < b.length; j++) {
-    num += (a[j] - b[j]) ** 2;
-    den += b[j] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
+import { relErr, trainerConfig } from "./trainer_setup.ts";
 
 for (const architecture of ["standard", "jumprelu"] as const) {
   for (const [D, S, B] of [[48, 100, 37], [512, 4096, 8]]) {
@@ -33,23 +24,13 @@ for (const architecture of ["standard", "jumprelu"] as const) {
       for (let j = 0; j < S; j++) init.b_enc[j] = 0.1 * rng.normal();
       for (let j = 0; j < D; j++) init.b_dec[j] = 0.1 * rng.normal();
       const x = new Float32Array(B * D).map(() => rng.normal());
-      const cfg = {
-        architecture,
-        d_in: D,
-        d_sae: S,
-        k: 4,
-        batch: B,
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
-        clipGradNorm: 0,
+      const cfg = trainerConfig(architecture, { d_in: D, d_sae: S, k: 4, batch: B }, {
         normalizeDecoder: false,
         deadWindow: 1000,
         auxK: 0,
         bandwidth: 0.5,
         batchTopkCap: 2,
-        thresholdDecay: 0.99,
-      };
+      });
       const t = await GpuTrainer.create(device, cfg, init);
       t.step(x, { lr: 0, t: 1, sparsityCoef: 0.4, auxCoef: 0 });
       const m = await t.metrics();

@@ -6,16 +6,7 @@ import { initParams } from "../../stages/train/init.ts";
 import { referenceStep } from "../../stages/train/reference.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { activeLatents } from "./active.ts";
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let j = 0; j < b.length; j++) {
-    num += (a[j] - b[j]) ** 2;
-    den += b[j] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
+import { relErr, trainerConfig } from "./trainer_setup.ts";
 
 for (const arch of ["topk", "batchtopk", "standard", "jumprelu"] as Architecture[]) {
   for (const [D, S] of [[48, 100], [64, 256]]) {
@@ -28,23 +19,12 @@ for (const arch of ["topk", "batchtopk", "standard", "jumprelu"] as Architecture
       for (let j = 0; j < D; j++) init.b_dec[j] = 0.1 * rng.normal();
       for (let j = 0; j < S; j++) init.b_enc[j] = 0.1 * rng.normal();
       const x = new Float32Array(B * D).map(() => rng.normal());
-      const cfg = {
-        architecture: arch,
-        d_in: D,
-        d_sae: S,
-        k,
-        batch: B,
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
-        clipGradNorm: 0,
-        normalizeDecoder: true,
+      const cfg = trainerConfig(arch, { d_in: D, d_sae: S, k, batch: B }, {
         deadWindow: 1, // every latent dead after one step: exercises AuxK on the second step
         auxK: 8,
         bandwidth: 0.5,
         batchTopkCap: 2,
-        thresholdDecay: 0.99,
-      };
+      });
       const t = await GpuTrainer.create(device, cfg, init);
       const h = { lr: 0, t: 1, sparsityCoef: 0.3, auxCoef: 0.5 };
       t.step(x, h); // lr 0: parameters stay; the dead clocks advance
