@@ -341,15 +341,9 @@ export class GpuTrainer {
       rowstats,
       W_decTex: tex?.W_dec.texture,
     });
-    const loss = (await createReconLoss(device, { B, D }))({
-      x: this.#x,
-      xhat,
-      ehat,
-      state: this.#state,
-      hyper: this.#hyper,
-      dvec,
-      rowstats,
-    });
+    // the main and the AuxK reconstruction losses read and write the same buffers
+    const lossBuffers = { x: this.#x, xhat, ehat, state: this.#state, hyper: this.#hyper, dvec, rowstats };
+    const loss = (await createReconLoss(device, { B, D }))(lossBuffers);
     fwd.push(dec, loss);
     step.push(dec, loss);
     if (auxCap) {
@@ -379,15 +373,7 @@ export class GpuTrainer {
         state: this.#state,
         W_decTex: tex?.W_dec.texture,
       });
-      const auxLoss = (await createReconLoss(device, { B, D, aux: true, auxK: cfg.auxK }))({
-        x: this.#x,
-        xhat,
-        ehat,
-        state: this.#state,
-        hyper: this.#hyper,
-        dvec,
-        rowstats,
-      });
+      const auxLoss = (await createReconLoss(device, { B, D, aux: true, auxK: cfg.auxK }))(lossBuffers);
       step.push(auxSel, auxDec, auxLoss);
     }
     if (tex) step.push(tex.dvec.copy);
