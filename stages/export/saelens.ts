@@ -108,7 +108,8 @@ export function saelensCfg(src: SaelensSources): Record<string, unknown> {
   return cfg;
 }
 
-function tensorF32(w: Record<string, Tensor>, name: string, shape: number[]): Tensor {
+/** The train tensor `name`, checked against `shape`, as F32. */
+export function tensorF32(w: Record<string, Tensor>, name: string, shape: number[]): Tensor {
   const t = w[name];
   if (!t) throw new Error(`export: train weights lack "${name}"`);
   if (t.shape.join(",") !== shape.join(",")) {
