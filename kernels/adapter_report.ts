@@ -2,9 +2,9 @@
  * Which WebGPU adapter the kernels run on, said in one line, and a warning when it is the slow one.
  *
  * Deno's WebGPU (wgpu) tries Vulkan/Metal/DX12 first and falls back to OpenGL only when none of them has
- * a driver. On a Linux machine without a Vulkan driver that fallback is Mesa's OpenGL llvmpipe, which
- * trains about 17× slower than Vulkan lavapipe on the same CPU (`deno task bench --filter train`, both
- * backends, see README), and nothing else would tell the user. The adapter's info does not name its
+ * a driver. On a Linux machine without a Vulkan driver that fallback is Mesa's OpenGL llvmpipe, whose
+ * train stage runs 13-17× slower than Vulkan lavapipe on the same CPU (README, "WebGPU adapter"), and
+ * nothing else would tell the user. The adapter's info does not name its
  * backend, so `probeBackend` asks a child Deno restricted to the primary backends
  * (`DENO_WEBGPU_BACKEND`, read by wgpu when the process creates its instance): if that child finds no
  * adapter, or a different one, this process is on OpenGL.
@@ -81,7 +81,7 @@ export async function describeAdapter(adapter: GPUAdapter): Promise<AdapterRepor
   let warning: string | null = null;
   if (!onPrimary && cpu) {
     warning = `no ${primary} driver found: WebGPU fell back to OpenGL ${description.split(" ")[0]}, ` +
-      `which trains ~17x slower than ${primary === "Vulkan" ? "Vulkan lavapipe" : primary}` +
+      `which trains ~13-17x slower than ${primary === "Vulkan" ? "Vulkan lavapipe" : primary}` +
       (Deno.build.os === "linux" ? `; install the driver: ${VULKAN_INSTALL}` : "");
   } else if (!onPrimary) {
     warning = `WebGPU runs on OpenGL (no ${primary} driver found); ${primary} is usually faster` +
