@@ -64,7 +64,7 @@ export const exportStage = defineStage<ExportParams>({
   name: "export",
   upstream: ["pretokenize", "train", "evaluate"],
   params,
-  description: "SAELens folder, static HTML dashboard and SVG plots",
+  description: "SAELens and sparsify folders, static HTML dashboard and SVG plots",
   module: import.meta.url,
   packages: ["@duckdb/node-api"],
   unit: "files",
