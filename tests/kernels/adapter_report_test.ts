@@ -50,7 +50,10 @@ Deno.test({
     assertEquals(r.description, glOnly);
     assertMatch(r.line, /^WebGPU adapter: .* via OpenGL/);
     if (/llvmpipe/.test(glOnly!)) {
-      assertMatch(r.warning, /^no Vulkan driver found: WebGPU fell back to OpenGL llvmpipe, which trains ~13-17x slower than Vulkan lavapipe/);
+      assertMatch(
+        r.warning,
+        /^no Vulkan driver found: WebGPU fell back to OpenGL llvmpipe, which trains ~13-17x slower than Vulkan lavapipe/,
+      );
     }
     assertMatch(r.warning, /sudo apt-get install -y mesa-vulkan-drivers/);
     assert(!r.warning.includes("\n"));
