@@ -10,6 +10,7 @@
  *
  * `--json` prints one JSON array last: {"name","params","value","unit":"GFLOP/s"} per shape.
  */
+import "../stages/cli_help.ts"; // --help prints the comment above
 import { parseArgs } from "node:util";
 import { createGemm, type GemmSpec } from "../kernels/gemm/mod.ts";
 

@@ -8,6 +8,7 @@
  * CPU time of a step (all threads, from /proc/self/stat on Linux): on a shared machine the wall time
  * swings with the load, the CPU time much less.
  */
+import "../stages/cli_help.ts"; // --help prints the comment above
 import { trainerConfig } from "../tests/train/trainer_setup.ts";
 import { getDevice } from "../kernels/device.ts";
 import { GpuTrainer } from "../stages/train/trainer.ts";

@@ -7,6 +7,7 @@
  */
 
 import { readWgsl } from "./wgsl_source.ts";
+import { rememberAdapter } from "./adapter_report.ts";
 
 let cached: Promise<GPUDevice> | null = null;
 
@@ -40,6 +41,7 @@ async function requestDevice(): Promise<GPUDevice> {
       "no WebGPU adapter found (on Linux install a Vulkan driver: apt-get install -y mesa-vulkan-drivers)",
     );
   }
+  rememberAdapter(adapter); // for the one-line adapter report (kernels/adapter_report.ts)
   const l = adapter.limits;
   if (l.maxStorageBuffersPerShaderStage < WANT_STORAGE_BUFFERS) {
     throw new Error(

