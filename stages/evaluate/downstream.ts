@@ -5,7 +5,8 @@
  * Two graphs: the clean model with the hook exposed as an extra output (`exposeHooks`), and the model
  * whose hook consumers read a new input `hook_replacement` (`spliceHook`). For each batch of sequences
  * the clean run gives the outputs and the hook activation H [b, s, d]; each variant replaces H at the
- * non-padding positions (padding keeps its clean value, it is masked anyway) and reruns the rest:
+ * `splice` positions (the tokens extract kept: non-padding, minus excluded special tokens and positions
+ * outside extract.seqpos_slice; the others keep their clean value) and reruns the rest:
  *   spliced: x̂ = SAE(x);  zero_ablation: 0;  mean_ablation: x̄ (the held-out mean activation).
  *
  * Encoders (outputs `sentence_embedding` and/or `last_hidden_state`), per variant against the clean run:
@@ -18,9 +19,12 @@
  *   ce_loss = mean −log softmax(logits_p)[token_{p+1}],  kl_div = mean KL(softmax(clean_p) ‖ softmax(variant_p))
  *   fraction_recovered_{zero,mean} = (CE_ablated − CE_spliced) / (CE_ablated − CE_clean),
  *   kl_recovered_{zero,mean} = (KL_ablated − KL_spliced) / KL_ablated.
+ *   Plain CE numbers as SAELens names them: ce_loss_without_sae = CE_clean, ce_loss_with_sae =
+ *   CE_spliced, ce_loss_with_ablation = CE_zero_ablated (all over the same positions).
  */
 import * as ort from "onnxruntime-node";
 import { exposeHooks, spliceHook } from "../model/onnx_graph.ts";
+import { idsFeeds, type ModelIo } from "../model/model_io.ts";
 
 export interface DownstreamInput {
   modelBytes: Uint8Array;
@@ -30,6 +34,10 @@ export interface DownstreamInput {
   /** Token ids [nSeq, contextSize] and the non-padding mask (1 = real token). */
   ids: Uint32Array;
   mask: Uint8Array;
+  /** Where the variants replace the hook (1 = replace); default `mask`. */
+  splice?: Uint8Array;
+  /** The model's io (input names, compared output); default input_ids / attention_mask. */
+  io?: ModelIo;
   nSeq: number;
   contextSize: number;
   /** x̂ for `n` rows of x ([n, d_in]); identity gives the clean model back. */
@@ -51,6 +59,9 @@ export interface DownstreamResult {
   mean_ablation: VariantMetrics;
   /** Causal LMs: the clean model's CE loss. */
   clean_ce_loss?: number;
+  ce_loss_without_sae?: number;
+  ce_loss_with_sae?: number;
+  ce_loss_with_ablation?: number;
   fraction_recovered_zero: number;
   fraction_recovered_mean: number;
   kl_recovered_zero?: number;
@@ -115,17 +126,26 @@ export async function downstreamFidelity(input: DownstreamInput): Promise<Downst
   const spliced = await ort.InferenceSession.create(spliceHook(input.modelBytes, hookTensor));
   try {
     const outs = clean.outputNames.filter((o) => o !== hookTensor);
-    const kind = outs.includes("logits") ? "causal_lm" : "encoder";
+    const io = input.io ?? {
+      kind: outs.includes("logits") ? "causal_lm" : "encoder",
+      input_ids: "input_ids",
+      attention_mask: "attention_mask",
+      token_type_ids: "token_type_ids",
+      output: "logits",
+    };
+    const kind = io.kind;
+    const logitsName = io.output;
     const compared = kind === "causal_lm"
-      ? ["logits"]
+      ? [logitsName]
       : outs.filter((o) => o === "sentence_embedding" || o === "last_hidden_state");
-    if (compared.length === 0) {
+    if (compared.length === 0 || !compared.every((o) => outs.includes(o))) {
       throw new Error(
         `downstream fidelity: the model has none of the outputs logits, sentence_embedding, last_hidden_state (has ${
           outs.join(", ")
-        })`,
+        }); set model.output_name`,
       );
     }
+    const splice = input.splice ?? input.mask;
     const means: Record<Variant, Means> = {
       spliced: new Means(),
       zero_ablation: new Means(),
@@ -143,9 +163,12 @@ export async function downstreamFidelity(input: DownstreamInput): Promise<Downst
       }
       const feeds = (session: ort.InferenceSession, extra: Record<string, ort.Tensor> = {}) => {
         const all: Record<string, ort.Tensor> = {
-          input_ids: new ort.Tensor("int64", ids, [b, S]),
-          attention_mask: new ort.Tensor("int64", am, [b, S]),
-          token_type_ids: new ort.Tensor("int64", new BigInt64Array(b * S), [b, S]),
+          ...idsFeeds(
+            { ...io, attention_mask: "attention_mask", token_type_ids: "token_type_ids" },
+            (d) => new ort.Tensor("int64", d, [b, S]),
+            ids,
+            am,
+          ),
           ...extra,
         };
         return Object.fromEntries(session.inputNames.map((n) => {
@@ -162,7 +185,7 @@ export async function downstreamFidelity(input: DownstreamInput): Promise<Downst
       }
       const H = hook.data as Float32Array;
       const maskRows: number[] = [];
-      for (let i = 0; i < b * S; i++) if (input.mask[s0 * S + i]) maskRows.push(i);
+      for (let i = 0; i < b * S; i++) if (splice[s0 * S + i]) maskRows.push(i);
       nTokens += maskRows.length;
       const x = new Float32Array(maskRows.length * dIn);
       maskRows.forEach((r, j) => x.set(H.subarray(r * dIn, (r + 1) * dIn), j * dIn));
@@ -205,7 +228,13 @@ export async function downstreamFidelity(input: DownstreamInput): Promise<Downst
             );
           }
         } else {
-          lmLosses(c.logits, o.logits, input.ids, input.mask, s0, b, S, m, v === "spliced" ? cleanMeans : null);
+          const l = c[logitsName];
+          if (l.dims.length !== 3 || l.dims[1] !== S) {
+            throw new Error(
+              `downstream fidelity: output "${logitsName}" has shape [${l.dims}] for ${S} positions; export logits for every position`,
+            );
+          }
+          lmLosses(l, o[logitsName], input.ids, input.mask, s0, b, S, m, v === "spliced" ? cleanMeans : null);
         }
       }
     }
@@ -223,6 +252,9 @@ export async function downstreamFidelity(input: DownstreamInput): Promise<Downst
       return {
         ...base,
         clean_ce_loss: cleanCe,
+        ce_loss_without_sae: cleanCe,
+        ce_loss_with_sae: r.spliced.ce_loss,
+        ce_loss_with_ablation: r.zero_ablation.ce_loss,
         fraction_recovered_zero: ce("zero_ablation"),
         fraction_recovered_mean: ce("mean_ablation"),
         kl_recovered_zero: kl("zero_ablation"),
