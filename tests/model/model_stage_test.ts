@@ -71,7 +71,9 @@ Deno.test("local model dir: copied unchanged, hooks.json and model.json present"
     name: "blocks.0.hook_resid_post",
     shape: "[batch, seq, 16]",
     op: "Add",
+    names: "mapped",
   });
+  assertEquals(rows.find((r) => r.name === "attn_mask_bias")?.names, "raw");
 });
 
 Deno.test("local model dir: missing tokenizer / onnx / dir -> one-line error naming the file and the fix", async () => {
