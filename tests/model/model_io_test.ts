@@ -133,3 +133,12 @@ Deno.test("model stage: an ONNX file's external data is copied under its own nam
   assertEquals(files.at(-1), { from: `${src}/onnx/weights.bin`, to: "onnx/weights.bin" });
   assert(modelStage.dataFiles!({ source: src, onnx_file: "model.onnx" }).includes(`${src}/onnx/weights.bin`));
 });
+
+Deno.test("the shipped data/fixtures/tiny_gpt2 is exactly what the fixture builder writes", async () => {
+  const shipped = new URL("../../data/fixtures/tiny_gpt2/", import.meta.url).pathname;
+  const fresh = `${root}/shipped_check`;
+  await makeTinyGpt2Dir(fresh);
+  for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model.onnx"]) {
+    assertEquals(await Deno.readFile(`${shipped}${f}`), await Deno.readFile(`${fresh}/${f}`), f);
+  }
+});
