@@ -164,10 +164,11 @@ export async function downstreamFidelity(input: DownstreamInput): Promise<Downst
       const feeds = (session: ort.InferenceSession, extra: Record<string, ort.Tensor> = {}) => {
         const all: Record<string, ort.Tensor> = {
           ...idsFeeds(
-            { ...io, attention_mask: "attention_mask", token_type_ids: "token_type_ids" },
+            { ...io, attention_mask: "attention_mask", token_type_ids: "token_type_ids", position_ids: "position_ids" },
             (d) => new ort.Tensor("int64", d, [b, S]),
             ids,
             am,
+            S,
           ),
           ...extra,
         };

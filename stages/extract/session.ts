@@ -60,6 +60,7 @@ export class BatchFeeds {
       (data) => new ort.Tensor("int64", data, [n, C]),
       this.ids.subarray(0, len),
       this.mask.subarray(0, len),
+      C,
     );
   }
 }

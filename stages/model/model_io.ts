@@ -4,8 +4,9 @@
  * training, with one line naming the cause and the fix.
  *
  * Inputs: the token ids are `model.input_name`, else `input_ids`, else the one int rank-2 input that is
- * not `attention_mask` / `token_type_ids` (nanoGPT's `idx`). `attention_mask` and `token_type_ids` are
- * fed when the graph has them; any other input is an error. The ids input must have dynamic batch and
+ * not `attention_mask` / `token_type_ids` / `position_ids` (nanoGPT's `idx`). `attention_mask` (1 on real
+ * tokens), `token_type_ids` (0) and `position_ids` (0, 1, … per sequence) are fed when the graph has them;
+ * any other input (past key values) is an error. The ids input must have dynamic batch and
  * sequence axes (extract feeds [batch_size, context_size], evaluate other batch sizes).
  * Output: `model.output_name`, else `logits` (a causal LM), else `sentence_embedding` or
  * `last_hidden_state` (an encoder), else the one rank-3 output whose last dim is config.json's
@@ -20,6 +21,8 @@ export interface ModelIo {
   input_ids: string;
   attention_mask: string | null;
   token_type_ids: string | null;
+  /** Absent in model.json files written before position_ids were fed. */
+  position_ids?: string | null;
   /** The output downstream fidelity compares: logits for causal LMs. */
   output: string;
 }
@@ -46,7 +49,7 @@ export function modelIo(bytes: Uint8Array, choice: IoChoice = {}): ModelIo {
   const shape = (t: string) => types.get(t)?.shape ?? null;
 
   const has = (n: string) => inputs.includes(n);
-  const side = ["attention_mask", "token_type_ids"];
+  const side = ["attention_mask", "token_type_ids", "position_ids"];
   let ids: string;
   if (choice.input_name) {
     if (!has(choice.input_name)) {
@@ -70,10 +73,12 @@ export function modelIo(bytes: Uint8Array, choice: IoChoice = {}): ModelIo {
   }
   const other = inputs.filter((n) => n !== ids && !side.includes(n));
   if (other.length) {
+    const past = /past|cache/i.test(other[0])
+      ? " (optimum: --task text-generation, not text-generation-with-past)"
+      : "";
     throw new Error(
-      `model input "${
-        other[0]
-      }" is not one the pipeline can feed (it feeds token ids, attention_mask, token_type_ids): export the model without it`,
+      `model input "${other[0]}" is not one the pipeline can feed (it feeds token ids, attention_mask, ` +
+        `token_type_ids, position_ids): export the model without it${past}`,
     );
   }
   const idsShape = shape(ids);
@@ -130,6 +135,7 @@ export function modelIo(bytes: Uint8Array, choice: IoChoice = {}): ModelIo {
     input_ids: ids,
     attention_mask: has("attention_mask") ? "attention_mask" : null,
     token_type_ids: has("token_type_ids") ? "token_type_ids" : null,
+    position_ids: has("position_ids") ? "position_ids" : null,
     output,
   };
 }
@@ -145,15 +151,17 @@ export function readModelIo(modelDir: string, bytes: Uint8Array): ModelIo {
   return modelIo(bytes);
 }
 
-/** int64 feeds for a batch [b, s] of token ids with its 0/1 mask, named as `io` says. */
+/** int64 feeds for a batch of token ids [b, seqLen] with its 0/1 mask, named as `io` says. */
 export function idsFeeds<T>(
   io: ModelIo,
   make: (data: BigInt64Array) => T,
   ids: BigInt64Array,
   mask: BigInt64Array,
+  seqLen: number,
 ): Record<string, T> {
   const feeds: Record<string, T> = { [io.input_ids]: make(ids) };
   if (io.attention_mask) feeds[io.attention_mask] = make(mask);
   if (io.token_type_ids) feeds[io.token_type_ids] = make(new BigInt64Array(ids.length));
+  if (io.position_ids) feeds[io.position_ids] = make(BigInt64Array.from(ids, (_, i) => BigInt(i % seqLen)));
   return feeds;
 }

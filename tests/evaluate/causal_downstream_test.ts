@@ -67,3 +67,16 @@ Deno.test("causal LM downstream: only splice positions are replaced", async () =
   assertEquals(z.n_tokens, nSeq);
   assertAlmostEquals(z.ce_loss_with_ablation!, z.ce_loss_without_sae!, 1e-6); // the last logits have no target
 });
+
+Deno.test("causal LM downstream: a position_ids input (optimum's GPT-2 export) is fed 0, 1, … per sequence", async () => {
+  const pdir = `${dir}_pos`;
+  await makeTinyGpt2Dir(pdir, { positionIds: true });
+  const bytes = await Deno.readFile(`${pdir}/onnx/model.onnx`);
+  const pio = modelIo(bytes);
+  assertEquals(pio.position_ids, "position_ids");
+  const args = { ...base, mean, reconstruct: (x: Float32Array) => Promise.resolve(x.slice()) };
+  const withPos = await downstreamFidelity({ ...args, modelBytes: bytes, io: pio });
+  const plain = await downstreamFidelity(args);
+  assertAlmostEquals(withPos.ce_loss_without_sae!, plain.ce_loss_without_sae!, 1e-6);
+  assertAlmostEquals(withPos.ce_loss_with_ablation!, plain.ce_loss_with_ablation!, 1e-6);
+});

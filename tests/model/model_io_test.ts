@@ -41,6 +41,7 @@ Deno.test("model io: a plain torch.onnx GPT-2 export is a causal LM fed input_id
     input_ids: "input_ids",
     attention_mask: null,
     token_type_ids: null,
+    position_ids: null,
     output: "logits",
   });
   assertEquals([json.d_model, json.n_layers, json.max_positions], [16, 2, 64]);
@@ -73,6 +74,12 @@ Deno.test("model io: one-line errors for last-position logits, static shapes, un
     ["static", { staticShapes: true }, {}, new RegExp(`fixed shape \\[${GPT2_STATIC.join(", ")}\\].*dynamic_axes`)],
     ["badin", {}, { input_name: "idx" }, /model.input_name "idx" is not an input of the model \(inputs: input_ids\)/],
     ["badout", {}, { output_name: "y" }, /model.output_name "y" is not an output of the model \(outputs: logits\)/],
+    [
+      "past",
+      { extraInput: "past_key_values.0.key" },
+      {},
+      /"past_key_values.0.key" is not one .* text-generation-with-past/,
+    ],
   ];
   for (const [name, opts, params, re] of cases) {
     const src = `${root}/${name}`;

@@ -63,6 +63,7 @@ Deno.test("local model dir: copied unchanged, hooks.json and model.json present"
       input_ids: "input_ids",
       attention_mask: "attention_mask",
       token_type_ids: null,
+      position_ids: null,
       output: "sentence_embedding",
     },
   });
