@@ -94,10 +94,39 @@ Deno.test("e2e causal LM: a GPT-2-architecture export runs every stage with text
   assert(viewRows.length === 3, out);
   for (const r of viewRows) assertEquals(r.text, " " + r.piece.slice(1));
 
+  // seqpos_slice reruns extract and what reads it; every stage sees the same kept tokens
+  const sliced = await pipeline([
+    "run",
+    "--set",
+    "pretokenize.begin_batch_token=eos",
+    "--set",
+    "extract.seqpos_slice=[4,null]",
+  ], s);
+  assertEquals(sliced.code, 0, sliced.text);
+  const run2 = await lastRun(s.store);
+  assertEquals(Object.values(run2).map((r) => r.status), ["fresh", "fresh", "ran", "ran", "ran", "ran"]);
+  const meta2 = JSON.parse(await Deno.readTextFile(join(s.store, "objects", run2.extract.key, "meta.json")));
+  for (const sh of meta2.splits.heldout.shards) {
+    for (const r of await u32(join(s.store, "objects", run2.extract.key, sh.rows))) assert(r % 32 >= 4, `row ${r}`);
+  }
+  const ev2 = JSON.parse(await Deno.readTextFile(join(s.store, "objects", run2.evaluate.key, "eval.json")));
+  assertEquals(ev2.n_tokens, meta2.splits.heldout.n_tokens);
+  assertEquals(meta2.splits.train.n_tokens + meta2.splits.heldout.n_tokens, nSeq * 28);
+
   const hooks = await pipeline(["hooks"], s);
   assertEquals(hooks.code, 0, hooks.text);
   assertMatch(hooks.text, /blocks\.0\.attn\.hook_q\s+mapped\s+\[batch, sequence, 2, 8\]/);
   assertMatch(hooks.text, /\/transformer\/h\.0\/attn\/Split_output_0\s+raw/);
+});
+
+Deno.test("e2e causal LM: nanoGPT-style names (input idx, output out) run through every stage", async () => {
+  const s = await setup({ inputName: "idx", outputName: "out" });
+  const res = await pipeline(["run"], s);
+  assertEquals(res.code, 0, res.text);
+  const run = await lastRun(s.store);
+  const ev = JSON.parse(await Deno.readTextFile(join(s.store, "objects", run.evaluate.key, "eval.json")));
+  assertEquals([ev.downstream.kind, ev.downstream.n_sequences], ["causal_lm", 4]);
+  assert(Number.isFinite(ev.downstream.ce_loss_with_sae), JSON.stringify(ev.downstream));
 });
 
 Deno.test("e2e causal LM: last-position logits fail at the model stage in one line", async () => {
