@@ -55,14 +55,9 @@ const code = await runCli(Deno.args, {
         const { listHooksForModelDir } = await import("./model/hooks_cli.ts");
         const rows = await listHooksForModelDir(join(opts.storeDir, "objects", res.outputs.model));
         const w = Math.max(4, ...rows.map((r: { name: string }) => r.name.length));
-        console.log(`${"hook".padEnd(w)}  name    shape                 op`);
-        for (const r of rows) {
-          console.log(
-            `${r.name.padEnd(w)}  ${r.names.padEnd(6)}  ${
-              (typeof r.shape === "string" ? r.shape : JSON.stringify(r.shape)).padEnd(20)
-            }  ${r.op}`,
-          );
-        }
+        const sw = Math.max(5, ...rows.map((r: { shape: string }) => r.shape.length));
+        console.log(`${"hook".padEnd(w)}  name    ${"shape".padEnd(sw)}  op`);
+        for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.names.padEnd(6)}  ${r.shape.padEnd(sw)}  ${r.op}`);
         const raw = rows.filter((r) => r.names === "raw").length;
         console.log(`${rows.length - raw} TransformerLens names (mapped), ${raw} raw ONNX tensor names`);
       });
