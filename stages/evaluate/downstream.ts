@@ -11,7 +11,8 @@
  *
  * Encoders (outputs `sentence_embedding` and/or `last_hidden_state`), per variant against the clean run:
  *   sentence_embedding_cosine = mean over sequences of cos(e, e'),  sentence_embedding_mse = mean ‖e − e'‖²
- *   last_hidden_state_cosine / _mse: the same over non-padding tokens.
+ *   last_hidden_state_cosine / _mse: the same over non-padding tokens. With neither, the output
+ *   model.output_name names: per sequence when it is [b, d], per token when [b, s, d].
  *   fraction_recovered_{zero,mean} = (M_ablated − M_spliced) / (M_ablated − M_clean), M = the embedding MSE
  *   (the last hidden state's if there is no embedding); M_clean = 0. 1 = as good as clean, 0 = no better
  *   than ablating the hook.
@@ -135,9 +136,9 @@ export async function downstreamFidelity(input: DownstreamInput): Promise<Downst
     };
     const kind = io.kind;
     const logitsName = io.output;
-    const compared = kind === "causal_lm"
-      ? [logitsName]
-      : outs.filter((o) => o === "sentence_embedding" || o === "last_hidden_state");
+    // Encoders: the known outputs, else the one model.output_name names.
+    const known = outs.filter((o) => o === "sentence_embedding" || o === "last_hidden_state");
+    const compared = kind === "causal_lm" ? [logitsName] : known.length ? known : [logitsName];
     if (compared.length === 0 || !compared.every((o) => outs.includes(o))) {
       throw new Error(
         `downstream fidelity: the model has none of the outputs logits, sentence_embedding, last_hidden_state (has ${
@@ -205,27 +206,17 @@ export async function downstreamFidelity(input: DownstreamInput): Promise<Downst
         const m = means[v];
         const isReal = (r: number) => input.mask[s0 * S + r] === 1;
         if (kind === "encoder") {
-          if (compared.includes("sentence_embedding")) {
-            const e = c.sentence_embedding, d = e.dims[e.dims.length - 1] as number;
+          // [b, d] outputs compare per sequence, [b, s, d] per real token
+          for (const name of compared) {
+            const e = c[name], d = e.dims[e.dims.length - 1] as number, perToken = e.dims.length === 3;
             compareRows(
               e.data as Float32Array,
-              o.sentence_embedding.data as Float32Array,
+              o[name].data as Float32Array,
               d,
-              b,
-              "sentence_embedding",
+              perToken ? b * S : b,
+              name,
               m,
-            );
-          }
-          if (compared.includes("last_hidden_state")) {
-            const h = c.last_hidden_state, d = h.dims[2] as number;
-            compareRows(
-              h.data as Float32Array,
-              o.last_hidden_state.data as Float32Array,
-              d,
-              b * S,
-              "last_hidden_state",
-              m,
-              isReal,
+              (r) => !perToken || isReal(r),
             );
           }
         } else {
@@ -262,7 +253,7 @@ export async function downstreamFidelity(input: DownstreamInput): Promise<Downst
         kl_recovered_mean: kl("mean_ablation"),
       };
     }
-    const key = compared.includes("sentence_embedding") ? "sentence_embedding_mse" : "last_hidden_state_mse";
+    const key = `${compared.includes("sentence_embedding") ? "sentence_embedding" : compared[0]}_mse`;
     const f = recovered(key, 0);
     return { ...base, fraction_recovered_zero: f("zero_ablation"), fraction_recovered_mean: f("mean_ablation") };
   } finally {
