@@ -25,6 +25,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { exposeHooks, spliceHook } from "../model/onnx_graph.ts";
+import type { ExternalDataFile } from "../model/external_data.ts";
 import { idsFeeds, type ModelIo } from "../model/model_io.ts";
 
 export interface DownstreamInput {
@@ -39,6 +40,8 @@ export interface DownstreamInput {
   splice?: Uint8Array;
   /** The model's io (input names, compared output); default input_ids / attention_mask. */
   io?: ModelIo;
+  /** The graph's external-data files (stages/model/external_data.ts). */
+  externalData?: ExternalDataFile[];
   nSeq: number;
   contextSize: number;
   /** x̂ for `n` rows of x ([n, d_in]); identity gives the clean model back. */
@@ -123,8 +126,9 @@ function logSoftmax(v: Float32Array, o: number, n: number, out: Float64Array): v
 export async function downstreamFidelity(input: DownstreamInput): Promise<DownstreamResult> {
   const { hookTensor, dIn, nSeq, contextSize: S } = input;
   if (nSeq === 0) throw new Error("downstream fidelity: no sequences to run");
-  const clean = await ort.InferenceSession.create(exposeHooks(input.modelBytes, [hookTensor]));
-  const spliced = await ort.InferenceSession.create(spliceHook(input.modelBytes, hookTensor));
+  const opts = input.externalData?.length ? { externalData: input.externalData } : {};
+  const clean = await ort.InferenceSession.create(exposeHooks(input.modelBytes, [hookTensor]), opts);
+  const spliced = await ort.InferenceSession.create(spliceHook(input.modelBytes, hookTensor), opts);
   try {
     const outs = clean.outputNames.filter((o) => o !== hookTensor);
     const io = input.io ?? {

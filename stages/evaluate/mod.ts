@@ -10,6 +10,7 @@ import { defineStage, type StageContext } from "../../pipeline/stage.ts";
 import { readActivationMeta, readShard } from "../io/activations.ts";
 import { writeParquet } from "../io/parquet.ts";
 import { listHooks, resolveHook } from "../model/onnx_graph.ts";
+import { readExternalData } from "../model/external_data.ts";
 import { readModelIo } from "../model/model_io.ts";
 import { loadSae } from "../train/sae_cpu.ts";
 import { CodesSpool } from "./codes_spool.ts";
@@ -282,6 +283,7 @@ async function runDownstream(
     mask,
     splice,
     io: readModelIo(ctx.inputs.model, modelBytes),
+    externalData: await readExternalData(ctx.inputs.model),
     nSeq: seqs.length,
     contextSize: S,
     reconstruct,

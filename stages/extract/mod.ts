@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { defineStage } from "../../pipeline/stage.ts";
 import { ParamError } from "../../pipeline/params.ts";
 import { type ActivationMeta, ShardWriter } from "../io/activations.ts";
+import { readExternalData } from "../model/external_data.ts";
 import { readModelIo } from "../model/model_io.ts";
 import { findHook } from "./hook.ts";
 import {
@@ -106,7 +107,9 @@ export const extractStage = defineStage<ExtractParams>({
     // Only the sequences needed for max_tokens real tokens (padding is the tail after n_tokens).
     const total = Math.min(meta.n_tokens, p.max_tokens ?? Infinity);
     const nSeq = Math.ceil(total / C);
-    const session = await createSession(graphUpToHook(modelBytes, hook.tensor));
+    const session = await createSession(graphUpToHook(modelBytes, hook.tensor), {
+      externalData: await readExternalData(modelDir),
+    });
     const d = hook.dIn;
     const writers = {
       train: new ShardWriter(ctx.outDir, "train", d, p.shard_tokens),

@@ -4,11 +4,14 @@
  * named outputs (onnxruntime then runs just the nodes those outputs need).
  */
 import * as ort from "onnxruntime-node";
+import type { ExternalDataFile } from "../model/external_data.ts";
 import { idsFeeds, type ModelIo } from "../model/model_io.ts";
 
 export interface SessionOptions {
   /** Threads for one op (default: all cores, as onnxruntime does). */
   threads?: number;
+  /** The graph's external-data files (stages/model/external_data.ts). */
+  externalData?: ExternalDataFile[];
 }
 
 /** A session over `modelBytes` with full graph optimisation and sequential execution. */
@@ -20,6 +23,7 @@ export function createSession(modelBytes: Uint8Array, opts: SessionOptions = {})
     interOpNumThreads: 1,
     enableCpuMemArena: true,
     enableMemPattern: true,
+    ...(opts.externalData?.length ? { externalData: opts.externalData } : {}),
   });
 }
 

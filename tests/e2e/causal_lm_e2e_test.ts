@@ -119,8 +119,8 @@ Deno.test("e2e causal LM: a GPT-2-architecture export runs every stage with text
   assertMatch(hooks.text, /\/transformer\/h\.0\/attn\/Split_output_0\s+raw/);
 });
 
-Deno.test("e2e causal LM: nanoGPT-style names (input idx, output out) run through every stage", async () => {
-  const s = await setup({ inputName: "idx", outputName: "out" });
+Deno.test("e2e causal LM: nanoGPT-style names (idx, out) and weights in external data run every stage", async () => {
+  const s = await setup({ inputName: "idx", outputName: "out", externalData: true });
   const res = await pipeline(["run"], s);
   assertEquals(res.code, 0, res.text);
   const run = await lastRun(s.store);

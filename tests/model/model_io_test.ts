@@ -9,7 +9,6 @@ import { type ModelParams, modelStage } from "../../stages/model/mod.ts";
 import { modelIo } from "../../stages/model/model_io.ts";
 import { localModelFiles } from "../../stages/model/local_files.ts";
 import type { StageContext } from "../../pipeline/stage.ts";
-import onnxProto from "onnx-proto";
 
 const root = await Deno.makeTempDir({ prefix: "model_io_test_" });
 
@@ -124,21 +123,13 @@ Deno.test("model stage copies only what the pipeline reads, and its key covers e
 
 Deno.test("model stage: an ONNX file's external data is copied under its own name and is in the key", async () => {
   const src = `${root}/external`;
-  await makeTinyGpt2Dir(src);
-  const path = `${src}/onnx/model.onnx`;
-  const model = onnxProto.onnx.ModelProto.decode(await Deno.readFile(path));
-  const t = model.graph!.initializer!.find((i) => i.name === "lm_head.weight")!;
-  await Deno.writeFile(`${src}/onnx/weights.bin`, t.rawData!);
-  t.externalData = [{ key: "location", value: "weights.bin" }, { key: "offset", value: "0" }, {
-    key: "length",
-    value: String(t.rawData!.length),
-  }];
-  t.dataLocation = onnxProto.onnx.TensorProto.DataLocation.EXTERNAL;
-  t.rawData = new Uint8Array(0);
-  await Deno.writeFile(path, onnxProto.onnx.ModelProto.encode(model).finish());
+  await makeTinyGpt2Dir(src, { externalData: true });
   const files = localModelFiles(src, "model.onnx");
-  assertEquals(files.at(-1), { from: `${src}/onnx/weights.bin`, to: "onnx/weights.bin" });
-  assert(modelStage.dataFiles!({ source: src, onnx_file: "model.onnx" }).includes(`${src}/onnx/weights.bin`));
+  assertEquals(files.at(-1), { from: `${src}/onnx/model.onnx_data`, to: "onnx/model.onnx_data" });
+  assert(modelStage.dataFiles!({ source: src, onnx_file: "model.onnx" }).includes(`${src}/onnx/model.onnx_data`));
+  const out = `${src}_out`;
+  await modelStage.run(ctx({ source: src }, out));
+  assertEquals(await Deno.readFile(`${out}/onnx/model.onnx_data`), await Deno.readFile(`${src}/onnx/model.onnx_data`));
 });
 
 Deno.test("the shipped data/fixtures/tiny_gpt2 is exactly what the fixture builder writes", async () => {
