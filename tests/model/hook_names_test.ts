@@ -1,10 +1,14 @@
 /**
  * TransformerLens names from torch.onnx node scopes: on real `torch.onnx.export` graphs of GPT-2-,
- * Llama- and GPT-NeoX-style modules (data/fixtures/torch_exports, made by the .py files there) and on
- * the tiny GPT-2 fixture built here, every hook the README lists maps to the tensor the rule names.
+ * Llama- and GPT-NeoX-style modules (data/fixtures/torch_exports, made by export.py there) and on the
+ * tiny GPT-2 fixture built here, every hook the README lists maps to the tensor the rule names, and
+ * holds the value PyTorch computed at that hook.
  */
 import { assertEquals } from "../assert.ts";
-import { listHooks } from "../../stages/model/onnx_graph.ts";
+import * as ort from "onnxruntime-node";
+import { TL_NAME } from "../../stages/model/hook_names.ts";
+import { exposeHooks, listHooks } from "../../stages/model/onnx_graph.ts";
+import { decodeSafetensors } from "../../stages/io/safetensors.ts";
 import { buildTinyGpt2Onnx, tinyBpe } from "../fixtures/tiny_gpt2.ts";
 
 const exports = new URL("../../data/fixtures/torch_exports/", import.meta.url).pathname;
@@ -87,3 +91,32 @@ Deno.test("hook names: a torch.onnx GPT-NeoX export (parallel residual; fused q/
     "ln_final.hook_normalized": "/gpt_neox/final_layer_norm/LayerNormalization_output_0",
   });
 });
+
+/**
+ * Every TransformerLens name mapped in each torch export holds what PyTorch computed at that hook
+ * (export.py records the values while running the module on one fixed sequence), to 1e-5 relative to the
+ * tensor's largest magnitude; masked attention scores (≤ -1e30 or -inf in PyTorch) must be masked here too.
+ */
+for (const family of ["gpt2", "llama", "neox"]) {
+  Deno.test(`hook values: every mapped hook of the ${family} export equals PyTorch's`, async () => {
+    const bytes = await Deno.readFile(`${exports}${family}.onnx`);
+    const ref = decodeSafetensors(await Deno.readFile(`${exports}${family}_hooks.safetensors`));
+    const ids: number[][] = JSON.parse(ref.metadata.input_ids);
+    const mapped = listHooks(bytes).filter((h) => TL_NAME.test(h.name));
+    assertEquals(mapped.map((h) => h.name).sort(), Object.keys(ref.tensors).sort(), "mapped names = recorded hooks");
+    const session = await ort.InferenceSession.create(exposeHooks(bytes, [...new Set(mapped.map((h) => h.tensor))]));
+    const feed = new ort.Tensor("int64", BigInt64Array.from(ids.flat(), BigInt), [ids.length, ids[0].length]);
+    const out = await session.run({ input_ids: feed });
+    await session.release();
+    for (const h of mapped) {
+      const want = ref.tensors[h.name], got = out[h.tensor];
+      assertEquals(got.dims, want.shape, `${h.name} shape`);
+      const w = want.data as Float32Array, g = got.data as Float32Array;
+      const scale = Math.max(1, ...Array.from(w, (x) => (x > -1e30 ? Math.abs(x) : 0)));
+      for (let i = 0; i < w.length; i++) {
+        const ok = w[i] <= -1e30 ? g[i] <= -1e30 : Math.abs(g[i] - w[i]) <= 1e-5 * scale;
+        if (!ok) throw new Error(`${family} ${h.name} (${h.tensor})[${i}]: onnxruntime ${g[i]}, PyTorch ${w[i]}`);
+      }
+    }
+  });
+}
