@@ -123,11 +123,6 @@ export class TokenCorpus {
     }
   }
 
-  piece(i: number): string {
-    const id = this.tokens[i];
-    return this.vocab[id] ?? `<${id}>`;
-  }
-
   /** The display text of the token at flat index i. */
   text(i: number): string {
     const id = this.tokens[i];
