@@ -124,7 +124,12 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 function addCommon(cmd: Command, o: CliOptions): Command {
   return cmd
     .option("-c, --config <file>", "pipeline config (JSON/JSONC)", o.defaultConfig)
-    .option("-s, --set <section.key=value>", "override a config key (repeatable), typed by its schema", collect, [])
+    .option(
+      "-s, --set <section.key=value>",
+      "override a config key (repeatable), typed by its schema (JSON keys: JSON or a bare word)",
+      collect,
+      [],
+    )
     .option("--store <dir>", "the cache store", o.defaultStore)
     .option("--until <stage>", "stop after this stage (runs only it and its upstreams)")
     .option("--force <stage>", "rerun this stage even if cached (repeatable)", collect, [])

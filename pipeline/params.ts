@@ -137,8 +137,12 @@ export function resolveParams(
 
 /**
  * Parse a `--set` value with the key's type: numbers for int/number, true/false for booleans,
- * JSON for arrays and json, `null` for optional keys, otherwise the raw string.
+ * JSON for arrays and json (a bare word such as `eos` that is not JSON is taken as that string),
+ * `null` for optional keys, otherwise the raw string.
  */
+/** A `--set` value read as a plain string for json keys: a word, no spaces, quotes or brackets. */
+const BARE_WORD = /^[A-Za-z_][\w.:/-]*$/;
+
 export function parseSetValue(path: string, spec: ParamSpec | undefined, raw: string): unknown {
   if (raw === "null") return null;
   if (!spec) {
@@ -167,7 +171,10 @@ export function parseSetValue(path: string, spec: ParamSpec | undefined, raw: st
         return JSON.parse(raw);
       } catch {
         if (spec.type === "string[]") return raw.split(",").filter((s) => s.length > 0);
-        throw new ParamError(`--set ${path}=${raw}: expected JSON`);
+        if (BARE_WORD.test(raw)) return raw;
+        throw new ParamError(
+          `--set ${path}=${raw}: expected JSON or a bare word (quote other strings as JSON: --set '${path}="${raw}"')`,
+        );
       }
     default:
       return raw;

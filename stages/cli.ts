@@ -19,7 +19,12 @@ async function printResults(storeDir: string, outputs: Record<string, string>) {
       console.log(
         `SAE quality (held-out): explained variance ${num(r.explained_variance)}, L0 ${num(r.l0, 1)}, ` +
           `dead ${num(r.dead_fraction ?? (r.dead_latents / ev.d_sae), 3)}, downstream ` +
-          `${num(d.fraction_recovered_zero ?? d.embedding_cosine)}`,
+          `${num(d.fraction_recovered_zero ?? d.embedding_cosine)}` +
+          (typeof d.ce_loss_with_sae === "number"
+            ? `, CE loss ${num(d.ce_loss_without_sae)} clean / ${num(d.ce_loss_with_sae)} with SAE / ${
+              num(d.ce_loss_with_ablation)
+            } zero-ablated`
+            : ""),
       );
     } catch { /* eval.json layout is reported by query; nothing to print */ }
   }
@@ -52,14 +57,11 @@ const code = await runCli(Deno.args, {
         const { listHooksForModelDir } = await import("./model/hooks_cli.ts");
         const rows = await listHooksForModelDir(join(opts.storeDir, "objects", res.outputs.model));
         const w = Math.max(4, ...rows.map((r: { name: string }) => r.name.length));
-        console.log(`${"hook".padEnd(w)}  shape                 op`);
-        for (const r of rows) {
-          console.log(
-            `${r.name.padEnd(w)}  ${
-              (typeof r.shape === "string" ? r.shape : JSON.stringify(r.shape)).padEnd(20)
-            }  ${r.op}`,
-          );
-        }
+        const sw = Math.max(5, ...rows.map((r: { shape: string }) => r.shape.length));
+        console.log(`${"hook".padEnd(w)}  name    ${"shape".padEnd(sw)}  op`);
+        for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.names.padEnd(6)}  ${r.shape.padEnd(sw)}  ${r.op}`);
+        const raw = rows.filter((r) => r.names === "raw").length;
+        console.log(`${rows.length - raw} TransformerLens names (mapped), ${raw} raw ONNX tensor names`);
       });
   },
 });

@@ -10,6 +10,8 @@ import { defineStage, type StageContext } from "../../pipeline/stage.ts";
 import { readActivationMeta, readShard } from "../io/activations.ts";
 import { writeParquet } from "../io/parquet.ts";
 import { listHooks, resolveHook } from "../model/onnx_graph.ts";
+import { readExternalData } from "../model/external_data.ts";
+import { readModelIo } from "../model/model_io.ts";
 import { loadSae } from "../train/sae_cpu.ts";
 import { CodesSpool } from "./codes_spool.ts";
 import { downstreamFidelity, type DownstreamResult } from "./downstream.ts";
@@ -262,9 +264,13 @@ async function runDownstream(
   }
   if (seqs.length === 0) return null;
   const ids = new Uint32Array(seqs.length * S), mask = new Uint8Array(seqs.length * S);
+  const splice = new Uint8Array(seqs.length * S);
   seqs.forEach((s, i) => {
     ids.set(corpus.tokens.subarray(s * S, (s + 1) * S), i * S);
-    for (let q = 0; q < S; q++) mask[i * S + q] = corpus.heldoutRow[s * S + q] >= 0 ? 1 : 0;
+    for (let q = 0; q < S; q++) {
+      mask[i * S + q] = s * S + q < corpus.meta.n_tokens ? 1 : 0; // real tokens (padding is the tail)
+      splice[i * S + q] = corpus.heldoutRow[s * S + q] >= 0 ? 1 : 0; // the tokens extract kept
+    }
   });
   const modelBytes = await Deno.readFile(join(ctx.inputs.model, "onnx", "model.onnx"));
   const hookTensor = await hookTensorName(ctx.inputs.model, modelBytes, hookName);
@@ -275,6 +281,9 @@ async function runDownstream(
     dIn,
     ids,
     mask,
+    splice,
+    io: readModelIo(ctx.inputs.model, modelBytes),
+    externalData: await readExternalData(ctx.inputs.model),
     nSeq: seqs.length,
     contextSize: S,
     reconstruct,

@@ -1,13 +1,17 @@
 /**
  * Rows of `deno task pipeline hooks`: the hook points of a model directory (the model stage's output
  * or any HF-style dir with onnx/model.onnx). Reads hooks.json when present, else lists from the graph.
+ * `names` says whether a row's name is a TransformerLens name (`mapped`: from the node-scope rules or
+ * already in the graph) or the raw ONNX tensor name (`raw`: no rule names it).
  */
+import { TL_NAME } from "./hook_names.ts";
 import { type HookInfo, listHooks } from "./onnx_graph.ts";
 
 export interface HookRow {
   name: string;
   shape: string;
   op: string;
+  names: "mapped" | "raw";
 }
 
 /** Hook rows (name, shape like `[batch, seq, 512]`, producing op) for `dir`. */
@@ -27,5 +31,10 @@ export async function listHooksForModelDir(dir: string, onnxFile = "model.onnx")
     }
     hooks = listHooks(bytes);
   }
-  return hooks.map((h) => ({ name: h.name, shape: `[${h.shape.join(", ")}]`, op: h.op }));
+  return hooks.map((h) => ({
+    name: h.name,
+    shape: `[${h.shape.join(", ")}]`,
+    op: h.op,
+    names: TL_NAME.test(h.name) ? "mapped" : "raw",
+  }));
 }

@@ -107,7 +107,7 @@ async function createTokensView(con: Connection, pretokenizeDir: string, extract
   await createTableFromColumns(con, "_vocab", {
     id: Uint32Array.from(c.vocab, (_, i) => i),
     piece: c.vocab,
-    text: c.vocab.map((p) => p.replaceAll("▁", " ")),
+    text: c.texts,
   });
   await createTableFromColumns(con, "_docs", {
     d: Uint32Array.from(c.docs, (_, i) => i),

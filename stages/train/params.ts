@@ -75,7 +75,8 @@ export const trainParams: ParamSchema = {
     type: "int",
     default: 200000,
     min: 1,
-    doc: "tokens without firing after which a latent is dead",
+    doc:
+      "tokens without firing after which a latent is dead (one not shorter than the run becomes half the run, logged)",
   },
   aux_k: {
     type: "int",

@@ -3,6 +3,7 @@
  * write `sae_weights.safetensors` (raw activation space), `cfg.json` (SAELens fields),
  * `train_log.parquet` and `train_summary.json` into outDir.
  */
+import { effectiveDeadWindow } from "./dead_window.ts";
 import { join } from "node:path";
 import { readActivationMeta } from "../io/activations.ts";
 import { writeParquet } from "../io/parquet.ts";
@@ -85,7 +86,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     eps: p.adam_epsilon,
     clipGradNorm: p.clip_grad_norm,
     normalizeDecoder: normalizesDecoder(p),
-    deadWindow: p.dead_feature_window,
+    deadWindow: effectiveDeadWindow(p.dead_feature_window, steps * B, B, log),
     auxK,
     bandwidth: p.jumprelu_bandwidth,
     batchTopkCap: p.batchtopk_candidates,

@@ -65,6 +65,7 @@ Deno.test("pretokenize is deterministic (byte-identical reruns) and the seed mat
     "genre.bin",
     "meta.json",
     "tag.bin",
+    "token_text.json",
     "tokens.bin",
     "vocab.json",
   ]);
