@@ -9,7 +9,7 @@
  * swings with the load, the CPU time much less.
  */
 import { trainerConfig } from "../tests/train/trainer_setup.ts";
-import { getDevice } from "../kernels/device.ts";
+import { getDevice } from "../kernels/runtime/device.ts";
 import { GpuTrainer } from "../stages/train/trainer.ts";
 import { initParams } from "../stages/train/init.ts";
 import { Rng } from "../stages/train/rng.ts";

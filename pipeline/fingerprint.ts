@@ -19,7 +19,7 @@ export interface CodeFingerprint {
 
 const SPEC_RE = /(?:\bfrom\s*|\bimport\s*\(?\s*|\bexport\s*\*\s*from\s*)["']([^"']+)["']/g;
 const URL_RE = /new\s+URL\(\s*["']([^"']+)["']\s*,\s*import\.meta\.url\s*\)/g;
-/** `// @include "file"` in WGSL sources (kernels/wgsl_source.ts expands them). */
+/** `// @include "file"` in WGSL sources (kernels/runtime/wgsl_source.ts expands them). */
 const INCLUDE_RE = /^[ \t]*\/\/ @include "([^"]+)"/gm;
 
 let importMap: Record<string, string> | undefined;

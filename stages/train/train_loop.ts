@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { readActivationMeta } from "../io/activations.ts";
 import { writeParquet } from "../io/parquet.ts";
 import { f32, writeSafetensors } from "../io/safetensors.ts";
-import { getDevice } from "../../kernels/device.ts";
+import { getDevice } from "../../kernels/runtime/device.ts";
 import { BatchStream, firstRows } from "./data.ts";
 import { initBDec, initParams } from "./init.ts";
 import { coefficientWarmup, learningRate } from "./schedule.ts";

@@ -14,24 +14,25 @@
  * Then: drop the gradient parallel to decoder rows, clip by global norm, Adam, renormalise rows.
  */
 import { createEncoderGemm, createGemm } from "../../kernels/gemm/mod.ts";
-import { createBuffer, readBuffers, readF32, writeBuffer } from "../../kernels/device.ts";
-import type { BoundKernel } from "../../kernels/kernel.ts";
-import { createCenter } from "../../kernels/center.ts";
-import { createTopk } from "../../kernels/topk.ts";
-import { createBatchTopk } from "../../kernels/batchtopk.ts";
-import { createSparseDecode } from "../../kernels/sparse_decode.ts";
-import { createReconLoss } from "../../kernels/recon_loss.ts";
-import { createSparseGrad } from "../../kernels/sparse_grad.ts";
-import { createCsc } from "../../kernels/csc.ts";
-import { createLatentGrad } from "../../kernels/latent_grad.ts";
-import { createRowTexture, type RowTexture, rowTexturesAvailable } from "../../kernels/row_texture.ts";
-import { createBdecGrad } from "../../kernels/bdec_grad.ts";
-import { createGradNorm } from "../../kernels/grad_norm.ts";
-import { createAdam } from "../../kernels/adam.ts";
-import { createDecoderNorm } from "../../kernels/decoder_norm.ts";
-import { createDecoderAdam } from "../../kernels/decoder_adam.ts";
-import { createMetrics, METRIC_NAMES } from "../../kernels/metrics.ts";
-import { createDenseAct } from "../../kernels/dense_act.ts";
+import {
+  type BoundKernel,
+  createBuffer,
+  createRowTexture,
+  HYPER_WORDS,
+  hyperArray,
+  readBuffers,
+  readF32,
+  type RowTexture,
+  rowTexturesAvailable,
+  STATE,
+  STATE_WORDS,
+  writeBuffer,
+} from "../../kernels/runtime/mod.ts";
+import { createBdecGrad, createCenter, createDenseAct } from "../../kernels/dense/mod.ts";
+import { createBatchTopk, createCsc, createTopk } from "../../kernels/select/mod.ts";
+import { createLatentGrad, createSparseDecode, createSparseGrad } from "../../kernels/sparse/mod.ts";
+import { createMetrics, createReconLoss, METRIC_NAMES } from "../../kernels/loss/mod.ts";
+import { createAdam, createDecoderAdam, createDecoderNorm, createGradNorm } from "../../kernels/optim/mod.ts";
 
 export type Architecture = "topk" | "batchtopk" | "standard" | "jumprelu";
 
@@ -85,8 +86,6 @@ export type Metrics = Record<(typeof METRIC_NAMES)[number], number>;
 export const PARAM_NAMES = ["W_enc", "W_dec", "b_enc", "b_dec", "log_threshold"] as const;
 type ParamName = (typeof PARAM_NAMES)[number];
 
-const STATE_SLOTS = 8;
-
 export function isSparse(a: Architecture): boolean {
   return a === "topk" || a === "batchtopk";
 }
@@ -137,9 +136,9 @@ export class GpuTrainer {
       return b;
     };
     this.#x = buf(B * D, "x");
-    this.#hyper = buf(8, "hyper");
-    this.#metrics = buf(8, "metrics");
-    this.#valMetrics = buf(8, "val metrics");
+    this.#hyper = buf(HYPER_WORDS, "hyper");
+    this.#metrics = buf(METRIC_NAMES.length, "metrics");
+    this.#valMetrics = buf(METRIC_NAMES.length, "val metrics");
     const sizes: Record<ParamName, number> = { W_enc: D * S, W_dec: S * D, b_enc: S, b_dec: D, log_threshold: S };
     const make = (prefix: string) =>
       Object.fromEntries(PARAM_NAMES.map((n) => [n, buf(sizes[n], `${prefix}${n}`)])) as Record<ParamName, GPUBuffer>;
@@ -147,7 +146,7 @@ export class GpuTrainer {
     this.#m = make("m_");
     this.#v = make("v_");
     this.#since = buf(S, "since");
-    this.#state = buf(STATE_SLOTS, "state");
+    this.#state = buf(STATE_WORDS, "state");
   }
 
   /** Build buffers and pipelines, upload the initial parameters. */
@@ -174,8 +173,8 @@ export class GpuTrainer {
   }
 
   #resetOptimizer(): void {
-    const state = new Float32Array(STATE_SLOTS);
-    state[0] = 1; // clip factor until clipping writes one
+    const state = new Float32Array(STATE_WORDS);
+    state[STATE.CLIP] = 1; // until clipping writes one
     writeBuffer(this.device, this.#state, state);
   }
 
@@ -233,7 +232,7 @@ export class GpuTrainer {
       out.push(clip({ grads: names.map((n) => grads[n]!), state: this.#state }));
     }
     // W_dec: Adam fused with the row projection (when no clip needs the projected gradient first) and
-    // the renormalisation, one pass over the decoder (kernels/decoder_adam.wgsl).
+    // the renormalisation, one pass over the decoder (kernels/optim/decoder_adam.wgsl).
     const fuseProject = cfg.normalizeDecoder && !(cfg.clipGradNorm > 0);
     for (const n of names) {
       const bufs = { hyper: this.#hyper, state: this.#state, m: this.#m[n], v: this.#v[n] };
@@ -287,7 +286,7 @@ export class GpuTrainer {
       b_enc: this.#buf(S, "gb_enc"),
       b_dec: this.#buf(D, "gb_dec"),
     };
-    // Row textures (fast texel gathers, kernels/row_texture.ts), refreshed once per step and shared.
+    // Row textures (fast texel gathers, kernels/runtime/row_texture.ts), refreshed once per step and shared.
     // Fused when the encoder GEMM runs on textures: it packs xc = x − b_dec into its A texture (read
     // as the xc rows) and writes pre straight into the pre rows, so neither center nor copies run.
     const fused = this.#fusedEncoder();
@@ -511,7 +510,16 @@ export class GpuTrainer {
     writeBuffer(
       this.device,
       this.#hyper,
-      new Float32Array([h.lr, b1, b2, eps, 1 - b1 ** h.t, 1 - b2 ** h.t, h.sparsityCoef, h.auxCoef]),
+      hyperArray({
+        LR: h.lr,
+        BETA1: b1,
+        BETA2: b2,
+        EPS: eps,
+        BC1: 1 - b1 ** h.t,
+        BC2: 1 - b2 ** h.t,
+        SPARSITY_COEF: h.sparsityCoef,
+        AUX_COEF: h.auxCoef,
+      }),
     );
   }
 
@@ -556,7 +564,7 @@ export class GpuTrainer {
 
   /** Metrics of the last step (waits for it). */
   async metrics(): Promise<Metrics> {
-    return toMetrics(await readF32(this.device, this.#metrics, 8));
+    return toMetrics(await readF32(this.device, this.#metrics, METRIC_NAMES.length));
   }
 
   /** Forward-only metrics of batch x (no parameter, optimizer or dead-latent update). */
@@ -566,7 +574,7 @@ export class GpuTrainer {
     const enc = this.device.createCommandEncoder();
     for (const k of this.#forward) k.encode(enc);
     this.device.queue.submit([enc.finish()]);
-    return toMetrics(await readF32(this.device, this.#valMetrics, 8));
+    return toMetrics(await readF32(this.device, this.#valMetrics, METRIC_NAMES.length));
   }
 
   /** The last step's gradients (after the parallel-component removal), for tests. */
@@ -594,7 +602,7 @@ export class GpuTrainer {
 
   /** The BatchTopK threshold moving average (uncorrected for its zero start). */
   async thresholdEma(): Promise<number> {
-    return (await readF32(this.device, this.#state, STATE_SLOTS))[6];
+    return (await readF32(this.device, this.#state, STATE_WORDS))[STATE.BT_THR];
   }
 
   /** Everything a resume needs: parameters, Adam moments, dead-latent clocks, GPU state slots. */
@@ -613,7 +621,7 @@ export class GpuTrainer {
     const data = await readBuffers(this.device, [
       ...parts,
       { buf: this.#since, bytes: S * 4 },
-      { buf: this.#state, bytes: STATE_SLOTS * 4 },
+      { buf: this.#state, bytes: STATE_WORDS * 4 },
     ]);
     const out: Record<string, Float32Array | Uint32Array> = {};
     names.forEach((n, i) => out[n] = new Float32Array(data[i]));

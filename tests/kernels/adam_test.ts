@@ -1,6 +1,6 @@
 /** Adam (three steps, clip factor, bias correction) against its float64 reference. */
-import { createBuffer, getDevice, readF32, uploadBuffer, writeBuffer } from "../../kernels/device.ts";
-import { adamReference, createAdam } from "../../kernels/adam.ts";
+import { createBuffer, getDevice, readF32, uploadBuffer, writeBuffer } from "../../kernels/runtime/device.ts";
+import { adamReference, createAdam } from "../../kernels/optim/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { assertClose, randn, run } from "./harness.ts";
 

@@ -1,7 +1,7 @@
 /** BatchTopK selection and its threshold moving average against the float64 reference, with ties. */
 import { assert, assertEquals } from "../assert.ts";
-import { getDevice, readF32, readU32, uploadBuffer } from "../../kernels/device.ts";
-import { batchTopkEmaReference, batchTopkReference, createBatchTopk } from "../../kernels/batchtopk.ts";
+import { getDevice, readF32, readU32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { batchTopkEmaReference, batchTopkReference, createBatchTopk } from "../../kernels/select/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { run } from "./harness.ts";
 

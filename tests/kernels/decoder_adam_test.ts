@@ -1,8 +1,8 @@
 /** Fused decoder Adam (projection → Adam → renormalisation per row) against the float64 references. */
-import { getDevice, readF32, uploadBuffer, writeBuffer } from "../../kernels/device.ts";
-import { createDecoderAdam } from "../../kernels/decoder_adam.ts";
-import { adamReference } from "../../kernels/adam.ts";
-import { decoderNormReference } from "../../kernels/decoder_norm.ts";
+import { getDevice, readF32, uploadBuffer, writeBuffer } from "../../kernels/runtime/device.ts";
+import { createDecoderAdam } from "../../kernels/optim/mod.ts";
+import { adamReference } from "../../kernels/optim/mod.ts";
+import { decoderNormReference } from "../../kernels/optim/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { assertClose, randn, run } from "./harness.ts";
 

@@ -1,6 +1,6 @@
 /** Decoder-row kernels (norms, project, normalize, l1_grad) against the float64 reference. */
-import { createBuffer, getDevice, readF32, uploadBuffer } from "../../kernels/device.ts";
-import { createDecoderNorm, decoderNormReference } from "../../kernels/decoder_norm.ts";
+import { createBuffer, getDevice, readF32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { createDecoderNorm, decoderNormReference } from "../../kernels/optim/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { assertClose, randn, run } from "./harness.ts";
 

@@ -1,7 +1,7 @@
 /** Dense ReLU / JumpReLU forward, latent statistics and backward against the float64 reference. */
 import { assertEquals } from "../assert.ts";
-import { createBuffer, getDevice, readF32, readU32, uploadBuffer } from "../../kernels/device.ts";
-import { createDenseAct, denseActReference } from "../../kernels/dense_act.ts";
+import { createBuffer, getDevice, readF32, readU32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { createDenseAct, denseActReference } from "../../kernels/dense/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { assertClose, randn, run } from "./harness.ts";
 

@@ -1,6 +1,6 @@
 /** Shared pieces of the kernel tests: random inputs, running bound kernels, float32-tolerance checks. */
 import { assert } from "../assert.ts";
-import type { BoundKernel } from "../../kernels/kernel.ts";
+import type { BoundKernel } from "../../kernels/runtime/kernel.ts";
 import type { Rng } from "../../stages/train/rng.ts";
 
 /** n values scale·N(0, 1) + shift (never exactly zero in practice). */

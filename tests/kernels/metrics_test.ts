@@ -1,7 +1,7 @@
 /** The per-step metrics reduction against its float64 reference (training and validation modes). */
 import { assert, assertEquals } from "../assert.ts";
-import { createBuffer, getDevice, readF32, readU32, uploadBuffer } from "../../kernels/device.ts";
-import { createMetrics, metricsReference } from "../../kernels/metrics.ts";
+import { createBuffer, getDevice, readF32, readU32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { createMetrics, metricsReference } from "../../kernels/loss/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { randn, run } from "./harness.ts";
 

@@ -1,7 +1,7 @@
 /** Sparse decode (texture and buffer paths) against its float64 reference, on and off the tile sizes. */
 import { assert, assertEquals } from "../assert.ts";
-import { createBuffer, getDevice, readF32, uploadBuffer } from "../../kernels/device.ts";
-import { createSparseDecode, sparseDecodeReference } from "../../kernels/sparse_decode.ts";
+import { createBuffer, getDevice, readF32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { createSparseDecode, sparseDecodeReference } from "../../kernels/sparse/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { randomEntries } from "./entries.ts";
 

@@ -1,7 +1,7 @@
 /** Per-entry sparse gradient (texture and buffer paths) against the float64 reference. */
 import { assert } from "../assert.ts";
-import { getDevice, readF32, uploadBuffer } from "../../kernels/device.ts";
-import { createSparseGrad, sparseGradReference } from "../../kernels/sparse_grad.ts";
+import { getDevice, readF32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { createSparseGrad, sparseGradReference } from "../../kernels/sparse/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { randomEntries } from "./entries.ts";
 
