@@ -9,6 +9,7 @@
 import { relative } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { sha256 } from "./hash.ts";
+import { ignoreMissing } from "./missing.ts";
 
 export interface CodeFingerprint {
   /** repo-relative path -> sha256 of its content */
@@ -28,7 +29,8 @@ function loadImportMap(root: string): Record<string, string> {
   if (!importMap) {
     try {
       importMap = JSON.parse(Deno.readTextFileSync(`${root}/deno.json`)).imports ?? {};
-    } catch {
+    } catch (e) {
+      ignoreMissing(e);
       importMap = {};
     }
   }
@@ -79,7 +81,8 @@ export function fingerprint(moduleUrl: string, root: string, extra: readonly str
     let entry;
     try {
       entry = readCached(path);
-    } catch {
+    } catch (e) {
+      ignoreMissing(e);
       files[relative(root, path)] = "missing";
       continue;
     }

@@ -3,6 +3,7 @@
  * one-line doc. The same schema validates the config, fills defaults, parses `--set` values and
  * generates the config reference in `--help`.
  */
+import { ignoreBadJson } from "./missing.ts";
 
 export type ParamType =
   | "int"
@@ -144,7 +145,8 @@ export function parseSetValue(path: string, spec: ParamSpec | undefined, raw: st
   if (!spec) {
     try {
       return JSON.parse(raw);
-    } catch {
+    } catch (e) {
+      ignoreBadJson(e);
       return raw;
     }
   }
@@ -165,7 +167,8 @@ export function parseSetValue(path: string, spec: ParamSpec | undefined, raw: st
     case "json":
       try {
         return JSON.parse(raw);
-      } catch {
+      } catch (e) {
+        ignoreBadJson(e);
         if (spec.type === "string[]") return raw.split(",").filter((s) => s.length > 0);
         throw new ParamError(`--set ${path}=${raw}: expected JSON`);
       }

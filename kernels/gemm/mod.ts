@@ -39,14 +39,7 @@ export function createGemm(device: GPUDevice, spec: GemmSpec): Gemm {
   for (const [name, floats] of [["A", M * K], ["B", K * N], ["C", M * N]] as const) {
     checkBinding(device, floats * 4, `gemm: ${name}`, "split the operation");
   }
-  const want = spec.path ?? "auto";
-  const fits = textureFits(device, spec);
-  if (want === "texture" && !fits) {
-    throw new Error(
-      `gemm: texture path unavailable for ${M}×${K}×${N} (needs readonly_and_readwrite_storage_textures and sides ≤ maxTextureDimension2D ${device.limits.maxTextureDimension2D})`,
-    );
-  }
-  const useTexture = want === "texture" || (want === "auto" && fits);
+  const useTexture = gemmPath(device, spec) === "texture";
   const t = spec.outTexture;
   if (t && (!useTexture || N % 4 !== 0 || spec.accumulate || t.rows !== M || t.cols !== N)) {
     throw new Error(
@@ -97,4 +90,16 @@ export function createEncoderGemm(
       gemm.encode(enc, { a: b.x, b: b.W, bias: b.bias, sub: b.sub, out: b.out });
     },
   };
+}
+
+/** The path `createGemm(device, spec)` takes (throws, as createGemm does, when a forced path cannot run). */
+export function gemmPath(device: GPUDevice, spec: GemmSpec): "texture" | "buffer" {
+  const fits = textureFits(device, spec);
+  const want = spec.path ?? "auto";
+  if (want === "texture" && !fits) {
+    throw new Error(
+      `gemm: texture path unavailable for ${spec.M}×${spec.K}×${spec.N} (needs readonly_and_readwrite_storage_textures and sides ≤ maxTextureDimension2D ${device.limits.maxTextureDimension2D})`,
+    );
+  }
+  return want === "texture" || (want === "auto" && fits) ? "texture" : "buffer";
 }

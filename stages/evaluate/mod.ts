@@ -10,8 +10,9 @@ import { defineStage, type StageContext } from "../../pipeline/stage.ts";
 import { readActivationMeta, readShard } from "../io/activations.ts";
 import { writeParquet } from "../io/parquet.ts";
 import { listHooks, resolveHook } from "../model/onnx_graph.ts";
-import { loadSae } from "../train/sae_cpu.ts";
+import { loadSae } from "../export/load.ts";
 import { CodesSpool } from "./codes_spool.ts";
+import type { EvalJson } from "./eval_json.ts";
 import { downstreamFidelity, type DownstreamResult } from "./downstream.ts";
 import { exampleRows, EXAMPLES_SCHEMA, pickExamples } from "./examples.ts";
 import { LatentHeaps, sampleHash } from "./latent_heaps.ts";
@@ -194,7 +195,7 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
         return out;
       });
     }
-    const evalJson = {
+    const evalJson: EvalJson = {
       architecture: cfg.architecture,
       d_in: dIn,
       d_sae: dSae,

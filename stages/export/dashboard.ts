@@ -9,7 +9,7 @@
  * All output is a pure function of the inputs (no timestamps), so identical inputs give identical bytes.
  */
 import type { Columns, ExampleRow } from "./inputs.ts";
-import { findColumn } from "./inputs.ts";
+import type { LatentColumn } from "./eval_columns.ts";
 import { escapeXml } from "./svg.ts";
 
 export interface DashboardInput {
@@ -109,6 +109,10 @@ interface LatentTable {
   hist: string | null;
 }
 
+/** The latents.parquet histogram column and the columns of the latent list, after the id (evaluate's names). */
+const ACT_HIST: LatentColumn = "act_hist";
+const LIST_COLUMNS: LatentColumn[] = ["frequency", "max_activation", "mean_activation", "top_tag", "top_genre"];
+
 function latentTable(latents: Columns | null, cap: number, topTokens: Map<number, string>): LatentTable {
   const n = cap;
   const cols: LatentTable["cols"] = [];
@@ -122,7 +126,7 @@ function latentTable(latents: Columns | null, cap: number, topTokens: Map<number
     if (name === "latent") continue;
     const sample = values.find((x) => x !== null && x !== undefined);
     if (Array.isArray(sample)) {
-      if (!hist && /hist/i.test(name)) hist = name;
+      if (name === ACT_HIST) hist = name;
       continue;
     }
     const kind = typeof sample === "string" ? "str" : "num";
@@ -134,20 +138,7 @@ function latentTable(latents: Columns | null, cap: number, topTokens: Map<number
   }
   cols.push({ name: "top_tokens", kind: "str", v: Array.from({ length: n }, (_, i) => topTokens.get(i) ?? "") });
   const names = cols.map((c) => c.name);
-  const list = ["latent"];
-  for (
-    const pats of [
-      [/^(frequency|freq|firing_frequency|density|firing_rate|fire_rate)$/, /freq|density/],
-      [/^max_act(ivation)?$/, /max/],
-      [/^mean_act(ivation)?$/, /mean/],
-      [/^(top_)?tag$/, /tag$/, /^top_pos/, /tag/],
-      [/^(top_)?genre$/, /genre$/, /genre/],
-    ]
-  ) {
-    const c = findColumn(names.filter((x) => !list.includes(x)), ...pats);
-    if (c) list.push(c);
-  }
-  list.push("top_tokens");
+  const list = ["latent", ...LIST_COLUMNS.filter((c) => names.includes(c)), "top_tokens"];
   return { n, cols, list, hist };
 }
 
@@ -186,8 +177,8 @@ function exampleChunks(
   const names = Object.keys(latents ?? {});
   const rowOf = new Map<number, number>();
   (latents?.latent as number[] | undefined)?.forEach((id, r) => rowOf.set(Number(id), r));
-  const loCol = findColumn(names, /hist.*(min|lo|start)/i), hiCol = findColumn(names, /hist.*(max|hi|end)/i);
-  const maxCol = findColumn(names, /^max_act(ivation)?$/, /max/);
+  const has = (c: LatentColumn) => names.includes(c) ? c : null;
+  const hiCol = has("act_hist_max"), maxCol = has("max_activation");
   const num = (col: string | null, r: number | undefined) =>
     col && r !== undefined && typeof latents![col][r] === "number" ? latents![col][r] as number : null;
   const out = new Map<string, string>();
@@ -199,7 +190,7 @@ function exampleChunks(
     for (let l = c0; l < Math.min(n, c0 + chunkSize); l++) {
       const r = rowOf.get(l);
       const hist = histCol && r !== undefined ? (latents![histCol][r] as number[] | null) : null;
-      const lo = num(loCol, r) ?? 0, hi = num(hiCol, r) ?? num(maxCol, r) ?? null;
+      const lo = 0, hi = num(hiCol, r) ?? num(maxCol, r) ?? null; // act_hist covers (0, act_hist_max]
       const exs = byLatent.get(l) ?? [];
       let scale = 0;
       for (const e of exs) for (const a of e.acts) scale = Math.max(scale, a);

@@ -3,6 +3,7 @@
  * or any HF-style dir with onnx/model.onnx). Reads hooks.json when present, else lists from the graph.
  */
 import { type HookInfo, listHooks } from "./onnx_graph.ts";
+import { ignoreMissing } from "../../pipeline/missing.ts";
 
 export interface HookRow {
   name: string;
@@ -20,7 +21,8 @@ export async function listHooksForModelDir(dir: string, onnxFile = "model.onnx")
     let bytes: Uint8Array;
     try {
       bytes = await Deno.readFile(`${dir}/onnx/${onnxFile}`);
-    } catch {
+    } catch (e2) {
+      ignoreMissing(e2);
       throw new Error(
         `no hooks.json or onnx/${onnxFile} in "${dir}" (run the model stage first: deno task pipeline --until model)`,
       );

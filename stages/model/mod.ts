@@ -11,6 +11,7 @@ import { ParamError } from "../../pipeline/params.ts";
 import { listHooks } from "./onnx_graph.ts";
 import { readTfjsModel } from "./tfjs_weights.ts";
 import { buildUseLiteOnnx, useLiteDims, useLiteTokenizerJson } from "./use_lite.ts";
+import { ignoreMissing } from "../../pipeline/missing.ts";
 
 export interface ModelParams {
   source: string;
@@ -84,7 +85,8 @@ async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
     return true;
-  } catch {
+  } catch (e) {
+    ignoreMissing(e);
     return false;
   }
 }

@@ -22,6 +22,7 @@ import {
 } from "./trainer.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { normalizesDecoder, type TrainParams } from "./params.ts";
+import { LOG_SCHEMA } from "./log_schema.ts";
 
 export interface TrainIO {
   params: TrainParams;
@@ -36,21 +37,7 @@ export interface TrainIO {
   stopAfterSteps?: number;
 }
 
-export const LOG_SCHEMA = {
-  step: "BIGINT",
-  tokens: "BIGINT",
-  lr: "DOUBLE",
-  loss: "DOUBLE",
-  mse: "DOUBLE",
-  explained_variance: "DOUBLE",
-  l0: "DOUBLE",
-  l1: "DOUBLE",
-  dead_latents: "BIGINT",
-  aux_loss: "DOUBLE",
-  val_mse: "DOUBLE",
-  val_explained_variance: "DOUBLE",
-  val_l0: "DOUBLE",
-};
+export { LOG_SCHEMA };
 
 export class TrainInterrupted extends Error {
   constructor(step: number) {
