@@ -29,6 +29,22 @@ export interface ParamSpec {
 
 export type ParamSchema = Record<string, ParamSpec>;
 
+/** The value type a spec's key holds: from its `type` (enum: its `values`), plus `null` when optional. */
+type ParamValue<S extends ParamSpec> =
+  | (S["type"] extends "int" | "number" ? number
+    : S["type"] extends "string" ? string
+    : S["type"] extends "boolean" ? boolean
+    : S["type"] extends "enum" ? (S extends { values: readonly (infer V)[] } ? V : string)
+    : S["type"] extends "string[]" ? string[]
+    : unknown)
+  | (S extends { nullable: true } ? null : S extends { default: null } ? null : never);
+
+/**
+ * A stage's params interface derived from its schema, so each key is declared once: declare the schema
+ * `as const satisfies ParamSchema` and write `type MyParams = ParamsOf<typeof mySchema>`.
+ */
+export type ParamsOf<S extends Record<string, ParamSpec>> = { -readonly [K in keyof S]: ParamValue<S[K]> };
+
 /** Validation failure: one line naming the key and what is wrong. */
 export class ParamError extends Error {
   constructor(message: string) {

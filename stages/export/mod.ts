@@ -7,21 +7,16 @@
  * Every byte is a function of the inputs and params (no timestamps), so reruns give identical outputs.
  */
 import { defineStage } from "../../pipeline/stage.ts";
-import type { ParamSchema } from "../../pipeline/params.ts";
+import type { ParamSchema, ParamsOf } from "../../pipeline/params.ts";
 import { writeDashboard } from "./dashboard.ts";
 import { type Columns, readExamples, readExportInputs } from "./inputs.ts";
 import type { LatentColumn } from "./eval_columns.ts";
 import { densityHistogram, densityPlot, histogramFromEval, trainingPlots } from "./plots.ts";
 import { writeSaelens } from "./saelens.ts";
 
-export interface ExportParams {
-  dashboard_latents: number | null;
-  examples_per_latent: number;
-  quantile_examples: number;
-  chunk_latents: number;
-}
+export type ExportParams = ParamsOf<typeof params>;
 
-const params: ParamSchema = {
+const params = {
   dashboard_latents: {
     type: "int",
     default: null,
@@ -32,7 +27,7 @@ const params: ParamSchema = {
   examples_per_latent: { type: "int", default: 10, min: 0, doc: "top activating contexts shown per latent" },
   quantile_examples: { type: "int", default: 4, min: 0, doc: "examples shown per lower-quantile group per latent" },
   chunk_latents: { type: "int", default: 256, min: 1, doc: "latents per dashboard examples file (loaded on demand)" },
-};
+} as const satisfies ParamSchema;
 
 /** Firing density per latent in [0, 1]: latents.parquet's `frequency` column; null without latents.parquet. */
 export function latentDensity(latents: Columns | null, dSae: number): Float64Array | null {
