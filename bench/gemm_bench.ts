@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { createGemm, type GemmSpec } from "../kernels/gemm/mod.ts";
+import { ignoreMissing } from "../pipeline/missing.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -58,7 +59,9 @@ function cpuNs(): number {
   for (const task of Deno.readDirSync("/proc/self/task")) {
     try {
       total += Number(Deno.readTextFileSync(`/proc/self/task/${task.name}/schedstat`).split(" ")[0]);
-    } catch { /* thread exited */ }
+    } catch (e) {
+      ignoreMissing(e); // the thread exited
+    }
   }
   return total;
 }

@@ -13,6 +13,7 @@ import { getDevice } from "../kernels/runtime/device.ts";
 import { GpuTrainer } from "../stages/train/trainer.ts";
 import { initParams } from "../stages/train/init.ts";
 import { Rng } from "../stages/train/rng.ts";
+import { ignoreMissing } from "../pipeline/missing.ts";
 
 const args = Deno.args;
 const fi = args.indexOf("--filter");
@@ -76,7 +77,8 @@ function cpuMs(): number {
   try {
     const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
     return (Number(f[11]) + Number(f[12])) * 10; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
+  } catch (e) {
+    ignoreMissing(e); // no /proc (not Linux)
     return NaN;
   }
 }

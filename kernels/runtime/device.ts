@@ -18,7 +18,7 @@ const WANT_STORAGE_BUFFERS = 10;
 export function getDevice(): Promise<GPUDevice> {
   if (!cached) {
     cached = requestDevice();
-    cached.catch(() => (cached = null));
+    cached.catch(() => (cached = null)); // the next call retries; this call's callers still get the rejection
   }
   return cached;
 }
