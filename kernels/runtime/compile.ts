@@ -13,7 +13,7 @@ import { shaderSource } from "./wgsl_source.ts";
 export interface Shader {
   readonly module: GPUShaderModule;
   readonly bindings: BindingTable;
-  /** file name, plus the template parameters when there are any */
+  /** The file name (pipelines and passes are labelled `file:entry`). */
   readonly label: string;
   /** Cache key: file URL and template parameters. */
   readonly key: string;
@@ -43,8 +43,7 @@ export function shader(device: GPUDevice, url: URL, params: Record<string, numbe
   if (hit) return hit;
   const file = url.pathname.split("/").pop()!;
   const code = shaderSource(url, params);
-  const label = Object.keys(params).length ? `${file}${JSON.stringify(params)}` : file;
-  const module = device.createShaderModule({ code, label });
+  const module = device.createShaderModule({ code, label: file });
   const compiled = module.getCompilationInfo().then((info) => {
     const errors = info.messages.filter((m) => m.type === "error");
     if (errors.length) {
@@ -54,7 +53,7 @@ export function shader(device: GPUDevice, url: URL, params: Record<string, numbe
       );
     }
   });
-  const s: Shader = { module, bindings: parseBindings(code, file), label, key, compiled };
+  const s: Shader = { module, bindings: parseBindings(code, file), label: file, key, compiled };
   cache.set(key, s);
   return s;
 }
