@@ -1,5 +1,7 @@
-/** The shape of `eval.json`, the evaluate stage's headline metrics (readers import this, not guess names). */
-import type { DownstreamResult } from "./downstream.ts";
+/**
+ * The shape of `eval.json`, the evaluate stage's headline metrics: readers (export, the CLI) import these
+ * types instead of guessing names (it imports only metrics.ts's types, so a reader's fingerprint stays small).
+ */
 import type { FiringResult, ReconstructionResult } from "./metrics.ts";
 
 export interface EvalJson extends ReconstructionResult, FiringResult {
@@ -13,4 +15,22 @@ export interface EvalJson extends ReconstructionResult, FiringResult {
   downstream: DownstreamResult | null;
   /** Which SAE runner encoded the held-out activations. */
   encoder: string;
+}
+
+export type VariantMetrics = Record<string, number>;
+
+export interface DownstreamResult {
+  kind: "encoder" | "causal_lm";
+  hook_tensor: string;
+  n_sequences: number;
+  n_tokens: number;
+  spliced: VariantMetrics;
+  zero_ablation: VariantMetrics;
+  mean_ablation: VariantMetrics;
+  /** Causal LMs: the clean model's CE loss. */
+  clean_ce_loss?: number;
+  fraction_recovered_zero: number;
+  fraction_recovered_mean: number;
+  kl_recovered_zero?: number;
+  kl_recovered_mean?: number;
 }

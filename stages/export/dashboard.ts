@@ -10,6 +10,7 @@
  */
 import type { Columns, ExampleRow } from "./inputs.ts";
 import type { LatentColumn } from "./eval_columns.ts";
+import type { DownstreamResult, EvalJson } from "../evaluate/eval_json.ts";
 import { escapeXml } from "./svg.ts";
 
 export interface DashboardInput {
@@ -29,17 +30,16 @@ export interface DashboardInput {
   chunkSize?: number;
 }
 
-/** Headline metrics: [key, label, eval.json names to look for (last path segment), shallowest first]. */
-const HEADLINE: [string, string, string[]][] = [
-  ["mse", "MSE", ["mse", "mse_per_token"]],
-  ["explained_variance", "Explained variance", ["explained_variance"]],
-  ["l0", "L0", ["l0"]],
-  ["dead_latents", "Dead latents", ["dead_latents", "dead"]],
-  ["dense_latents", "Dense latents", ["dense_latents", "dense"]],
-  ["cosine_similarity", "Cosine similarity", ["cosine_similarity"]],
-  ["n_tokens", "Held-out tokens", ["n_tokens"]],
+/** Headline metrics: [eval.json key (evaluate's EvalJson), label]. */
+const HEADLINE: [keyof EvalJson, string][] = [
+  ["mse", "MSE"],
+  ["explained_variance", "Explained variance"],
+  ["l0", "L0"],
+  ["dead_latents", "Dead latents"],
+  ["dense_latents", "Dense latents"],
+  ["cosine_similarity", "Cosine similarity"],
+  ["n_tokens", "Held-out tokens"],
 ];
-const DOWNSTREAM = /downstream|fidelity|recovered|kl_div|ce_loss/i;
 
 /** Every finite number / string / boolean leaf of a JSON value, as [dotted path, value]. */
 export function flattenScalars(v: unknown, prefix = ""): [string, number | string | boolean][] {
@@ -52,28 +52,23 @@ export function flattenScalars(v: unknown, prefix = ""): [string, number | strin
   );
 }
 
-/** The headline metrics found in eval.json: [key, label, path, value]. */
+/** The headline metrics present in eval.json: [key, label, path, value] (path = the key: they are top-level). */
 export function headlineMetrics(evalJson: Record<string, unknown> | null): [string, string, string, number][] {
-  const flat = flattenScalars(evalJson ?? {}).filter(([p]) => !DOWNSTREAM.test(p));
-  const out: [string, string, string, number][] = [];
-  for (const [key, label, names] of HEADLINE) {
-    const hits = flat.filter(([p, v]) => typeof v === "number" && names.includes(p.split(".").pop()!))
-      .sort((a, b) =>
-        a[0].split(".").length - b[0].split(".").length ||
-        names.indexOf(a[0].split(".").pop()!) - names.indexOf(b[0].split(".").pop()!)
-      );
-    if (hits.length) out.push([key, label, hits[0][0], hits[0][1] as number]);
-  }
-  return out;
+  return HEADLINE.flatMap(([key, label]): [string, string, string, number][] => {
+    const v = evalJson?.[key];
+    return typeof v === "number" && Number.isFinite(v) ? [[key, label, key, v]] : [];
+  });
 }
 
 /**
- * Downstream-fidelity numbers: every scalar whose path mentions downstream/fidelity/recovered/KL/CE, except
- * the raw zero/mean-ablation runs (those stay in the full metrics table).
+ * Downstream-fidelity numbers: every number under eval.json's `downstream` (evaluate's DownstreamResult)
+ * except the raw zero/mean-ablation runs (those stay in the full metrics table).
  */
 export function downstreamMetrics(evalJson: Record<string, unknown> | null): [string, number][] {
-  return flattenScalars(evalJson ?? {}).filter(([p, v]) =>
-    DOWNSTREAM.test(p) && typeof v === "number" && !/ablation\./.test(p)
+  const DOWNSTREAM: keyof EvalJson = "downstream";
+  const ablations: (keyof DownstreamResult)[] = ["zero_ablation", "mean_ablation"];
+  return flattenScalars({ [DOWNSTREAM]: evalJson?.[DOWNSTREAM] }).filter(([p, v]) =>
+    typeof v === "number" && !ablations.some((a) => p.startsWith(`${DOWNSTREAM}.${a}.`))
   ) as [string, number][];
 }
 
