@@ -11,6 +11,7 @@ import { createReporter } from "./progress.ts";
 import { readLockFile, readRunRecords } from "./records.ts";
 import { acquireLock, LockBusyError } from "./lock.ts";
 import { Store } from "./store.ts";
+import { ignoreMissing } from "./missing.ts";
 
 /** Remove // and /* *\/ comments and trailing commas outside strings (JSONC). */
 export function stripJsonComments(text: string): string {
@@ -40,7 +41,8 @@ export async function loadConfig(path: string): Promise<Record<string, unknown>>
   let text: string;
   try {
     text = await Deno.readTextFile(path);
-  } catch {
+  } catch (e) {
+    ignoreMissing(e);
     throw new ParamError(`config file ${path} not found (pass --config FILE)`);
   }
   try {

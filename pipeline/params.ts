@@ -3,6 +3,7 @@
  * one-line doc. The same schema validates the config, fills defaults, parses `--set` values and
  * generates the config reference in `--help`.
  */
+import { ignoreBadJson } from "./missing.ts";
 
 export type ParamType =
   | "int"
@@ -27,6 +28,22 @@ export interface ParamSpec {
 }
 
 export type ParamSchema = Record<string, ParamSpec>;
+
+/** The value type a spec's key holds: from its `type` (enum: its `values`), plus `null` when optional. */
+type ParamValue<S extends ParamSpec> =
+  | (S["type"] extends "int" | "number" ? number
+    : S["type"] extends "string" ? string
+    : S["type"] extends "boolean" ? boolean
+    : S["type"] extends "enum" ? (S extends { values: readonly (infer V)[] } ? V : string)
+    : S["type"] extends "string[]" ? string[]
+    : unknown)
+  | (S extends { nullable: true } ? null : S extends { default: null } ? null : never);
+
+/**
+ * A stage's params interface derived from its schema, so each key is declared once: declare the schema
+ * `as const satisfies ParamSchema` and write `type MyParams = ParamsOf<typeof mySchema>`.
+ */
+export type ParamsOf<S extends Record<string, ParamSpec>> = { -readonly [K in keyof S]: ParamValue<S[K]> };
 
 /** Validation failure: one line naming the key and what is wrong. */
 export class ParamError extends Error {
@@ -148,7 +165,8 @@ export function parseSetValue(path: string, spec: ParamSpec | undefined, raw: st
   if (!spec) {
     try {
       return JSON.parse(raw);
-    } catch {
+    } catch (e) {
+      ignoreBadJson(e);
       return raw;
     }
   }
@@ -169,7 +187,8 @@ export function parseSetValue(path: string, spec: ParamSpec | undefined, raw: st
     case "json":
       try {
         return JSON.parse(raw);
-      } catch {
+      } catch (e) {
+        ignoreBadJson(e);
         if (spec.type === "string[]") return raw.split(",").filter((s) => s.length > 0);
         if (BARE_WORD.test(raw)) return raw;
         throw new ParamError(

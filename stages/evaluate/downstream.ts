@@ -27,6 +27,7 @@ import * as ort from "onnxruntime-node";
 import { exposeHooks, spliceHook } from "../model/onnx_graph.ts";
 import type { ExternalDataFile } from "../model/external_data.ts";
 import { idsFeeds, type ModelIo } from "../model/model_io.ts";
+import type { DownstreamResult, VariantMetrics } from "./eval_json.ts";
 
 export interface DownstreamInput {
   modelBytes: Uint8Array;
@@ -51,26 +52,7 @@ export interface DownstreamInput {
   batchSequences?: number;
 }
 
-export type VariantMetrics = Record<string, number>;
-
-export interface DownstreamResult {
-  kind: "encoder" | "causal_lm";
-  hook_tensor: string;
-  n_sequences: number;
-  n_tokens: number;
-  spliced: VariantMetrics;
-  zero_ablation: VariantMetrics;
-  mean_ablation: VariantMetrics;
-  /** Causal LMs: the clean model's CE loss. */
-  clean_ce_loss?: number;
-  ce_loss_without_sae?: number;
-  ce_loss_with_sae?: number;
-  ce_loss_with_ablation?: number;
-  fraction_recovered_zero: number;
-  fraction_recovered_mean: number;
-  kl_recovered_zero?: number;
-  kl_recovered_mean?: number;
-}
+export type { DownstreamResult, VariantMetrics } from "./eval_json.ts";
 
 const VARIANTS = ["spliced", "zero_ablation", "mean_ablation"] as const;
 type Variant = typeof VARIANTS[number];

@@ -6,25 +6,9 @@
 import type { CodesSpool } from "./codes_spool.ts";
 import type { LatentHeaps } from "./latent_heaps.ts";
 import type { TokenCorpus } from "./token_corpus.ts";
+import { EXAMPLES_SCHEMA } from "./parquet_schemas.ts";
 
-export const EXAMPLES_SCHEMA = {
-  latent: "INTEGER",
-  kind: "VARCHAR",
-  rank: "INTEGER",
-  quantile: "DOUBLE",
-  activation: "FLOAT",
-  token_index: "UINTEGER",
-  seq: "INTEGER",
-  pos: "INTEGER",
-  token: "VARCHAR",
-  tag: "VARCHAR",
-  genre: "VARCHAR",
-  doc: "VARCHAR",
-  center: "INTEGER",
-  tokens: "VARCHAR[]",
-  acts: "FLOAT[]",
-  text: "VARCHAR",
-} as const;
+export { EXAMPLES_SCHEMA };
 
 interface Pick {
   latent: number;

@@ -5,15 +5,16 @@
  * on a few held-out sequences. Writes `eval.json`, `latents.parquet`, `examples.parquet`.
  */
 import { join } from "node:path";
-import { ParamError } from "../../pipeline/params.ts";
+import { ParamError, type ParamSchema, type ParamsOf } from "../../pipeline/params.ts";
 import { defineStage, type StageContext } from "../../pipeline/stage.ts";
 import { readActivationMeta, readShard } from "../io/activations.ts";
 import { writeParquet } from "../io/parquet.ts";
 import { listHooks, resolveHook } from "../model/onnx_graph.ts";
 import { readExternalData } from "../model/external_data.ts";
 import { readModelIo } from "../model/model_io.ts";
-import { loadSae } from "../train/sae_cpu.ts";
+import { loadSae } from "../export/load.ts";
 import { CodesSpool } from "./codes_spool.ts";
+import type { EvalJson } from "./eval_json.ts";
 import { downstreamFidelity, type DownstreamResult } from "./downstream.ts";
 import { exampleRows, EXAMPLES_SCHEMA, pickExamples } from "./examples.ts";
 import { LatentHeaps, sampleHash } from "./latent_heaps.ts";
@@ -26,18 +27,60 @@ import type { SparseCodes } from "./sparse_codes.ts";
 import { LabelCooccurrence } from "./tag_association.ts";
 import { NO_GENRE, NO_TAG, TokenCorpus } from "./token_corpus.ts";
 
-export interface EvaluateParams {
-  top_n: number;
-  window: number;
-  quantile_examples: number;
-  quantile_sample: number;
-  downstream_sequences: number;
-  dense_threshold: number;
-  batch_tokens: number;
-  max_tokens: number | null;
-  hist_bins: number;
-  backend: "auto" | "webgpu" | "cpu";
-}
+const evaluateParams = {
+  top_n: { type: "int", default: 10, min: 1, max: 1000, doc: "top activating examples kept per latent" },
+  window: { type: "int", default: 8, min: 0, max: 256, doc: "context tokens shown on each side of an example" },
+  quantile_examples: {
+    type: "int",
+    default: 4,
+    min: 0,
+    max: 100,
+    doc: "examples per latent from lower quantiles of its activations",
+  },
+  quantile_sample: {
+    type: "int",
+    default: 64,
+    min: 1,
+    max: 10000,
+    doc: "firings sampled per latent to pick the quantile examples from",
+  },
+  downstream_sequences: {
+    type: "int",
+    default: 32,
+    min: 0,
+    doc: "held-out sequences run through the model for downstream fidelity (0 = skip)",
+  },
+  dense_threshold: {
+    type: "number",
+    default: 0.1,
+    min: 0,
+    max: 1,
+    doc: "a latent firing on more than this fraction of tokens is dense",
+  },
+  batch_tokens: { type: "int", default: 4096, min: 1, doc: "tokens encoded per batch" },
+  max_tokens: {
+    type: "int",
+    default: null,
+    nullable: true,
+    min: 1,
+    doc: "evaluate at most this many held-out tokens (null = all)",
+  },
+  hist_bins: {
+    type: "int",
+    default: 16,
+    min: 2,
+    max: 1024,
+    doc: "bins of each latent's activation histogram (a power of two)",
+  },
+  backend: {
+    type: "enum",
+    values: ["auto", "webgpu", "cpu"],
+    default: "auto",
+    doc: "SAE encoder: WebGPU kernels, the float64 CPU reference, or auto",
+  },
+} as const satisfies ParamSchema;
+
+export type EvaluateParams = ParamsOf<typeof evaluateParams>;
 
 export const evaluateStage = defineStage<EvaluateParams>({
   name: "evaluate",
@@ -47,58 +90,7 @@ export const evaluateStage = defineStage<EvaluateParams>({
   module: import.meta.url,
   packages: ["@duckdb/node-api", "onnxruntime-node"],
   unit: "tokens",
-  params: {
-    top_n: { type: "int", default: 10, min: 1, max: 1000, doc: "top activating examples kept per latent" },
-    window: { type: "int", default: 8, min: 0, max: 256, doc: "context tokens shown on each side of an example" },
-    quantile_examples: {
-      type: "int",
-      default: 4,
-      min: 0,
-      max: 100,
-      doc: "examples per latent from lower quantiles of its activations",
-    },
-    quantile_sample: {
-      type: "int",
-      default: 64,
-      min: 1,
-      max: 10000,
-      doc: "firings sampled per latent to pick the quantile examples from",
-    },
-    downstream_sequences: {
-      type: "int",
-      default: 32,
-      min: 0,
-      doc: "held-out sequences run through the model for downstream fidelity (0 = skip)",
-    },
-    dense_threshold: {
-      type: "number",
-      default: 0.1,
-      min: 0,
-      max: 1,
-      doc: "a latent firing on more than this fraction of tokens is dense",
-    },
-    batch_tokens: { type: "int", default: 4096, min: 1, doc: "tokens encoded per batch" },
-    max_tokens: {
-      type: "int",
-      default: null,
-      nullable: true,
-      min: 1,
-      doc: "evaluate at most this many held-out tokens (null = all)",
-    },
-    hist_bins: {
-      type: "int",
-      default: 16,
-      min: 2,
-      max: 1024,
-      doc: "bins of each latent's activation histogram (a power of two)",
-    },
-    backend: {
-      type: "enum",
-      values: ["auto", "webgpu", "cpu"],
-      default: "auto",
-      doc: "SAE encoder: WebGPU kernels, the float64 CPU reference, or auto",
-    },
-  },
+  params: evaluateParams,
   validate(p) {
     if ((p.hist_bins & (p.hist_bins - 1)) !== 0) {
       throw new ParamError(`config key "evaluate.hist_bins": ${p.hist_bins} is not a power of two`);
@@ -196,7 +188,7 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
         return out;
       });
     }
-    const evalJson = {
+    const evalJson: EvalJson = {
       architecture: cfg.architecture,
       d_in: dIn,
       d_sae: dSae,

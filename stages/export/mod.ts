@@ -8,21 +8,17 @@
  * Every byte is a function of the inputs and params (no timestamps), so reruns give identical outputs.
  */
 import { defineStage } from "../../pipeline/stage.ts";
-import type { ParamSchema } from "../../pipeline/params.ts";
+import type { ParamSchema, ParamsOf } from "../../pipeline/params.ts";
 import { writeDashboard } from "./dashboard.ts";
-import { type Columns, findColumn, readExamples, readExportInputs } from "./inputs.ts";
+import { type Columns, readExamples, readExportInputs } from "./inputs.ts";
+import type { LatentColumn } from "./eval_columns.ts";
 import { densityHistogram, densityPlot, histogramFromEval, trainingPlots } from "./plots.ts";
 import { writeSaelens } from "./saelens.ts";
 import { sparsifyUnsupported, writeSparsify } from "./sparsify.ts";
 
-export interface ExportParams {
-  dashboard_latents: number | null;
-  examples_per_latent: number;
-  quantile_examples: number;
-  chunk_latents: number;
-}
+export type ExportParams = ParamsOf<typeof params>;
 
-const params: ParamSchema = {
+const params = {
   dashboard_latents: {
     type: "int",
     default: null,
@@ -33,29 +29,16 @@ const params: ParamSchema = {
   examples_per_latent: { type: "int", default: 10, min: 0, doc: "top activating contexts shown per latent" },
   quantile_examples: { type: "int", default: 4, min: 0, doc: "examples shown per lower-quantile group per latent" },
   chunk_latents: { type: "int", default: 256, min: 1, doc: "latents per dashboard examples file (loaded on demand)" },
-};
+} as const satisfies ParamSchema;
 
-/**
- * Firing density per latent in [0, 1] from latents.parquet: a frequency/density column, or a firing count
- * divided by eval.json's n_tokens. Null when neither is present.
- */
-export function latentDensity(latents: Columns | null, dSae: number, nTokens: number | null): Float64Array | null {
-  if (!latents?.latent) return null;
-  const names = Object.keys(latents);
-  const freq = findColumn(
-    names,
-    /^(frequency|freq|firing_frequency|density|firing_rate|fire_rate)$/,
-    /freq|density|rate/,
-  );
-  const count = findColumn(names, /^(fires|fire_count|firing_count|count|n_fires)$/, /count|fires/);
+/** Firing density per latent in [0, 1]: latents.parquet's `frequency` column; null without latents.parquet. */
+export function latentDensity(latents: Columns | null, dSae: number): Float64Array | null {
+  const FREQUENCY: LatentColumn = "frequency", LATENT: LatentColumn = "latent";
+  if (!latents?.[LATENT] || !latents[FREQUENCY]) return null;
   const out = new Float64Array(dSae);
-  const col = freq ?? count;
-  if (!col) return null;
-  const scale = freq ? 1 : nTokens ? 1 / nTokens : NaN;
-  if (!Number.isFinite(scale)) return null;
-  latents.latent.forEach((id, r) => {
-    const l = Number(id), v = latents[col][r];
-    if (l >= 0 && l < dSae && typeof v === "number") out[l] = v * scale;
+  latents[LATENT].forEach((id, r) => {
+    const l = Number(id), v = latents[FREQUENCY][r];
+    if (l >= 0 && l < dSae && typeof v === "number") out[l] = v;
   });
   return out;
 }
@@ -73,8 +56,7 @@ export const exportStage = defineStage<ExportParams>({
     const inp = await readExportInputs(ctx.inputs);
     const t = inp.trainCfg;
     const dSae = Number(t.d_sae);
-    const nTokens = typeof inp.evalJson?.n_tokens === "number" ? inp.evalJson.n_tokens : null;
-    const density = latentDensity(inp.latents, dSae, nTokens);
+    const density = latentDensity(inp.latents, dSae);
     ctx.progress(0, 3, "saelens");
     const saelens = await writeSaelens(`${ctx.outDir}/saelens`, {
       trainCfg: t,

@@ -24,6 +24,7 @@ import {
 import { BatchFeeds, createSession, runForOutput } from "./session.ts";
 import { isHeldout } from "./split.ts";
 import { graphUpToHook } from "./truncate.ts";
+import { ifMissing, ignoreMissing } from "../../pipeline/missing.ts";
 
 export interface ExtractParams {
   hook: string;
@@ -86,10 +87,11 @@ export const extractStage = defineStage<ExtractParams>({
     let modelBytes: Uint8Array;
     try {
       modelBytes = await Deno.readFile(onnxPath);
-    } catch {
+    } catch (e) {
+      ignoreMissing(e);
       throw new Error(`model directory ${modelDir} has no onnx/model.onnx: re-run the model stage`);
     }
-    const modelJson = JSON.parse(await Deno.readTextFile(join(modelDir, "model.json")).catch(() => "{}"));
+    const modelJson = JSON.parse(await ifMissing(Deno.readTextFile(join(modelDir, "model.json")), "{}"));
     const hook = findHook(modelDir, modelBytes, p.hook);
     const meta: TokensMeta = JSON.parse(await Deno.readTextFile(join(tokDir, "meta.json")));
     const C = meta.context_size;

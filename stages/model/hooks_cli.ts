@@ -6,6 +6,7 @@
  */
 import { TL_NAME } from "./hook_names.ts";
 import { type HookInfo, listHooks } from "./onnx_graph.ts";
+import { ignoreMissing } from "../../pipeline/missing.ts";
 
 export interface HookRow {
   name: string;
@@ -24,7 +25,8 @@ export async function listHooksForModelDir(dir: string, onnxFile = "model.onnx")
     let bytes: Uint8Array;
     try {
       bytes = await Deno.readFile(`${dir}/onnx/${onnxFile}`);
-    } catch {
+    } catch (e2) {
+      ignoreMissing(e2);
       throw new Error(
         `no hooks.json or onnx/${onnxFile} in "${dir}" (run the model stage first: deno task pipeline --until model)`,
       );

@@ -13,6 +13,7 @@ import { localModelFiles } from "./local_files.ts";
 import { type IoChoice, modelIo } from "./model_io.ts";
 import { readTfjsModel } from "./tfjs_weights.ts";
 import { buildUseLiteOnnx, useLiteDims, useLiteTokenizerJson } from "./use_lite.ts";
+import { ignoreMissing } from "../../pipeline/missing.ts";
 
 export interface ModelParams {
   source: string;
@@ -93,7 +94,8 @@ async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
     return true;
-  } catch {
+  } catch (e) {
+    ignoreMissing(e);
     return false;
   }
 }

@@ -7,6 +7,7 @@ import { existsSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import type { Corpus, Document } from "./document.ts";
 import { readUtf8File } from "./utf8.ts";
+import { ignoreBadJson } from "../../pipeline/missing.ts";
 
 const EXTS = [".txt", ".jsonl"];
 
@@ -32,7 +33,8 @@ function readJsonl(path: string, name: string, textField: string): Document[] {
     let rec: Record<string, unknown>;
     try {
       rec = JSON.parse(line);
-    } catch {
+    } catch (e) {
+      ignoreBadJson(e);
       throw new Error(`${path}:${i + 1}: not a JSON object (each line of a .jsonl corpus must be one)`);
     }
     const text = rec?.[textField];

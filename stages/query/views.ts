@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { TokenCorpus } from "../evaluate/token_corpus.ts";
 import type { ResolvedRun } from "./resolve_run.ts";
 import { createTableFromColumns } from "./typed_ingest.ts";
+import { ignoreMissing } from "../../pipeline/missing.ts";
 
 type Connection = Parameters<typeof createTableFromColumns>[0];
 
@@ -27,7 +28,8 @@ async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
     return true;
-  } catch {
+  } catch (e) {
+    ignoreMissing(e);
     return false;
   }
 }

@@ -6,8 +6,8 @@
 import { defineStage } from "../../pipeline/stage.ts";
 import { type TrainParams, trainParams } from "./params.ts";
 import { trainSae } from "./train_loop.ts";
-import { getDevice } from "../../kernels/device.ts";
-import { adapterLine, adapterReport } from "../../kernels/adapter_report.ts";
+import { getDevice } from "../../kernels/runtime/device.ts";
+import { adapterLine, adapterReport } from "../../kernels/runtime/adapter_report.ts";
 
 export const trainStage = defineStage<TrainParams>({
   name: "train",

@@ -4,10 +4,10 @@
  * Deno's WebGPU falls back to OpenGL llvmpipe and the report must say so with the install command.
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { probeAdapter } from "../../kernels/adapter_report.ts";
+import { probeAdapter } from "../../kernels/runtime/adapter_report.ts";
 
 const NO_VULKAN = { VK_ICD_FILENAMES: "/nonexistent/icd.json", VK_DRIVER_FILES: "/nonexistent/icd.json" };
-const kernels = new URL("../../kernels/", import.meta.url).href;
+const kernels = new URL("../../kernels/runtime/", import.meta.url).href;
 const SCRIPT = `import { getDevice } from "${kernels}device.ts";
 import { adapterLine, adapterReport } from "${kernels}adapter_report.ts";
 await getDevice();
