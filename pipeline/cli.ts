@@ -11,6 +11,7 @@ import { createReporter } from "./progress.ts";
 import { readLockFile, readRunRecords } from "./records.ts";
 import { acquireLock, LockBusyError } from "./lock.ts";
 import { Store } from "./store.ts";
+import { claimsDir } from "./claims.ts";
 
 /** Remove // and /* *\/ comments and trailing commas outside strings (JSONC). */
 export function stripJsonComments(text: string): string {
@@ -218,7 +219,7 @@ export async function runCli(argv: string[], o: CliOptions): Promise<number> {
     .option("--keep-latest", "keep only objects of the latest run (pipeline.lock.json)")
     .action(async (f: { store: string; keepLatest?: boolean }) => {
       const storeDir = resolve(f.store);
-      const lock = await acquireLock(storeDir, { wait: true, onWait: (m) => console.error(m) });
+      const lock = await acquireLock(storeDir, { exclusive: true, wait: true, onWait: (m) => console.error(m) });
       try {
         const keep = new Set<string>();
         const latest = await readLockFile(storeDir);
@@ -229,6 +230,9 @@ export async function runCli(argv: string[], o: CliOptions): Promise<number> {
         const store = new Store(storeDir);
         await store.init();
         const [n, bytes] = await store.gc(keep);
+        // no run holds the store now: every temp dir is a dead attempt's, and no claim is held
+        await store.cleanTmp();
+        await Deno.remove(claimsDir(storeDir), { recursive: true }).catch(() => {});
         console.log(`gc: removed ${n} object(s), freed ${(bytes / 1048576).toFixed(1)} MiB (${bytes} bytes)`);
       } finally {
         lock.release();

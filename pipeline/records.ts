@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import type { CodeFingerprint } from "./fingerprint.ts";
+import { lockFile } from "./lock.ts";
 
 export interface RunRecord {
   run_id: string;
@@ -19,6 +20,8 @@ export interface RunRecord {
   started: string;
   duration_s: number;
   error: string | null;
+  /** The sweep point this stage ran for (null: not part of a sweep). */
+  branch?: string | null;
 }
 
 export interface LockStage {
@@ -35,6 +38,8 @@ export interface LockFile {
   run_id: string;
   created: string;
   stages: Record<string, LockStage>;
+  /** Per sweep point of this run: its resolved stages. */
+  branches?: Record<string, Record<string, LockStage>>;
 }
 
 export const RUNS_FILE = "runs.ndjson";
@@ -67,6 +72,38 @@ export async function readLockFile(storeDir: string): Promise<LockFile | null> {
     return JSON.parse(await Deno.readTextFile(join(storeDir, LOCK_FILE)));
   } catch {
     return null;
+  }
+}
+
+/**
+ * Merge a run's resolved stages into `pipeline.lock.json` under a short flock (concurrent runs and a sweep's
+ * jobs all update it). A new run id starts a new resolved graph: its stages replace the old ones as they
+ * resolve, and the old run's branches are dropped.
+ */
+export async function updateLockFile(
+  storeDir: string,
+  runId: string,
+  stages: Record<string, LockStage>,
+  branch: string | null,
+): Promise<void> {
+  const held = await lockFile(join(storeDir, `${LOCK_FILE}.lock`), {
+    exclusive: true,
+    wait: true,
+    busy: () => "another run is writing pipeline.lock.json",
+  });
+  try {
+    const prev = await readLockFile(storeDir);
+    const same = prev?.run_id === runId;
+    const next: LockFile = {
+      run_id: runId,
+      created: same ? prev!.created : new Date().toISOString(),
+      stages: { ...(prev?.stages ?? {}), ...stages },
+      branches: same ? { ...(prev!.branches ?? {}) } : {},
+    };
+    if (branch) next.branches![branch] = { ...(next.branches![branch] ?? {}), ...stages };
+    await writeLockFile(storeDir, next);
+  } finally {
+    held.release();
   }
 }
 
