@@ -212,7 +212,7 @@ export async function planPipeline(opts: PipelineOptions): Promise<StagePlan[]> 
   return plans;
 }
 
-function newRunId(): string {
+export function newRunId(): string {
   return `${new Date().toISOString().replace(/[:.]/g, "-")}-${crypto.randomUUID().slice(0, 6)}`;
 }
 

@@ -1,0 +1,51 @@
+/**
+ * A sweep as a graph of stage runs: every point runs each stage once, and a stage run is the same node for
+ * two points when its params and its upstream nodes are the same (e.g. the extract both points read).
+ * Executors that run stage runs as separate processes or cluster jobs schedule these nodes; each node is
+ * "run the pipeline up to <stage> for <point>", whose upstreams are then cache hits.
+ */
+import { hashJson } from "./hash.ts";
+import type { AnyStage } from "./run.ts";
+import { resolveConfig, topoSort } from "./run.ts";
+import type { SweepPoint } from "./sweep.ts";
+
+export interface BranchNode {
+  /** Content id of this stage run: stage, params and upstream node ids. */
+  id: string;
+  stage: string;
+  /** The first point that needs this stage run (its config is what the job runs). */
+  point: SweepPoint;
+  /** Labels of every point that shares it. */
+  points: string[];
+  /** Node ids this one reads. */
+  deps: string[];
+}
+
+/** The deduplicated stage runs of `points`, in an order where every node comes after its deps. */
+export function branchGraph(stages: readonly AnyStage[], points: SweepPoint[], until?: string): BranchNode[] {
+  const sorted = topoSort(stages);
+  const byName = new Map(sorted.map((s) => [s.name, s]));
+  const wanted = new Set<string>();
+  const add = (n: string) => {
+    if (wanted.has(n)) return;
+    wanted.add(n);
+    byName.get(n)?.upstream.forEach(add);
+  };
+  if (until) add(until);
+  else sorted.forEach((s) => wanted.add(s.name));
+  const nodes = new Map<string, BranchNode>();
+  for (const point of points) {
+    const resolved = resolveConfig(stages, point.config);
+    const ids = new Map<string, string>();
+    for (const s of sorted) {
+      if (!wanted.has(s.name)) continue;
+      const deps = s.upstream.map((u) => ids.get(u)!);
+      const id = hashJson({ stage: s.name, params: resolved[s.name], deps }).slice(0, 16);
+      ids.set(s.name, id);
+      const node = nodes.get(id);
+      if (node) node.points.push(point.label);
+      else nodes.set(id, { id, stage: s.name, point, points: [point.label], deps });
+    }
+  }
+  return [...nodes.values()];
+}
