@@ -34,7 +34,7 @@ Deno.test("e2e sweep: --sweep train.k trains one SAE per point over one extracti
 
   const status = await pipeline(["status", "--sweep", "train.k=4,8,16"], s);
   assertEquals(status.code, 0, status.text);
-  assertMatch(status.text, /point 3\/3: train\.k=16\n(fresh .*\n){3}STALE  train\n\s+param train\.k: 8 → 16/);
+  assertMatch(status.text, /point 3\/3: train\.k=16\n(fresh .*\n){3}STALE {2}train\n\s+param train\.k: 8 → 16/);
   const third = await pipeline(["run", "--sweep", "train.k=4,8,16"], s);
   assertEquals(third.code, 0, third.text);
   lock = await readLockFile(s.store);

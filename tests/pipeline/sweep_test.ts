@@ -96,12 +96,12 @@ Deno.test("sweep CLI: one branch per point sharing upstreams; a new value runs o
 
   const status = await cli(dir, ["status", "--sweep", "s2.suffix=a,b,c"]);
   assertEquals(status.code, 0, status.err);
-  assertMatch(status.out, /point 1\/3: s2\.suffix=a\nfresh  s0\nfresh  s1\nfresh  s2\n/);
+  assertMatch(status.out, /point 1\/3: s2\.suffix=a\nfresh {2}s0\nfresh {2}s1\nfresh {2}s2\n/);
   assertMatch(
     status.out,
-    /point 2\/3: s2\.suffix=b\nfresh  s0  \(same run as point 1\)\nfresh  s1  \(same run as point 1\)\nfresh  s2\n/,
+    /point 2\/3: s2\.suffix=b\nfresh {2}s0 {2}\(same run as point 1\)\nfresh {2}s1 {2}\(same run as point 1\)\nfresh {2}s2\n/,
   );
-  assertMatch(status.out, /point 3\/3: s2\.suffix=c\n.*\n.*\nSTALE  s2\n\s+param s2\.suffix: "b" → "c"/);
+  assertMatch(status.out, /point 3\/3: s2\.suffix=c\n.*\n.*\nSTALE {2}s2\n\s+param s2\.suffix: "b" → "c"/);
 
   await resetExecutions(dir);
   const third = await cli(dir, ["run", "--sweep", "s2.suffix=a,b,c"]);
