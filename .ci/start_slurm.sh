@@ -28,6 +28,8 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 ReturnToService=2
 SchedulerType=sched/backfill
+# start a job whose dependency was just satisfied within about a second (defaults: up to 3 s per job, 30 s backfill)
+SchedulerParameters=bf_interval=1,sched_min_interval=0,batch_sched_delay=0
 StateSaveLocation=/var/spool/slurmctld
 SlurmdSpoolDir=/var/spool/slurmd
 SlurmctldPidFile=/run/slurmctld.pid
