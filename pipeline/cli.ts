@@ -109,6 +109,7 @@ export interface CliOptions {
   /** Called after a successful run (e.g. to print where the results are); `points` for a sweep. */
   afterRun?: (ctx: {
     storeDir: string;
+    runId: string;
     outputs: Record<string, string>;
     points: { label: string; outputs: Record<string, string> }[];
   }) => Promise<void> | void;
@@ -234,6 +235,7 @@ export async function runCli(argv: string[], o: CliOptions): Promise<number> {
         if (done.length) {
           await o.afterRun?.({
             storeDir: opts.storeDir,
+            runId: res.runId,
             outputs: done.at(-1)!.result!.outputs,
             points: done.map((p) => ({ label: p.point.label, outputs: p.result!.outputs })),
           });

@@ -39,12 +39,15 @@ const code = await runCli(Deno.args, {
   defaultStore: join(root, "data", "store"),
   // train and evaluate run WGSL kernels on the one WebGPU device
   gpuStages: ["train", "evaluate"],
-  afterRun: async ({ storeDir, outputs, points }) => {
+  afterRun: async ({ storeDir, runId, outputs, points }) => {
     if (points.length <= 1) return await printResults(storeDir, outputs);
     for (const p of points) {
       console.log(`\npoint ${p.label}`);
       await printResults(storeDir, p.outputs, false);
     }
+    const { writeSweepIndex } = await import("./export/sweep_index.ts");
+    const index = await writeSweepIndex(storeDir, runId);
+    if (index) console.log(`\nsweep index:    ${relative(Deno.cwd(), index)}`);
     console.log(`\ncompare:        deno task query "SELECT point, l0, explained_variance FROM saes ORDER BY l0"`);
   },
   extend(program, resolveOptions) {

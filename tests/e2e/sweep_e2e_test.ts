@@ -3,9 +3,38 @@
  * view compares them, a third value trains only its point, and `status` shows why per point.
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
+import { resolve } from "node:path";
 import { pipeline, tinySetup } from "../fixtures/tiny_pipeline.ts";
 import { readLockFile, readRunRecords } from "../../pipeline/records.ts";
 import { openResults } from "../../stages/query/open_results.ts";
+import { Browser, CHROMIUM, chromiumAvailable } from "../export/cdp.ts";
+
+const hasChromium = chromiumAvailable();
+if (!hasChromium) console.warn(`sweep index check skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+
+/** Open the sweep index in headless Chromium: its rows, its markers, and a marker's link to a dashboard. */
+async function checkIndex(path: string, expected: { point: string; l0: number; ev: number }[]) {
+  const browser = await Browser.launch();
+  try {
+    await browser.navigate(`file://${path}`);
+    const rows = await browser.eval<[string, string, string][]>(`[...document.querySelectorAll("#saes tbody tr")]
+      .map((tr) => [tr.dataset.point, tr.querySelector('[data-col="l0"]').textContent,
+        tr.querySelector('[data-col="explained_variance"]').textContent])`);
+    assertEquals(rows.map((r) => [r[0], Number(r[1])]), expected.map((e) => [e.point, e.l0]));
+    for (const [i, r] of rows.entries()) assertEquals(Number(r[2]), Number(expected[i].ev.toPrecision(4)));
+    for (const fig of ["frontier-ev", "frontier-downstream"]) {
+      const marks = await browser.eval<[string, number][]>(`[...document.querySelectorAll("#${fig} circle.sae")]
+        .map((c) => [c.dataset.label, Number(c.dataset.x)])`);
+      assertEquals(marks, expected.map((e) => [e.point, e.l0]));
+    }
+    const link = await browser.eval<string>(`document.querySelector("#frontier-ev a").href.baseVal`);
+    await browser.navigate(new URL(link, `file://${path}`).href);
+    await browser.until("globalThis.SAE_READY");
+    assertEquals(browser.errors, []);
+  } finally {
+    await browser.close();
+  }
+}
 
 Deno.test("e2e sweep: --sweep train.k trains one SAE per point over one extraction; saes compares them", async () => {
   const s = await tinySetup();
@@ -22,6 +51,16 @@ Deno.test("e2e sweep: --sweep train.k trains one SAE per point over one extracti
     const rows = (await res.connection.runAndReadAll(
       "SELECT point, k, l0, explained_variance, hook, dashboard FROM saes ORDER BY l0",
     )).getRowObjectsJS();
+    const index = /sweep index: +(\S+)/.exec(first.text)?.[1];
+    assert(index, first.text);
+    if (hasChromium) {
+      const expected = rows.map((r) => ({
+        point: String(r.point),
+        l0: Number(r.l0),
+        ev: Number(r.explained_variance),
+      }));
+      await checkIndex(resolve(index), expected);
+    }
     assertEquals(rows.map((r) => [r.point, Number(r.k), Number(r.l0)]), [["train.k=4", 4, 4], ["train.k=8", 8, 8]]);
     for (const r of rows) {
       assert(typeof r.explained_variance === "number" && r.explained_variance <= 1, String(r.explained_variance));
