@@ -139,6 +139,14 @@ interface RunFlags extends CommonFlags {
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
+const ENGINE_HELP = `
+Sections the engine reads itself:
+  sweep      {"grid": {"section.key": [values...]}, "points": [{"section.key": value, ...}]}: one branch
+             per point (grid combinations, then the points); --sweep section.key=v1,v2 adds a grid axis
+  resources  {"default" | "<stage>": {partition, time, cpus, mem, gres, extra: [sbatch options]}}:
+             per-stage SLURM resources for --executor slurm (a stage's entry overrides default)
+`;
+
 function addCommon(cmd: Command, o: CliOptions): Command {
   return cmd
     .option("-c, --config <file>", "pipeline config (JSON/JSONC)", o.defaultConfig)
@@ -147,7 +155,7 @@ function addCommon(cmd: Command, o: CliOptions): Command {
     .option("--until <stage>", "stop after this stage (runs only it and its upstreams)")
     .option("--force <stage>", "rerun this stage even if cached (repeatable)", collect, [])
     .option("--sweep <section.key=v1,v2,...>", "sweep a config key over values (repeatable: a grid)", collect, [])
-    .addOption(new Option("--no-wait", "exit with an error instead of waiting when another run holds the store"));
+    .addOption(new Option("--no-wait", "exit with an error instead of waiting when another run is computing a stage this run needs"));
 }
 
 /** One stage of a plan: its state, why, and (explain) its key; `sharedWith` names the point it is shared with. */
@@ -183,7 +191,8 @@ export async function runCli(argv: string[], o: CliOptions): Promise<number> {
     .configureOutput({ writeErr: (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)) })
     .addHelpText(
       "after",
-      `\nConfig keys (set in the config file or with --set section.key=value):\n${configReference(o.stages)}`,
+      `\nConfig keys (set in the config file or with --set section.key=value):\n${configReference(o.stages)}` +
+        ENGINE_HELP,
     );
 
   addCommon(program.command("run", { isDefault: true }).description("run the pipeline (default command)"), o)
