@@ -155,7 +155,12 @@ function addCommon(cmd: Command, o: CliOptions): Command {
     .option("--until <stage>", "stop after this stage (runs only it and its upstreams)")
     .option("--force <stage>", "rerun this stage even if cached (repeatable)", collect, [])
     .option("--sweep <section.key=v1,v2,...>", "sweep a config key over values (repeatable: a grid)", collect, [])
-    .addOption(new Option("--no-wait", "exit with an error instead of waiting when another run is computing a stage this run needs"));
+    .addOption(
+      new Option(
+        "--no-wait",
+        "exit with an error instead of waiting when another run is computing a stage this run needs",
+      ),
+    );
 }
 
 /** One stage of a plan: its state, why, and (explain) its key; `sharedWith` names the point it is shared with. */

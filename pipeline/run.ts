@@ -13,6 +13,7 @@ import type { Stage, StageContext } from "./stage.ts";
 import { Store } from "./store.ts";
 import { acquireLock } from "./lock.ts";
 import { claimKey, sweepDeadAttempts } from "./claims.ts";
+import { finishSiblings, prepareSiblings } from "./siblings.ts";
 import { explain } from "./explain.ts";
 import { ENGINE_SECTIONS } from "./sweep.ts";
 import {
@@ -228,11 +229,16 @@ interface Attempt {
   signal: AbortSignal;
   /** Called with the error message when run() fails, before StageFailedError is thrown. */
   onFail(message: string, seconds: number): void;
+  /** The key of this stage for other params (siblings). */
+  keyOf(params: Record<string, unknown>): string;
 }
 
-/** Run a stale stage into a temp dir and commit it; the caller holds the key's claim. */
+/** Run a stale stage into a temp dir and commit it (and its siblings); the caller holds the key's claim. */
 async function attempt(s: AnyStage, a: Attempt, started: Date): Promise<string> {
   await a.store.cleanTmp(a.key); // dead attempts of this key (their claim is gone, ours is held)
+  const sibParams = (s.siblings?.(a.params) ?? []) as Record<string, unknown>[];
+  for (const p of sibParams) s.validate?.(p);
+  const sibs = await prepareSiblings(a.store, s.name, a.key, sibParams, a.keyOf);
   const tmp = await a.store.makeTmp(a.key);
   const scratchDir = a.store.scratchDir(a.key);
   await Deno.mkdir(scratchDir, { recursive: true });
@@ -245,13 +251,17 @@ async function attempt(s: AnyStage, a: Attempt, started: Date): Promise<string> 
     progress: (done, total, info) => a.reporter.progress(s.name, done, total, info),
     log: (m) => a.reporter.log(s.name, m),
     signal: a.signal,
+    siblings: sibs.map((x) => ({ params: x.params, outDir: x.outDir })),
   };
   let out: string;
   try {
     await s.run(ctx);
     a.signal.throwIfAborted();
     out = await a.store.commit(tmp, a.key);
+    await finishSiblings(a.store, sibs, true);
+    if (sibs.length) a.reporter.log(s.name, `also stored ${sibs.length} sibling output(s) of the same run`);
   } catch (e) {
+    await finishSiblings(a.store, sibs, false);
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     const seconds = (Date.now() - started.getTime()) / 1000;
     const msg = a.signal.aborted ? "interrupted" : (e instanceof Error ? e.message : String(e));
@@ -343,6 +353,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
               reporter,
               signal,
               onFail: (msg) => record("failed", reason, null, msg),
+              keyOf: (p) => keyOf(s, p, code, upstream),
             }, started);
             status = "ran";
           }

@@ -7,14 +7,15 @@
 import { join } from "node:path";
 import { defineStage } from "../../pipeline/stage.ts";
 import { ParamError } from "../../pipeline/params.ts";
-import { type ActivationMeta, ShardWriter } from "../io/activations.ts";
 import { findHook } from "./hook.ts";
-import { BatchFeeds, createSession, runForOutput } from "./session.ts";
+import { HookOutput } from "./hook_outputs.ts";
+import { BatchFeeds, createSession, runForOutputs } from "./session.ts";
 import { isHeldout } from "./split.ts";
-import { graphUpToHook } from "./truncate.ts";
+import { graphUpToHooks } from "./truncate.ts";
 
 export interface ExtractParams {
   hook: string;
+  hooks: string[];
   batch_size: number;
   heldout_fraction: number;
   max_tokens: number | null;
@@ -36,8 +37,22 @@ export const extractStage = defineStage<ExtractParams>({
   module: import.meta.url,
   packages: ["onnxruntime-node", "onnx-proto"],
   unit: "tokens",
+  // every hook of `hooks` comes from the one forward pass, each into its own object: the one a run with that
+  // hook (and the same `hooks`) writes, so a sweep over extract.hook runs the pass once
+  siblings: (p) => p.hooks.filter((h) => h !== p.hook).map((hook) => ({ ...p, hook })),
+  validate(p) {
+    if (p.hooks.length > 0 && !p.hooks.includes(p.hook)) {
+      throw new ParamError(`extract.hook "${p.hook}" is not in extract.hooks (${p.hooks.join(", ")}); add it there`);
+    }
+  },
   params: {
     hook: { type: "string", default: "blocks.0.hook_resid_post", doc: "hook point (TransformerLens name)" },
+    hooks: {
+      type: "string[]",
+      default: [],
+      doc:
+        "hooks to extract in one forward pass (include extract.hook), each stored as its own object; sweep extract.hook over them",
+    },
     batch_size: { type: "int", default: 32, min: 1, doc: "sequences per forward pass" },
     heldout_fraction: {
       type: "number",
@@ -60,7 +75,15 @@ export const extractStage = defineStage<ExtractParams>({
       throw new Error(`model directory ${modelDir} has no onnx/model.onnx: re-run the model stage`);
     }
     const modelJson = JSON.parse(await Deno.readTextFile(join(modelDir, "model.json")).catch(() => "{}"));
-    const hook = findHook(modelDir, modelBytes, p.hook);
+    const outs = [
+      { hook: p.hook, outDir: ctx.outDir },
+      ...(ctx.siblings ?? []).map((x) => ({ ...x, hook: x.params.hook })),
+    ]
+      .map((o) => new HookOutput(findHook(modelDir, modelBytes, o.hook), o.outDir, p.shard_tokens));
+    // the graph's outputs in one canonical order, whichever hook this run is for (same graph, same bytes)
+    const graphTensors = [...new Set(outs.map((o) => o.hook.tensor))].sort();
+    const tensors = outs.map((o) => o.hook.tensor);
+    const names = outs.map((o) => o.hook.name).join(", ");
     const meta: TokensMeta = JSON.parse(await Deno.readTextFile(join(tokDir, "meta.json")));
     const C = meta.context_size;
     if (typeof modelJson.max_positions === "number" && C > modelJson.max_positions) {
@@ -77,21 +100,16 @@ export const extractStage = defineStage<ExtractParams>({
     // Only the sequences needed for max_tokens real tokens (padding is the tail after n_tokens).
     const total = Math.min(meta.n_tokens, p.max_tokens ?? Infinity);
     const nSeq = Math.ceil(total / C);
-    const session = await createSession(graphUpToHook(modelBytes, hook.tensor));
-    const d = hook.dIn;
-    const writers = {
-      train: new ShardWriter(ctx.outDir, "train", d, p.shard_tokens),
-      heldout: new ShardWriter(ctx.outDir, "heldout", d, p.shard_tokens),
-    };
+    const session = await createSession(graphUpToHooks(modelBytes, graphTensors));
     const feeds = new BatchFeeds(p.batch_size, C);
     const rowIdx = new Uint32Array(C);
     // The mask covers only true padding; rows past max_tokens are dropped after the pass, so a
     // capped sequence's activations equal the uncapped ones.
     const start = (first: number) => {
-      const run = runForOutput(
+      const run = runForOutputs(
         session,
         feeds.fill(tokens, first, Math.min(p.batch_size, nSeq - first), meta.n_tokens),
-        hook.tensor,
+        tensors,
       );
       run.catch(() => {}); // awaited later; do not count as unhandled while a write is in flight
       return run;
@@ -106,41 +124,33 @@ export const extractStage = defineStage<ExtractParams>({
       // Queue the next forward pass before handling this batch. onnxruntime-node keeps the JS thread
       // busy while it computes, so the real overlap is ShardWriter's file writes on Deno's I/O threads.
       pending = first + n < nSeq ? start(first + n) : null;
-      if (acts.length !== n * C * d) throw new Error(`hook ${hook.name}: got ${acts.length} values for ${n}x${C}x${d}`);
+      outs.forEach(({ hook: { name, dIn: d } }, i) => {
+        if (acts[i].length !== n * C * d) {
+          throw new Error(`hook ${name}: got ${acts[i].length} values for ${n}x${C}x${d}`);
+        }
+      });
       for (let b = 0; b < n; b++) {
         const s = first + b;
         const real = Math.max(0, Math.min(C, total - s * C));
         for (let t = 0; t < real; t++) rowIdx[t] = s * C + t;
-        const w = isHeldout(s, p.heldout_fraction) ? writers.heldout : writers.train;
-        await w.append(acts.subarray(b * C * d, (b * C + real) * d), rowIdx.subarray(0, real));
+        const split = isHeldout(s, p.heldout_fraction) ? "heldout" : "train";
+        for (const [i, o] of outs.entries()) await o.append(split, acts[i], b * C, rowIdx.subarray(0, real));
         done += real;
       }
-      ctx.progress(done, total, hook.name);
+      ctx.progress(done, total, names);
     }
-    const train = await writers.train.finish();
-    const heldout = await writers.heldout.finish();
-    await session.release();
-
-    const out: ActivationMeta = {
+    const run = {
       model_name: modelJson.model_name ?? "model",
-      hook_name: hook.name,
-      hook_layer: hook.layer,
-      d_in: d,
-      dtype: "float32",
       context_size: C,
       prepend_bos: meta.prepend_bos ?? false,
       dataset_path: meta.corpus ?? "",
-      mean_norm: train.mean_norm,
-      splits: {
-        train: { n_tokens: train.n_tokens, shards: train.shards },
-        heldout: { n_tokens: heldout.n_tokens, shards: heldout.shards },
-      },
-      n_tokens: train.n_tokens + heldout.n_tokens,
-      hook_tensor: hook.tensor,
       heldout_fraction: p.heldout_fraction,
-      heldout_mean_norm: heldout.mean_norm,
     };
-    await Deno.writeTextFile(join(ctx.outDir, "meta.json"), JSON.stringify(out, null, 1));
-    ctx.log(`${train.n_tokens} train + ${heldout.n_tokens} heldout rows of ${hook.name} (d_in ${d})`);
+    for (const o of outs) {
+      const m = await o.finish(run);
+      const n = m.splits.train.n_tokens, h = m.splits.heldout.n_tokens;
+      ctx.log(`${n} train + ${h} heldout rows of ${o.hook.name} (d_in ${o.hook.dIn})`);
+    }
+    await session.release();
   },
 });
