@@ -8,6 +8,7 @@ import { hashJson } from "./hash.ts";
 import type { AnyStage } from "./run.ts";
 import { resolveConfig, topoSort } from "./run.ts";
 import type { SweepPoint } from "./sweep.ts";
+import { partCount } from "./parts.ts";
 
 export interface BranchNode {
   /** Content id of this stage run: stage, params and upstream node ids. */
@@ -19,6 +20,8 @@ export interface BranchNode {
   points: string[];
   /** Node ids this one reads. */
   deps: string[];
+  /** Set on the part nodes of a partitioned stage run: which part (the stage's own node then merges them). */
+  part?: { index: number; count: number };
 }
 
 /** The deduplicated stage runs of `points`, in an order where every node comes after its deps. */
@@ -43,8 +46,17 @@ export function branchGraph(stages: readonly AnyStage[], points: SweepPoint[], u
       const id = hashJson({ stage: s.name, params: resolved[s.name], deps }).slice(0, 16);
       ids.set(s.name, id);
       const node = nodes.get(id);
-      if (node) node.points.push(point.label);
-      else nodes.set(id, { id, stage: s.name, point, points: [point.label], deps });
+      if (node) {
+        node.points.push(point.label);
+        continue;
+      }
+      // a partitioned stage run: one node per part, then the stage's node (the merge) after them all
+      const count = partCount(s, resolved[s.name]);
+      const parts = count > 1 ? Array.from({ length: count }, (_, index) => `${id}.p${index}`) : [];
+      parts.forEach((pid, index) =>
+        nodes.set(pid, { id: pid, stage: s.name, point, points: [point.label], deps, part: { index, count } })
+      );
+      nodes.set(id, { id, stage: s.name, point, points: [point.label], deps: [...deps, ...parts] });
     }
   }
   return [...nodes.values()];

@@ -135,6 +135,7 @@ interface RunFlags extends CommonFlags {
   executor: string;
   branch?: string;
   runId?: string;
+  part?: string;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -206,6 +207,7 @@ export async function runCli(argv: string[], o: CliOptions): Promise<number> {
     .addOption(new Option("--executor <name>", "where stage runs execute").choices(["local", "slurm"]).default("local"))
     .addOption(new Option("--branch <label>", "sweep point a job runs (set by the executors)").hideHelp())
     .addOption(new Option("--run-id <id>", "run id to record under (set by the executors)").hideHelp())
+    .addOption(new Option("--part <i>", "compute part i of the --until stage only (set by the executors)").hideHelp())
     .action(async (f: RunFlags) => {
       const opts = await resolveOptions(f);
       const points = expandSweep(o.stages, opts.config, f.sweep);
@@ -229,6 +231,7 @@ export async function runCli(argv: string[], o: CliOptions): Promise<number> {
           ...opts,
           points: f.branch !== undefined ? [{ ...points[0], label: f.branch }] : points,
           runId: f.runId,
+          part: f.part === undefined ? undefined : Number(f.part),
           jobs,
           executor: f.executor as "local" | "slurm",
           gpuStages: o.gpuStages,

@@ -26,7 +26,8 @@ export interface JobOutcome {
 
 export function jobName(node: BranchNode): string {
   const shared = node.points.length > 1 ? ` (+${node.points.length - 1} point(s))` : "";
-  return node.point.label ? `${node.stage} [${node.point.label}]${shared}` : node.stage;
+  const stage = node.part ? `${node.stage} part ${node.part.index + 1}/${node.part.count}` : node.stage;
+  return node.point.label ? `${stage} [${node.point.label}]${shared}` : stage;
 }
 
 /** Write each node's config and build its command line. `entry` is the CLI module the jobs run. */
@@ -48,6 +49,7 @@ export async function planJobs(
     const argv = [Deno.execPath(), "run", "-A", o.entry, "run", "--until", node.stage, "--config", cfg];
     argv.push("--store", o.storeDir, "--run-id", o.runId, "--branch", node.point.label);
     if (!o.wait) argv.push("--no-wait");
+    if (node.part) argv.push("--part", String(node.part.index));
     plans.push({ node, name: jobName(node), argv, log: join(dir, `${node.stage}-${node.id}.log`) });
   }
   return plans;

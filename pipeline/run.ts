@@ -9,11 +9,11 @@ import { join } from "node:path";
 import { hashDataFiles, hashJson } from "./hash.ts";
 import { type CodeFingerprint, fingerprint } from "./fingerprint.ts";
 import { ParamError, resolveParams } from "./params.ts";
-import type { Stage, StageContext } from "./stage.ts";
+import type { Stage } from "./stage.ts";
 import { Store } from "./store.ts";
 import { acquireLock } from "./lock.ts";
 import { claimKey, sweepDeadAttempts } from "./claims.ts";
-import { finishSiblings, prepareSiblings } from "./siblings.ts";
+import { type Attempt, attempt, partOnly, StageFailedError } from "./attempt.ts";
 import { explain } from "./explain.ts";
 import { ENGINE_SECTIONS } from "./sweep.ts";
 import {
@@ -44,13 +44,7 @@ export const silentReporter: Reporter = {
   warn() {},
 };
 
-/** A stage's run() threw; the reporter has already shown the message. */
-export class StageFailedError extends Error {
-  constructor(readonly stage: string, message: string, override readonly cause: unknown) {
-    super(`stage ${stage} failed: ${message}`);
-    this.name = "StageFailedError";
-  }
-}
+export { StageFailedError };
 
 export interface PipelineOptions {
   stages: readonly AnyStage[];
@@ -70,6 +64,8 @@ export interface PipelineOptions {
   runId?: string;
   /** The sweep point this run computes (recorded with each stage; "" or absent: no sweep). */
   branch?: string;
+  /** Compute only this part of the `until` stage (a partitioned stage's part job); nothing is committed. */
+  part?: number;
 }
 
 export interface StagePlan {
@@ -217,62 +213,6 @@ export function newRunId(): string {
   return `${new Date().toISOString().replace(/[:.]/g, "-")}-${crypto.randomUUID().slice(0, 6)}`;
 }
 
-/** Everything one stage attempt needs besides the stage. */
-interface Attempt {
-  store: Store;
-  key: string;
-  params: Record<string, unknown>;
-  upstream: Record<string, string>;
-  inputs: Record<string, string>;
-  config: Record<string, Record<string, unknown>>;
-  reporter: Reporter;
-  signal: AbortSignal;
-  /** Called with the error message when run() fails, before StageFailedError is thrown. */
-  onFail(message: string, seconds: number): void;
-  /** The key of this stage for other params (siblings). */
-  keyOf(params: Record<string, unknown>): string;
-}
-
-/** Run a stale stage into a temp dir and commit it (and its siblings); the caller holds the key's claim. */
-async function attempt(s: AnyStage, a: Attempt, started: Date): Promise<string> {
-  await a.store.cleanTmp(a.key); // dead attempts of this key (their claim is gone, ours is held)
-  const sibParams = (s.siblings?.(a.params) ?? []) as Record<string, unknown>[];
-  for (const p of sibParams) s.validate?.(p);
-  const sibs = await prepareSiblings(a.store, s.name, a.key, sibParams, a.keyOf);
-  const tmp = await a.store.makeTmp(a.key);
-  const scratchDir = a.store.scratchDir(a.key);
-  await Deno.mkdir(scratchDir, { recursive: true });
-  const ctx: StageContext = {
-    params: a.params,
-    outDir: tmp,
-    inputs: a.inputs,
-    scratchDir,
-    config: a.config,
-    progress: (done, total, info) => a.reporter.progress(s.name, done, total, info),
-    log: (m) => a.reporter.log(s.name, m),
-    signal: a.signal,
-    siblings: sibs.map((x) => ({ params: x.params, outDir: x.outDir })),
-  };
-  let out: string;
-  try {
-    await s.run(ctx);
-    a.signal.throwIfAborted();
-    out = await a.store.commit(tmp, a.key);
-    await finishSiblings(a.store, sibs, true);
-    if (sibs.length) a.reporter.log(s.name, `also stored ${sibs.length} sibling output(s) of the same run`);
-  } catch (e) {
-    await finishSiblings(a.store, sibs, false);
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    const seconds = (Date.now() - started.getTime()) / 1000;
-    const msg = a.signal.aborted ? "interrupted" : (e instanceof Error ? e.message : String(e));
-    a.onFail(msg, seconds);
-    a.reporter.stageEnd(s.name, "failed", seconds, msg);
-    throw new StageFailedError(s.name, msg, e);
-  }
-  await Deno.remove(scratchDir, { recursive: true }).catch(() => {});
-  return out;
-}
-
 /**
  * Run the graph: reuse fresh objects, run stale stages into temp dirs, commit them atomically. Each stale key
  * is claimed first (claims.ts), so concurrent runs over one store share work instead of repeating it.
@@ -332,6 +272,22 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       let out = await verify();
       let status: RunRecord["status"] = "fresh";
       let reason = "";
+      const a: Attempt = {
+        store,
+        key,
+        params,
+        upstream,
+        inputs: Object.fromEntries(s.upstream.map((u) => [u, store.objectDir(outputs[u])])),
+        config: resolved,
+        reporter,
+        signal,
+        onFail: (msg) => record("failed", reason, null, msg),
+        keyOf: (p) => keyOf(s, p, code, upstream),
+      };
+      if (out === null && opts.part !== undefined && s === stages.at(-1)) {
+        await partOnly(s, a, opts.part, started); // a part job: the merge (and its record) comes later
+        break;
+      }
       if (out === null) {
         const claim = await claimKey(opts.storeDir, key, s.name, waitOpts);
         try {
@@ -342,19 +298,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
               ? "forced (--force)"
               : explain(s, previousOf(prevLock, s.name, opts.branch), params, code, upstream, []).join("; ");
             reporter.stageStart(s.name, reason, s.unit);
-            const inputs = Object.fromEntries(s.upstream.map((u) => [u, store.objectDir(outputs[u])]));
-            out = await attempt(s, {
-              store,
-              key,
-              params,
-              upstream,
-              inputs,
-              config: resolved,
-              reporter,
-              signal,
-              onFail: (msg) => record("failed", reason, null, msg),
-              keyOf: (p) => keyOf(s, p, code, upstream),
-            }, started);
+            out = await attempt(s, a, started);
             status = "ran";
           }
         } finally {

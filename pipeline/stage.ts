@@ -30,6 +30,17 @@ export interface StageContext<P = Record<string, unknown>> {
    * store: write sibling i's files into `siblings[i].outDir` exactly as a run with its params would.
    */
   siblings?: { params: P; outDir: string }[];
+  /** For a partitioned stage (see `Stage.parts`): the directories of its completed parts, in order, to merge. */
+  parts?: string[];
+  /** Set when this call computes one part of a partitioned run: write the part into `part.dir`, not outDir. */
+  part?: StagePart;
+}
+
+/** One part of a partitioned run: part `index` of `count`, written into `dir`. */
+export interface StagePart {
+  index: number;
+  count: number;
+  dir: string;
 }
 
 export interface Stage<P = Record<string, unknown>> {
@@ -62,6 +73,12 @@ export interface Stage<P = Record<string, unknown>> {
    * sibling must write exactly what a run with its params would.
    */
   siblings?(params: P): P[];
+  /**
+   * Split a run into this many parts (1: not split). `run` is called once per part with `ctx.part` set (in
+   * process, or as its own job under `--jobs`/`--executor slurm`), then once with `ctx.parts` to merge them into
+   * the output, which must be exactly what an unsplit run writes.
+   */
+  parts?(params: P): number;
   /** Optional check of params against each other, before anything runs; throw ParamError with one line. */
   validate?(params: P): void;
   run(ctx: StageContext<P>): Promise<void>;

@@ -9,6 +9,7 @@ import { defineStage } from "../../pipeline/stage.ts";
 import { ParamError } from "../../pipeline/params.ts";
 import { findHook } from "./hook.ts";
 import { HookOutput } from "./hook_outputs.ts";
+import { mergeParts, PartOutput, partRange } from "./parts.ts";
 import { BatchFeeds, createSession, runForOutputs } from "./session.ts";
 import { isHeldout } from "./split.ts";
 import { graphUpToHooks } from "./truncate.ts";
@@ -16,6 +17,7 @@ import { graphUpToHooks } from "./truncate.ts";
 export interface ExtractParams {
   hook: string;
   hooks: string[];
+  shards: number;
   batch_size: number;
   heldout_fraction: number;
   max_tokens: number | null;
@@ -40,9 +42,17 @@ export const extractStage = defineStage<ExtractParams>({
   // every hook of `hooks` comes from the one forward pass, each into its own object: the one a run with that
   // hook (and the same `hooks`) writes, so a sweep over extract.hook runs the pass once
   siblings: (p) => p.hooks.filter((h) => h !== p.hook).map((hook) => ({ ...p, hook })),
+  // the forward pass as `shards` parts over sequence ranges (jobs under --jobs/--executor slurm), merged into
+  // exactly what one pass writes
+  parts: (p) => p.shards,
   validate(p) {
     if (p.hooks.length > 0 && !p.hooks.includes(p.hook)) {
       throw new ParamError(`extract.hook "${p.hook}" is not in extract.hooks (${p.hooks.join(", ")}); add it there`);
+    }
+    if (p.shards > 1 && p.hooks.length > 1) {
+      throw new ParamError(
+        `extract.shards ${p.shards} with several extract.hooks is not supported: use one or the other`,
+      );
     }
   },
   params: {
@@ -52,6 +62,13 @@ export const extractStage = defineStage<ExtractParams>({
       default: [],
       doc:
         "hooks to extract in one forward pass (include extract.hook), each stored as its own object; sweep extract.hook over them",
+    },
+    shards: {
+      type: "int",
+      default: 1,
+      min: 1,
+      doc:
+        "run the forward pass as N parts over sequence ranges (N jobs with --jobs or --executor slurm), merged into the same bytes as one pass",
     },
     batch_size: { type: "int", default: 32, min: 1, doc: "sequences per forward pass" },
     heldout_fraction: {
@@ -75,15 +92,18 @@ export const extractStage = defineStage<ExtractParams>({
       throw new Error(`model directory ${modelDir} has no onnx/model.onnx: re-run the model stage`);
     }
     const modelJson = JSON.parse(await Deno.readTextFile(join(modelDir, "model.json")).catch(() => "{}"));
-    const outs = [
+    const targets = [
       { hook: p.hook, outDir: ctx.outDir },
       ...(ctx.siblings ?? []).map((x) => ({ ...x, hook: x.params.hook })),
-    ]
-      .map((o) => new HookOutput(findHook(modelDir, modelBytes, o.hook), o.outDir, p.shard_tokens));
+    ].map((o) => ({ hook: findHook(modelDir, modelBytes, o.hook), outDir: o.outDir }));
     // the graph's outputs in one canonical order, whichever hook this run is for (same graph, same bytes)
-    const graphTensors = [...new Set(outs.map((o) => o.hook.tensor))].sort();
-    const tensors = outs.map((o) => o.hook.tensor);
-    const names = outs.map((o) => o.hook.name).join(", ");
+    const graphTensors = [...new Set(targets.map((o) => o.hook.tensor))].sort();
+    const tensors = targets.map((o) => o.hook.tensor);
+    const names = targets.map((o) => o.hook.name).join(", ");
+    // a part (extract.shards) writes raw streams of its sequence range; the merge feeds them to the outputs
+    const part = ctx.part ? new PartOutput(ctx.part.dir, targets[0].hook.dIn) : null;
+    const outs = part ? [] : targets.map((o) => new HookOutput(o.hook, o.outDir, p.shard_tokens));
+    const sinks = part ? [part] : outs;
     const meta: TokensMeta = JSON.parse(await Deno.readTextFile(join(tokDir, "meta.json")));
     const C = meta.context_size;
     if (typeof modelJson.max_positions === "number" && C > modelJson.max_positions) {
@@ -100,6 +120,11 @@ export const extractStage = defineStage<ExtractParams>({
     // Only the sequences needed for max_tokens real tokens (padding is the tail after n_tokens).
     const total = Math.min(meta.n_tokens, p.max_tokens ?? Infinity);
     const nSeq = Math.ceil(total / C);
+    const [lo, hi] = ctx.parts ? [0, 0] : ctx.part ? partRange(nSeq, p.batch_size, ctx.part.index, ctx.part.count) : [
+      0,
+      nSeq,
+    ];
+    if (ctx.parts) await mergeParts(outs[0], ctx.parts, C);
     const session = await createSession(graphUpToHooks(modelBytes, graphTensors));
     const feeds = new BatchFeeds(p.batch_size, C);
     const rowIdx = new Uint32Array(C);
@@ -108,7 +133,7 @@ export const extractStage = defineStage<ExtractParams>({
     const start = (first: number) => {
       const run = runForOutputs(
         session,
-        feeds.fill(tokens, first, Math.min(p.batch_size, nSeq - first), meta.n_tokens),
+        feeds.fill(tokens, first, Math.min(p.batch_size, hi - first), meta.n_tokens),
         tensors,
       );
       run.catch(() => {}); // awaited later; do not count as unhandled while a write is in flight
@@ -116,15 +141,15 @@ export const extractStage = defineStage<ExtractParams>({
     };
 
     let done = 0;
-    let pending = nSeq > 0 ? start(0) : null;
-    for (let first = 0; first < nSeq; first += p.batch_size) {
+    let pending = hi > lo ? start(lo) : null;
+    for (let first = lo; first < hi; first += p.batch_size) {
       if (ctx.signal.aborted) throw new Error("extract interrupted");
       const acts = await pending!;
-      const n = Math.min(p.batch_size, nSeq - first);
+      const n = Math.min(p.batch_size, hi - first);
       // Queue the next forward pass before handling this batch. onnxruntime-node keeps the JS thread
       // busy while it computes, so the real overlap is ShardWriter's file writes on Deno's I/O threads.
-      pending = first + n < nSeq ? start(first + n) : null;
-      outs.forEach(({ hook: { name, dIn: d } }, i) => {
+      pending = first + n < hi ? start(first + n) : null;
+      targets.forEach(({ hook: { name, dIn: d } }, i) => {
         if (acts[i].length !== n * C * d) {
           throw new Error(`hook ${name}: got ${acts[i].length} values for ${n}x${C}x${d}`);
         }
@@ -134,11 +159,12 @@ export const extractStage = defineStage<ExtractParams>({
         const real = Math.max(0, Math.min(C, total - s * C));
         for (let t = 0; t < real; t++) rowIdx[t] = s * C + t;
         const split = isHeldout(s, p.heldout_fraction) ? "heldout" : "train";
-        for (const [i, o] of outs.entries()) await o.append(split, acts[i], b * C, rowIdx.subarray(0, real));
+        for (const [i, o] of sinks.entries()) await o.append(split, acts[i], b * C, rowIdx.subarray(0, real));
         done += real;
       }
-      ctx.progress(done, total, names);
+      ctx.progress(done, Math.min(total, hi * C) - lo * C, names);
     }
+    part?.close();
     const run = {
       model_name: modelJson.model_name ?? "model",
       context_size: C,

@@ -1,7 +1,8 @@
 /**
  * `--executor slurm` against a real single-node SLURM cluster (tests/fixtures/slurm.ts): a 2×2 sweep as jobs
  * with dependencies gives the local executor's SAEs bit for bit; `scancel` of a training job is reported with
- * its log, and the rerun resumes from the job's checkpoint to the uninterrupted weights.
+ * its log, and the rerun resumes from the job's checkpoint to the uninterrupted weights; a 2-shard extraction as
+ * two part jobs and a merge job has the content hash of the unsharded one.
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { join } from "node:path";
@@ -93,5 +94,26 @@ Deno.test({
     assertMatch(rerun.text, /\[\d+ train\] .*resuming from the checkpoint at step [1-9]\d*/);
     const lock = await readLockFile(s.store);
     assertEquals(await Deno.readFile(join(s.store, lock!.stages.train.path, "sae_weights.safetensors")), cleanWeights);
+  },
+});
+
+Deno.test({
+  name: "slurm: a 2-shard extraction runs as two part jobs and a merge, with the unsharded content hash",
+  ignore,
+  async fn() {
+    const local = await tinySetup();
+    const one = await pipeline(["run", "--until", "extract"], local);
+    assertEquals(one.code, 0, one.text);
+    const slurm = { ...local, store: join(local.dir, "slurm_store") };
+    const two = await pipeline(
+      ["run", "--executor", "slurm", "--until", "extract", "--set", "extract.shards=2"],
+      slurm,
+    );
+    assertEquals(two.code, 0, two.text);
+    assertMatch(two.text, /▶ job (\d+) extract part 1\/2: submitted.*\n▶ job (\d+) extract part 2\/2: submitted/);
+    assertMatch(two.text, /▶ job \d+ extract: submitted \(after \d+, \d+, \d+, \d+\)/);
+    const a = await readLockFile(local.store), b = await readLockFile(slurm.store);
+    assert(a!.stages.extract.key !== b!.stages.extract.key);
+    assertEquals(b!.stages.extract.output_hash, a!.stages.extract.output_hash);
   },
 });
