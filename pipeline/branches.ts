@@ -37,14 +37,24 @@ export function branchGraph(stages: readonly AnyStage[], points: SweepPoint[], u
   if (until) add(until);
   else sorted.forEach((s) => wanted.add(s.name));
   const nodes = new Map<string, BranchNode>();
+  // node id a sibling output comes from: a stage run whose output another one also writes (Stage.siblings)
+  // waits for that one, and is then a cache hit instead of a second pass
+  const writtenBy = new Map<string, string>();
+  const nodeId = (stage: string, params: unknown, deps: string[]) => hashJson({ stage, params, deps }).slice(0, 16);
   for (const point of points) {
     const resolved = resolveConfig(stages, point.config);
     const ids = new Map<string, string>();
     for (const s of sorted) {
       if (!wanted.has(s.name)) continue;
       const deps = s.upstream.map((u) => ids.get(u)!);
-      const id = hashJson({ stage: s.name, params: resolved[s.name], deps }).slice(0, 16);
+      const id = nodeId(s.name, resolved[s.name], deps);
       ids.set(s.name, id);
+      const writer = writtenBy.get(id);
+      if (writer && !nodes.has(id)) deps.push(writer);
+      for (const sib of s.siblings?.(resolved[s.name]) ?? []) {
+        const sid = nodeId(s.name, sib, s.upstream.map((u) => ids.get(u)!));
+        if (!writtenBy.has(sid)) writtenBy.set(sid, id);
+      }
       const node = nodes.get(id);
       if (node) {
         node.points.push(point.label);

@@ -7,6 +7,8 @@ import { assertEquals, assertRejects } from "../assert.ts";
 import { join } from "node:path";
 import { defineStage } from "../../pipeline/stage.ts";
 import { runPipeline } from "../../pipeline/run.ts";
+import { branchGraph } from "../../pipeline/branches.ts";
+import { expandSweep } from "../../pipeline/sweep.ts";
 
 function setup() {
   const dir = Deno.makeTempDirSync({ prefix: "siblings_test_" });
@@ -34,7 +36,7 @@ function setup() {
     runPipeline({ stages: [stage], config: { gen }, storeDir: store, root: dir });
   const read = (key: string) => Deno.readTextFileSync(join(store, "objects", key, "name.txt"));
   const objects = () => [...Deno.readDirSync(join(store, "objects"))].length;
-  return { run, runs, read, objects };
+  return { run, runs, read, objects, stage };
 }
 
 Deno.test("siblings: one run stores every sibling under its own key; runs with their params are cache hits", async () => {
@@ -61,4 +63,15 @@ Deno.test("siblings: a failed run commits neither its output nor its siblings'",
   const e = await assertRejects(() => run({ name: "a", names: ["a", "b"], fail: true }));
   assertEquals((e as Error).message, "stage gen failed: failed on purpose");
   assertEquals(objects(), 0);
+});
+
+Deno.test("siblings: in a sweep's job graph, a stage run another one writes as a sibling waits for it", () => {
+  const { stage } = setup();
+  const points = expandSweep([stage], { gen: { names: ["a", "b", "c"] } }, ["gen.name=a,b,c"]);
+  const nodes = branchGraph([stage], points);
+  assertEquals(nodes.map((n) => n.point.label), ["gen.name=a", "gen.name=b", "gen.name=c"]);
+  assertEquals(nodes.map((n) => n.deps), [[], [nodes[0].id], [nodes[0].id]]);
+  // without the shared list nothing is written for another point: no extra dependency
+  const plain = branchGraph([stage], expandSweep([stage], {}, ["gen.name=a,b"]));
+  assertEquals(plain.map((n) => n.deps), [[], []]);
 });
