@@ -4,6 +4,9 @@
 # once when `sinfo` already shows an idle node. Exit status non-zero (with a one-line reason) when it cannot
 # start. The tests call it; .ci/run calls it and fails when it fails.
 set -uo pipefail
+# one starter at a time (test files start it concurrently); the others then find the node idle
+exec 9>/tmp/sae-start-slurm.lock
+flock 9
 
 if sinfo -h -o '%t' 2>/dev/null | grep -qE '^(idle|mix|alloc)'; then exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "start_slurm: needs root (slurmd runs jobs as any user)"; exit 1; }

@@ -1,0 +1,62 @@
+/**
+ * `--executor slurm` on a real single-node cluster: `scancel` of a training job is reported with its log, and the
+ * rerun resumes from the job's checkpoint to the uninterrupted weights.
+ */
+import { assert, assertEquals, assertMatch } from "../assert.ts";
+import { join } from "node:path";
+import { cli, pipeline, tinySetup } from "../fixtures/tiny_pipeline.ts";
+import { jobIds, slurmUnavailable } from "../fixtures/slurm.ts";
+import { readLockFile } from "../../pipeline/records.ts";
+
+const ignore = slurmUnavailable !== null;
+
+Deno.test({
+  name: "slurm: scancel mid-train is reported with the job's log; the rerun resumes from the checkpoint",
+  ignore,
+  async fn() {
+    const train = { training_tokens: 20480, checkpoint_every: 4, log_every: 4 };
+    const clean = await tinySetup(train);
+    assertEquals((await pipeline(["run", "--until", "train"], clean)).code, 0);
+    const cleanLock = await readLockFile(clean.store);
+    const cleanWeights = await Deno.readFile(
+      join(clean.store, cleanLock!.stages.train.path, "sae_weights.safetensors"),
+    );
+
+    const s = await tinySetup(train);
+    const args = ["run", "-A", cli, "run", "--executor", "slurm", "--until", "train"];
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [...args, "--config", s.cfgPath, "--store", s.store],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const output = child.output();
+    // wait for a checkpoint of the train job, then cancel that job as a cluster user would
+    const t0 = Date.now();
+    let found = false;
+    while (!found && Date.now() - t0 < 120000) {
+      await new Promise((r) => setTimeout(r, 100));
+      try {
+        for (const e of Deno.readDirSync(join(s.store, "scratch"))) {
+          for (const f of Deno.readDirSync(join(s.store, "scratch", e.name))) {
+            if (f.name.includes("checkpoint")) found = true;
+          }
+        }
+      } catch { /* not created yet */ }
+    }
+    assert(found, "no checkpoint appeared");
+    const ids = await jobIds("sae-train");
+    assertEquals(ids.length, 1);
+    assertEquals((await new Deno.Command("scancel", { args: ids }).output()).code, 0);
+    const out = await output;
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 1, text);
+    assertMatch(text, new RegExp(`✗ job ${ids[0]} train: CANCELLED.*; log \\S+\\.log, last lines:\\n`));
+
+    const rerun = await pipeline(["run", "--executor", "slurm", "--until", "train"], s);
+    assertEquals(rerun.code, 0, rerun.text);
+    assertMatch(rerun.text, /\[\d+ train\] .*resuming from the checkpoint at step [1-9]\d*/);
+    const lock = await readLockFile(s.store);
+    assertEquals(await Deno.readFile(join(s.store, lock!.stages.train.path, "sae_weights.safetensors")), cleanWeights);
+  },
+});
