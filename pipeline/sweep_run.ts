@@ -15,6 +15,7 @@ import { readResources } from "./resources.ts";
 import {
   newRunId,
   type PipelineOptions,
+  resolveConfig,
   type Reporter,
   runPipeline,
   type RunResult,
@@ -82,6 +83,15 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   if (!Number.isInteger(jobs) || jobs < 1) throw new ParamError(`--jobs ${jobs}: expected a positive integer`);
   const executor = o.executor ?? "local";
   const resources = readResources(o.config, o.stages.map((s) => s.name));
+  // every point's config is checked before anything runs (a stage's own checks too, e.g. k <= d_sae)
+  for (const p of o.points) {
+    try {
+      resolveConfig(o.stages, p.config);
+    } catch (e) {
+      if (e instanceof ParamError && p.label) throw new ParamError(`point ${p.label}: ${e.message}`);
+      throw e;
+    }
+  }
   if (executor === "local" && jobs === 1) return { runId, points: await runPoints(o, runId), jobs: [] };
 
   const nodes = branchGraph(o.stages, o.points, o.until);

@@ -84,3 +84,24 @@ Deno.test("e2e sweep: --sweep train.k trains one SAE per point over one extracti
     "train.k=16:export",
   ]);
 });
+
+Deno.test("e2e sweep: every point is checked before anything runs; a failing job is named, the others complete", async () => {
+  const s = await tinySetup();
+  // the second point's hook is not in extract.hooks: extract's own check fails for it, before any stage ran
+  const hooks = `extract.hooks=["blocks.0.hook_resid_post","blocks.1.hook_resid_post"]`;
+  const bad = await pipeline(["run", "--set", hooks, "--sweep", "extract.hook=blocks.0.hook_resid_post,hook_embed"], s);
+  assertEquals(bad.code, 2, bad.text);
+  assertMatch(bad.text, /^error: point extract\.hook=hook_embed: extract\.hook "hook_embed" is not in extract\.hooks/m);
+  await Deno.stat(s.store).then(() => assert(false, "a store was created"), () => {});
+
+  // a hook the model does not have fails at run time, in its own job; the other point completes
+  const sweep = ["--until", "extract", "--jobs", "2", "--sweep", "extract.hook=blocks.0.hook_resid_post,blocks.7.nope"];
+  const res = await pipeline(["run", ...sweep], s);
+  assertEquals(res.code, 1, res.text);
+  assertMatch(res.text, /\[extract \[extract\.hook=blocks\.7\.nope\]\] ✗ extract: failed after .*blocks\.7\.nope/);
+  assertMatch(res.text, /✗ point extract\.hook=blocks\.7\.nope: a job of this point did not complete/);
+  const lock = await readLockFile(s.store);
+  assert(lock!.branches!["extract.hook=blocks.0.hook_resid_post"].extract);
+  // the failed point resolved its upstream stages only
+  assertEquals(Object.keys(lock!.branches!["extract.hook=blocks.7.nope"]), ["model", "pretokenize"]);
+});
