@@ -15,8 +15,8 @@ import { readResources } from "./resources.ts";
 import {
   newRunId,
   type PipelineOptions,
-  resolveConfig,
   type Reporter,
+  resolveConfig,
   runPipeline,
   type RunResult,
   silentReporter,
