@@ -4,12 +4,13 @@
 # once when `sinfo` already shows an idle node. Exit status non-zero (with a one-line reason) when it cannot
 # start. The tests call it; .ci/run calls it and fails when it fails.
 set -uo pipefail
-# one starter at a time (test files start it concurrently); the others then find the node idle
+up() { sinfo -h -o '%t' 2>/dev/null | grep -qE '^(idle|mix|alloc)'; }
+up && exit 0
+[ "$(id -u)" = 0 ] || { echo "start_slurm: needs root (slurmd runs jobs as any user)"; exit 1; }
+# one starter at a time (test files start it concurrently); the others then find the node up
 exec 9>/tmp/sae-start-slurm.lock
 flock 9
-
-if sinfo -h -o '%t' 2>/dev/null | grep -qE '^(idle|mix|alloc)'; then exit 0; fi
-[ "$(id -u)" = 0 ] || { echo "start_slurm: needs root (slurmd runs jobs as any user)"; exit 1; }
+up && exit 0
 for b in munged slurmctld slurmd sinfo; do
   command -v "$b" >/dev/null 2>&1 || [ -x "/usr/sbin/$b" ] || { echo "start_slurm: $b is not installed"; exit 1; }
 done
@@ -60,7 +61,7 @@ fi
 pgrep -x slurmctld >/dev/null || /usr/sbin/slurmctld || { echo "start_slurm: slurmctld did not start (see /var/log/slurm/slurmctld.log)"; exit 1; }
 pgrep -x slurmd >/dev/null || /usr/sbin/slurmd || { echo "start_slurm: slurmd did not start (see /var/log/slurm/slurmd.log)"; exit 1; }
 for _ in $(seq 1 60); do
-  if sinfo -h -o '%t' 2>/dev/null | grep -qE '^(idle|mix|alloc)'; then exit 0; fi
+  up && exit 0
   scontrol update nodename="$host" state=resume >/dev/null 2>&1
   sleep 0.5
 done
