@@ -83,7 +83,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   if (!Number.isInteger(jobs) || jobs < 1) throw new ParamError(`--jobs ${jobs}: expected a positive integer`);
   const executor = o.executor ?? "local";
   const resources = readResources(o.config, o.stages.map((s) => s.name));
-  // every point's config is checked before anything runs (a stage's own checks too, e.g. k <= d_sae)
+  // every point's config is checked before anything runs, each stage's own cross-param checks included
   for (const p of o.points) {
     try {
       resolveConfig(o.stages, p.config);
