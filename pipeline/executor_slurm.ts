@@ -65,9 +65,10 @@ async function submit(jobs: JobPlan[], o: SlurmExecutorOptions): Promise<Map<str
   return ids;
 }
 
-/** Job id -> state for the jobs still in the queue. */
-async function queueStates(ids: string[]): Promise<Map<string, string>> {
+/** Job id -> state for the jobs still in the queue; null when squeue failed (controller busy: poll again). */
+async function queueStates(ids: string[]): Promise<Map<string, string> | null> {
   const r = await sh("squeue", ["-h", "-o", "%i %T", "-j", ids.join(",")]);
+  if (r.code !== 0 && !/Invalid job id/i.test(r.err)) return null;
   const states = new Map<string, string>();
   for (const line of r.out.split("\n")) {
     const [id, state] = line.trim().split(/\s+/);
@@ -99,6 +100,7 @@ export async function runSlurmJobs(jobs: JobPlan[], o: SlurmExecutorOptions): Pr
   const followers = new Map(jobs.map((j) => [j.node.id, new LogFollower(j.log)]));
   const done = new Map<string, JobOutcome>();
   let cancelled = false;
+  let squeueFailed = false;
   const cancelAll = async () => {
     if (cancelled) return;
     cancelled = true;
@@ -113,6 +115,11 @@ export async function runSlurmJobs(jobs: JobPlan[], o: SlurmExecutorOptions): Pr
       await new Promise((r) => setTimeout(r, (o.pollSeconds ?? 1) * 1000));
       const pending = jobs.filter((j) => !done.has(j.node.id));
       const queued = await queueStates(pending.map((j) => ids.get(j.node.id)!));
+      if (!queued) {
+        if (!squeueFailed) o.print("! squeue failed; polling again (job states are kept by the controller)");
+        squeueFailed = true;
+        continue;
+      }
       for (const job of pending) {
         const id = ids.get(job.node.id)!;
         for (const line of await followers.get(job.node.id)!.poll()) {
