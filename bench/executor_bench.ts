@@ -3,9 +3,12 @@
  * fresh store, run through the CLI in process (`--jobs 1`), as local child processes (`--jobs 2`; the chain
  * leaves nothing to run in parallel) and as SLURM jobs (`--executor slurm`, when a cluster answers `sinfo`).
  * Overhead per job = (executor wall time − in-process wall time) / 6; medians of 3.
+ * Then `--jobs 2` against `--jobs 1` on the tiny 2×2 sweep of the tests (train.k × train.lr, 15 stage runs), fresh
+ * stores, one run each: the ratio decides the default of `--jobs` on this machine.
  */
 import { join } from "node:path";
 import { writeFixtureGraph } from "../tests/pipeline/fixture_graph.ts";
+import { pipeline, tinySetup } from "../tests/fixtures/tiny_pipeline.ts";
 
 const json = Deno.args.includes("--json");
 const report = (name: string, params: unknown, value: number, unit: string) => {
@@ -49,3 +52,19 @@ for (const name of Object.keys(times).filter((n) => n !== "in_process")) {
   report(`executor.${name}_per_job`, { stages: 6 }, (times[name] - times.in_process) / 6, "s");
 }
 await Deno.remove(dir, { recursive: true });
+
+const tiny = await tinySetup();
+const sweep = ["--sweep", "train.k=4,8", "--sweep", "train.lr=0.004,0.002", "-q"];
+const sweepTimes: number[] = [];
+for (const jobs of [1, 2]) {
+  const t0 = performance.now();
+  const r = await pipeline(["run", "--jobs", String(jobs), ...sweep], {
+    ...tiny,
+    store: join(tiny.dir, `store-${jobs}`),
+  });
+  if (r.code !== 0) throw new Error(r.text);
+  sweepTimes.push((performance.now() - t0) / 1000);
+  report(`executor.tiny_sweep_jobs${jobs}`, { points: 4, stage_runs: 15 }, sweepTimes.at(-1)!, "s");
+}
+report("executor.tiny_sweep_jobs2_over_jobs1", { points: 4 }, sweepTimes[1] / sweepTimes[0], "x");
+await Deno.remove(tiny.dir, { recursive: true });
