@@ -45,9 +45,23 @@ export interface LockFile {
 export const RUNS_FILE = "runs.ndjson";
 export const LOCK_FILE = "pipeline.lock.json";
 
+/** Writers of runs.ndjson and pipeline.lock.json take this short flock (O_APPEND alone is not atomic on NFS). */
+async function withRecordsLock<T>(storeDir: string, fn: () => Promise<T>): Promise<T> {
+  const held = await lockFile(join(storeDir, `${LOCK_FILE}.lock`), {
+    exclusive: true,
+    wait: true,
+    busy: () => "another run is writing the store's records",
+  });
+  try {
+    return await fn();
+  } finally {
+    held.release();
+  }
+}
+
 export async function appendRunRecords(storeDir: string, records: RunRecord[]): Promise<void> {
   const lines = records.map((r) => JSON.stringify(r)).join("\n") + "\n";
-  await Deno.writeTextFile(join(storeDir, RUNS_FILE), lines, { append: true });
+  await withRecordsLock(storeDir, () => Deno.writeTextFile(join(storeDir, RUNS_FILE), lines, { append: true }));
 }
 
 export async function readRunRecords(storeDir: string): Promise<RunRecord[]> {
@@ -86,12 +100,7 @@ export async function updateLockFile(
   stages: Record<string, LockStage>,
   branch: string | null,
 ): Promise<void> {
-  const held = await lockFile(join(storeDir, `${LOCK_FILE}.lock`), {
-    exclusive: true,
-    wait: true,
-    busy: () => "another run is writing pipeline.lock.json",
-  });
-  try {
+  await withRecordsLock(storeDir, async () => {
     const prev = await readLockFile(storeDir);
     const same = prev?.run_id === runId;
     const next: LockFile = {
@@ -102,9 +111,7 @@ export async function updateLockFile(
     };
     if (branch) next.branches![branch] = { ...(next.branches![branch] ?? {}), ...stages };
     await writeLockFile(storeDir, next);
-  } finally {
-    held.release();
-  }
+  });
 }
 
 export async function writeLockFile(storeDir: string, lock: LockFile): Promise<void> {
