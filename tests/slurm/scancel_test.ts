@@ -1,6 +1,6 @@
 /**
  * `--executor slurm` on a real single-node cluster: `scancel` of a training job is reported with its log, and the
- * rerun resumes from the job's checkpoint to the uninterrupted weights.
+ * rerun resumes from the job's checkpoint to the uninterrupted weights; Ctrl-C of the CLI cancels every job it submitted.
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { join } from "node:path";
@@ -58,5 +58,46 @@ Deno.test({
     assertMatch(rerun.text, /\[\d+ train\] .*resuming from the checkpoint at step [1-9]\d*/);
     const lock = await readLockFile(s.store);
     assertEquals(await Deno.readFile(join(s.store, lock!.stages.train.path, "sae_weights.safetensors")), cleanWeights);
+  },
+});
+
+Deno.test({
+  name: "slurm: Ctrl-C cancels every queued and running job of the run",
+  ignore,
+  async fn() {
+    const s = await tinySetup({ training_tokens: 40960, checkpoint_every: 4, log_every: 4 });
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", cli, "run", "--executor", "slurm", "--config", s.cfgPath, "--store", s.store],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const output = child.output();
+    // wait until the train job runs (evaluate and export are queued behind it)
+    const t0 = Date.now();
+    let trainRunning = false;
+    while (!trainRunning && Date.now() - t0 < 120000) {
+      await new Promise((r) => setTimeout(r, 200));
+      const out = await new Deno.Command("squeue", {
+        args: ["-h", "-n", "sae-train", "-t", "R", "-o", "%i"],
+        stdout: "piped",
+      })
+        .output();
+      trainRunning = new TextDecoder().decode(out.stdout).trim().length > 0;
+    }
+    assert(trainRunning, "the train job never ran");
+    const queued = [...await jobIds("sae-train"), ...await jobIds("sae-evaluate"), ...await jobIds("sae-export")];
+    assertEquals(queued.length, 3);
+    child.kill("SIGINT");
+    const out = await output;
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 130, text);
+    // every job not seen finished is cancelled (one that just finished may be among them: scancel ignores it)
+    const cancelled = /interrupted: scancel ([\d ]+)\n/.exec(text)?.[1].split(" ") ?? [];
+    for (const id of queued) assert(cancelled.includes(id), `${id} not cancelled: ${text}`);
+    for (const name of ["sae-train", "sae-evaluate", "sae-export"]) {
+      for (let i = 0; i < 50 && (await jobIds(name)).length; i++) await new Promise((r) => setTimeout(r, 200));
+      assertEquals(await jobIds(name), [], `${name} jobs still queued`);
+    }
   },
 });
