@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { join } from "node:path";
-import { cli, pipeline, tinySetup } from "../fixtures/tiny_pipeline.ts";
+import { pipeline, spawnPipeline, tinySetup } from "../fixtures/tiny_pipeline.ts";
 import { jobIds, slurmUnavailable } from "../fixtures/slurm.ts";
 import { readLockFile } from "../../pipeline/records.ts";
 
@@ -23,13 +23,7 @@ Deno.test({
     );
 
     const s = await tinySetup(train);
-    const args = ["run", "-A", cli, "run", "--executor", "slurm", "--until", "train"];
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [...args, "--config", s.cfgPath, "--store", s.store],
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
+    const child = spawnPipeline(["run", "--executor", "slurm", "--until", "train"], s);
     const output = child.output();
     // wait for a checkpoint of the train job, then cancel that job as a cluster user would
     const t0 = Date.now();
@@ -45,7 +39,7 @@ Deno.test({
       } catch { /* not created yet */ }
     }
     assert(found, "no checkpoint appeared");
-    const ids = await jobIds("sae-train");
+    const ids = await jobIds("sae-train", s.store);
     assertEquals(ids.length, 1);
     assertEquals((await new Deno.Command("scancel", { args: ids }).output()).code, 0);
     const out = await output;
@@ -66,27 +60,18 @@ Deno.test({
   ignore,
   async fn() {
     const s = await tinySetup({ training_tokens: 40960, checkpoint_every: 4, log_every: 4 });
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", cli, "run", "--executor", "slurm", "--config", s.cfgPath, "--store", s.store],
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
+    const child = spawnPipeline(["run", "--executor", "slurm"], s);
     const output = child.output();
     // wait until the train job runs (evaluate and export are queued behind it)
     const t0 = Date.now();
     let trainRunning = false;
     while (!trainRunning && Date.now() - t0 < 120000) {
       await new Promise((r) => setTimeout(r, 200));
-      const out = await new Deno.Command("squeue", {
-        args: ["-h", "-n", "sae-train", "-t", "R", "-o", "%i"],
-        stdout: "piped",
-      })
-        .output();
-      trainRunning = new TextDecoder().decode(out.stdout).trim().length > 0;
+      trainRunning = (await jobIds("sae-train", s.store, "R")).length > 0;
     }
     assert(trainRunning, "the train job never ran");
-    const queued = [...await jobIds("sae-train"), ...await jobIds("sae-evaluate"), ...await jobIds("sae-export")];
+    const queued = (await Promise.all(["sae-train", "sae-evaluate", "sae-export"].map((n) => jobIds(n, s.store))))
+      .flat();
     assertEquals(queued.length, 3);
     child.kill("SIGINT");
     const out = await output;
@@ -96,8 +81,8 @@ Deno.test({
     const cancelled = /interrupted: scancel ([\d ]+)\n/.exec(text)?.[1].split(" ") ?? [];
     for (const id of queued) assert(cancelled.includes(id), `${id} not cancelled: ${text}`);
     for (const name of ["sae-train", "sae-evaluate", "sae-export"]) {
-      for (let i = 0; i < 50 && (await jobIds(name)).length; i++) await new Promise((r) => setTimeout(r, 200));
-      assertEquals(await jobIds(name), [], `${name} jobs still queued`);
+      for (let i = 0; i < 50 && (await jobIds(name, s.store)).length; i++) await new Promise((r) => setTimeout(r, 200));
+      assertEquals(await jobIds(name, s.store), [], `${name} jobs still queued`);
     }
   },
 });
