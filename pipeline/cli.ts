@@ -6,12 +6,15 @@
 import { Command, Option } from "commander";
 import { resolve } from "node:path";
 import { ParamError, parseSetValue } from "./params.ts";
-import { type AnyStage, type PipelineOptions, planPipeline, runPipeline, StageFailedError } from "./run.ts";
+import { type AnyStage, type PipelineOptions, planPipeline, StageFailedError, type StagePlan } from "./run.ts";
+import { expandSweep } from "./sweep.ts";
+import { runSweep } from "./sweep_run.ts";
 import { createReporter } from "./progress.ts";
 import { readLockFile, readRunRecords } from "./records.ts";
 import { acquireLock, LockBusyError } from "./lock.ts";
 import { Store } from "./store.ts";
 import { ignoreMissing } from "./missing.ts";
+import { claimsDir } from "./claims.ts";
 
 /** Remove // and /* *\/ comments and trailing commas outside strings (JSONC). */
 export function stripJsonComments(text: string): string {
@@ -105,8 +108,15 @@ export interface CliOptions {
   root: string;
   defaultConfig: string;
   defaultStore: string;
-  /** Called after a successful run (e.g. to print where the results are). */
-  afterRun?: (ctx: { storeDir: string; outputs: Record<string, string> }) => Promise<void> | void;
+  /** Called after a successful run (e.g. to print where the results are); `points` for a sweep. */
+  afterRun?: (ctx: {
+    storeDir: string;
+    runId: string;
+    outputs: Record<string, string>;
+    points: { label: string; outputs: Record<string, string> }[];
+  }) => Promise<void> | void;
+  /** Stages that hold the GPU while they run (`--jobs`: they share the one device one at a time). */
+  gpuStages?: readonly string[];
   /** Add commands such as `hooks`. */
   extend?: (program: Command, resolveOptions: (o: CommonFlags) => Promise<PipelineOptions>) => void;
 }
@@ -119,9 +129,26 @@ export interface CommonFlags {
   store: string;
   wait: boolean;
   quiet?: boolean;
+  sweep?: string[];
+}
+
+interface RunFlags extends CommonFlags {
+  jobs: string;
+  executor: string;
+  branch?: string;
+  runId?: string;
+  part?: string;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+
+const ENGINE_HELP = `
+Sections the engine reads itself:
+  sweep      {"grid": {"section.key": [values...]}, "points": [{"section.key": value, ...}]}: one branch
+             per point (grid combinations, then the points); --sweep section.key=v1,v2 adds a grid axis
+  resources  {"default" | "<stage>": {partition, time, cpus, mem, gres, extra: [sbatch options]}}:
+             per-stage SLURM resources for --executor slurm (a stage's entry overrides default)
+`;
 
 function addCommon(cmd: Command, o: CliOptions): Command {
   return cmd
@@ -135,7 +162,26 @@ function addCommon(cmd: Command, o: CliOptions): Command {
     .option("--store <dir>", "the cache store", o.defaultStore)
     .option("--until <stage>", "stop after this stage (runs only it and its upstreams)")
     .option("--force <stage>", "rerun this stage even if cached (repeatable)", collect, [])
-    .addOption(new Option("--no-wait", "exit with an error instead of waiting when another run holds the store"));
+    .option("--sweep <section.key=v1,v2,...>", "sweep a config key over values (repeatable: a grid)", collect, [])
+    .addOption(
+      new Option(
+        "--no-wait",
+        "exit with an error instead of waiting when another run is computing a stage this run needs",
+      ),
+    );
+}
+
+/** One stage of a plan: its state, why, and (explain) its key; `sharedWith` names the point it is shared with. */
+function printPlan(p: StagePlan, withKey: boolean, sharedWith?: string) {
+  const mark = p.status === "fresh" ? "fresh" : "STALE";
+  const shared = sharedWith ? `  (same run as ${sharedWith})` : "";
+  console.log(`${mark.padEnd(6)} ${p.name}${withKey && p.key ? `  (key ${p.key.slice(0, 12)})` : ""}${shared}`);
+  if (sharedWith) return;
+  const reasons = withKey ? p.reasons : p.reasons.slice(0, 5);
+  for (const r of reasons) console.log(`         ${r}`);
+  if (reasons.length < p.reasons.length) {
+    console.log(`         … ${p.reasons.length - reasons.length} more (see explain)`);
+  }
 }
 
 export async function runCli(argv: string[], o: CliOptions): Promise<number> {
@@ -158,41 +204,72 @@ export async function runCli(argv: string[], o: CliOptions): Promise<number> {
     .configureOutput({ writeErr: (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)) })
     .addHelpText(
       "after",
-      `\nConfig keys (set in the config file or with --set section.key=value):\n${configReference(o.stages)}`,
+      `\nConfig keys (set in the config file or with --set section.key=value):\n${configReference(o.stages)}` +
+        ENGINE_HELP,
     );
 
   addCommon(program.command("run", { isDefault: true }).description("run the pipeline (default command)"), o)
     .option("-q, --quiet", "no progress output")
-    .action(async (f: CommonFlags) => {
+    .option("-j, --jobs <n>", "stage runs at once on this machine, as child processes (GPU stages one at a time)", "1")
+    .addOption(new Option("--executor <name>", "where stage runs execute").choices(["local", "slurm"]).default("local"))
+    .addOption(new Option("--branch <label>", "sweep point a job runs (set by the executors)").hideHelp())
+    .addOption(new Option("--run-id <id>", "run id to record under (set by the executors)").hideHelp())
+    .addOption(new Option("--part <i>", "compute part i of the --until stage only (set by the executors)").hideHelp())
+    .action(async (f: RunFlags) => {
       const opts = await resolveOptions(f);
+      const points = expandSweep(o.stages, opts.config, f.sweep);
+      const jobs = Number(f.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1) throw new ParamError(`--jobs ${f.jobs}: expected a positive integer`);
       const ac = new AbortController();
       let interrupts = 0;
-      const onSigint = () => {
+      const onSignal = () => {
         interrupts++;
         if (interrupts === 1) {
           console.error("\ninterrupted: stopping (the next run resumes; Ctrl-C again to quit at once)");
           ac.abort();
-          setTimeout(() => Deno.exit(130), 5000);
+          setTimeout(() => Deno.exit(130), f.executor === "slurm" ? 30000 : 5000);
         } else Deno.exit(130);
       };
-      Deno.addSignalListener("SIGINT", onSigint);
+      // SIGTERM is what scancel and kill send: stop the same way (checkpoint, record the run) as on Ctrl-C
+      for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, onSignal);
       try {
         const t0 = performance.now();
-        const res = await runPipeline({ ...opts, reporter: createReporter({ quiet: f.quiet }), signal: ac.signal });
-        const ran = res.records.filter((r) => r.status === "ran").length;
+        const res = await runSweep({
+          ...opts,
+          points: f.branch !== undefined ? [{ ...points[0], label: f.branch }] : points,
+          runId: f.runId,
+          part: f.part === undefined ? undefined : Number(f.part),
+          jobs,
+          executor: f.executor as "local" | "slurm",
+          gpuStages: o.gpuStages,
+          reporter: createReporter({ quiet: f.quiet }),
+          signal: ac.signal,
+        });
+        const done = res.points.filter((p) => p.result);
+        const recs = done.flatMap((p) => p.result!.records);
+        const ran = recs.filter((r) => r.status === "ran").length +
+          res.jobs.filter((j) => j.state === "completed").length;
         if (!f.quiet) {
-          console.log(
-            `run ${res.runId}: ${ran} stage(s) ran, ${res.records.length - ran} cached, ${
-              ((performance.now() - t0) / 1000).toFixed(1)
-            } s`,
-          );
+          const what = res.jobs.length ? `${ran} job(s) ran` : `${ran} stage(s) ran, ${recs.length - ran} cached`;
+          const pts = points.length > 1 ? `${done.length}/${points.length} point(s), ` : "";
+          console.log(`run ${res.runId}: ${pts}${what}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
         }
-        await o.afterRun?.({ storeDir: opts.storeDir, outputs: res.outputs });
+        const failed = res.points.filter((p) => !p.result);
+        for (const p of failed) console.error(`✗ point ${p.point.label}: ${p.error}`);
+        if (done.length) {
+          await o.afterRun?.({
+            storeDir: opts.storeDir,
+            runId: res.runId,
+            outputs: done.at(-1)!.result!.outputs,
+            points: done.map((p) => ({ label: p.point.label, outputs: p.result!.outputs })),
+          });
+        }
+        if (failed.length) code = 1;
       } catch (e) {
         if (ac.signal.aborted) code = 130;
         else throw e;
       } finally {
-        Deno.removeSignalListener("SIGINT", onSigint);
+        for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(sig, onSignal);
       }
     });
 
@@ -200,21 +277,23 @@ export async function runCli(argv: string[], o: CliOptions): Promise<number> {
     addCommon(program.command(name), o)
       .description(
         name === "status"
-          ? "show each stage fresh or stale, and why"
+          ? "show each stage (of each sweep point) fresh or stale, and why"
           : "like status, with every changed ingredient and the cache keys",
       )
       .action(async (f: CommonFlags) => {
-        const plans = await planPipeline({ ...(await resolveOptions(f)), reporter: createReporter() });
-        for (const p of plans) {
-          const mark = p.status === "fresh" ? "fresh" : "STALE";
-          console.log(
-            `${mark.padEnd(6)} ${p.name}${name === "explain" && p.key ? `  (key ${p.key.slice(0, 12)})` : ""}`,
-          );
-          const reasons = name === "status" ? p.reasons.slice(0, 5) : p.reasons;
-          for (const r of reasons) console.log(`         ${r}`);
-          if (reasons.length < p.reasons.length) {
-            console.log(`         … ${p.reasons.length - reasons.length} more (see explain)`);
-          }
+        const opts = await resolveOptions(f);
+        const points = expandSweep(o.stages, opts.config, f.sweep);
+        const seen = new Map<string, string>();
+        for (const [i, point] of points.entries()) {
+          if (point.label) console.log(`${i ? "\n" : ""}point ${i + 1}/${points.length}: ${point.label}`);
+          const plans = await planPipeline({
+            ...opts,
+            config: point.config,
+            branch: point.label,
+            reporter: createReporter(),
+          });
+          for (const p of plans) printPlan(p, name === "explain", p.key ? seen.get(p.key) : undefined);
+          for (const p of plans) if (p.key && !seen.has(p.key)) seen.set(p.key, `point ${i + 1}`);
         }
       });
   }
@@ -225,7 +304,7 @@ export async function runCli(argv: string[], o: CliOptions): Promise<number> {
     .option("--keep-latest", "keep only objects of the latest run (pipeline.lock.json)")
     .action(async (f: { store: string; keepLatest?: boolean }) => {
       const storeDir = resolve(f.store);
-      const lock = await acquireLock(storeDir, { wait: true, onWait: (m) => console.error(m) });
+      const lock = await acquireLock(storeDir, { exclusive: true, wait: true, onWait: (m) => console.error(m) });
       try {
         const keep = new Set<string>();
         const latest = await readLockFile(storeDir);
@@ -236,6 +315,9 @@ export async function runCli(argv: string[], o: CliOptions): Promise<number> {
         const store = new Store(storeDir);
         await store.init();
         const [n, bytes] = await store.gc(keep);
+        // no run holds the store now: every temp dir is a dead attempt's, and no claim is held
+        await store.cleanTmp();
+        await Deno.remove(claimsDir(storeDir), { recursive: true }).catch(ignoreMissing);
         console.log(`gc: removed ${n} object(s), freed ${(bytes / 1048576).toFixed(1)} MiB (${bytes} bytes)`);
       } finally {
         lock.release();

@@ -1,7 +1,7 @@
 /**
- * One writer per store: an exclusive OS file lock (flock) on `<store>/run.lock`. The kernel drops it when
- * the owner exits in any way (kill -9 included), so there is no stale-lock guessing. A second run waits
- * (saying who holds it) or exits with a clear error.
+ * OS file locks (flock). The kernel drops a lock when its owner exits in any way (kill -9 included), so there
+ * is no stale-lock guessing. Runs hold `<store>/run.lock` *shared* (any number at once; each stage's key is
+ * claimed separately, see claims.ts); `gc` holds it *exclusive*, so it never deletes what a run is using.
  */
 import { join } from "node:path";
 import { ignoreBadJson, isMissing } from "./missing.ts";
@@ -17,24 +17,35 @@ export interface StoreLock {
   release(): void;
 }
 
-export async function acquireLock(
-  storeDir: string,
-  opts: { wait?: boolean; timeoutMs?: number; onWait?: (msg: string) => void } = {},
-): Promise<StoreLock> {
-  const path = join(storeDir, "run.lock");
-  await Deno.mkdir(storeDir, { recursive: true });
+export interface LockWaitOptions {
+  /** Wait for the holder instead of failing at once. */
+  wait?: boolean;
+  timeoutMs?: number;
+  /** Told once, when the lock is busy and we wait. */
+  onWait?: (msg: string) => void;
+}
+
+export interface FileLockOptions extends LockWaitOptions {
+  exclusive: boolean;
+  /** The one-line "who holds it" message, from the holder's owner record (null: unreadable). */
+  busy(owner: Record<string, unknown> | null): string;
+  /** Written into the file once held (exclusive locks only): read by waiters for their message. */
+  owner?: Record<string, unknown>;
+}
+
+/** Take an flock on `path` (created if missing), waiting or failing with a one-line LockBusyError. */
+export async function lockFile(path: string, opts: FileLockOptions): Promise<StoreLock> {
   const file = await Deno.open(path, { read: true, write: true, create: true });
   const start = Date.now();
   let told = false;
-  while (!(await file.tryLock(true))) {
-    let owner = "another process";
+  while (!(await file.tryLock(opts.exclusive))) {
+    let owner: Record<string, unknown> | null = null;
     try {
-      const o = JSON.parse(await Deno.readTextFile(path));
-      owner = `pid ${o.pid}, since ${o.started}`;
+      owner = JSON.parse(await Deno.readTextFile(path));
     } catch (e) {
-      if (!isMissing(e)) ignoreBadJson(e); // being written
+      if (!isMissing(e)) ignoreBadJson(e); // being written, or a shared lock (no owner record)
     }
-    const msg = `another pipeline run (${owner}) is using the store ${storeDir}`;
+    const msg = opts.busy(owner);
     if (!opts.wait) {
       file.close();
       throw new LockBusyError(`${msg}; wait for it, or rerun with --wait`);
@@ -49,8 +60,10 @@ export async function acquireLock(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  await file.truncate(0);
-  await file.write(new TextEncoder().encode(JSON.stringify({ pid: Deno.pid, started: new Date().toISOString() })));
+  if (opts.exclusive && opts.owner) {
+    await file.truncate(0);
+    await file.write(new TextEncoder().encode(JSON.stringify(opts.owner)));
+  }
   let released = false;
   return {
     release() {
@@ -64,4 +77,32 @@ export async function acquireLock(
       }
     },
   };
+}
+
+/** Who we are, for owner records: pid, host and start time. */
+export function ownerRecord(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { pid: Deno.pid, host: Deno.hostname(), started: new Date().toISOString(), ...extra };
+}
+
+/**
+ * The store-wide lock: shared for runs, exclusive for gc. A run waits for a gc (or fails with --no-wait),
+ * and a gc waits for every run.
+ */
+export async function acquireLock(
+  storeDir: string,
+  opts: LockWaitOptions & { exclusive?: boolean } = {},
+): Promise<StoreLock> {
+  await Deno.mkdir(storeDir, { recursive: true });
+  const exclusive = opts.exclusive ?? false;
+  return await lockFile(join(storeDir, "run.lock"), {
+    ...opts,
+    exclusive,
+    owner: ownerRecord({ what: "gc" }),
+    busy: (o) =>
+      exclusive
+        ? `pipeline runs are using the store ${storeDir}`
+        : `a gc (${
+          o ? `pid ${o.pid} on ${o.host}, since ${o.started}` : "another process"
+        }) holds the store ${storeDir}`,
+  });
 }

@@ -15,3 +15,5 @@ export { acquireLock, LockBusyError } from "./lock.ts";
 export { type LockFile, readLockFile, readRunRecords, type RunRecord } from "./records.ts";
 export { applySets, configReference, loadConfig, runCli } from "./cli.ts";
 export { createReporter } from "./progress.ts";
+export { expandSweep, type SweepPoint } from "./sweep.ts";
+export { runSweep, type SweepOptions, type SweepResult } from "./sweep_run.ts";

@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import type { CodeFingerprint } from "./fingerprint.ts";
 import { ignoreBadJson, ignoreMissing, isMissing } from "./missing.ts";
+import { lockFile } from "./lock.ts";
 
 export interface RunRecord {
   run_id: string;
@@ -20,6 +21,8 @@ export interface RunRecord {
   started: string;
   duration_s: number;
   error: string | null;
+  /** The sweep point this stage ran for (null: not part of a sweep). */
+  branch?: string | null;
 }
 
 export interface LockStage {
@@ -36,14 +39,30 @@ export interface LockFile {
   run_id: string;
   created: string;
   stages: Record<string, LockStage>;
+  /** Per sweep point of this run: its resolved stages. */
+  branches?: Record<string, Record<string, LockStage>>;
 }
 
 export const RUNS_FILE = "runs.ndjson";
 export const LOCK_FILE = "pipeline.lock.json";
 
+/** Writers of runs.ndjson and pipeline.lock.json take this short flock (O_APPEND alone is not atomic on NFS). */
+async function withRecordsLock<T>(storeDir: string, fn: () => Promise<T>): Promise<T> {
+  const held = await lockFile(join(storeDir, `${LOCK_FILE}.lock`), {
+    exclusive: true,
+    wait: true,
+    busy: () => "another run is writing the store's records",
+  });
+  try {
+    return await fn();
+  } finally {
+    held.release();
+  }
+}
+
 export async function appendRunRecords(storeDir: string, records: RunRecord[]): Promise<void> {
   const lines = records.map((r) => JSON.stringify(r)).join("\n") + "\n";
-  await Deno.writeTextFile(join(storeDir, RUNS_FILE), lines, { append: true });
+  await withRecordsLock(storeDir, () => Deno.writeTextFile(join(storeDir, RUNS_FILE), lines, { append: true }));
 }
 
 export async function readRunRecords(storeDir: string): Promise<RunRecord[]> {
@@ -72,6 +91,31 @@ export async function readLockFile(storeDir: string): Promise<LockFile | null> {
     if (!isMissing(e)) ignoreBadJson(e);
     return null;
   }
+}
+
+/**
+ * Merge a run's resolved stages into `pipeline.lock.json` under a short flock (concurrent runs and a sweep's
+ * jobs all update it). A new run id starts a new resolved graph: its stages replace the old ones as they
+ * resolve, and the old run's branches are dropped.
+ */
+export async function updateLockFile(
+  storeDir: string,
+  runId: string,
+  stages: Record<string, LockStage>,
+  branch: string | null,
+): Promise<void> {
+  await withRecordsLock(storeDir, async () => {
+    const prev = await readLockFile(storeDir);
+    const same = prev?.run_id === runId;
+    const next: LockFile = {
+      run_id: runId,
+      created: same ? prev!.created : new Date().toISOString(),
+      stages: { ...(prev?.stages ?? {}), ...stages },
+      branches: same ? { ...(prev!.branches ?? {}) } : {},
+    };
+    if (branch) next.branches![branch] = { ...(next.branches![branch] ?? {}), ...stages };
+    await writeLockFile(storeDir, next);
+  });
 }
 
 export async function writeLockFile(storeDir: string, lock: LockFile): Promise<void> {

@@ -6,21 +6,24 @@
  * stage that reruns and reproduces identical bytes stops invalidation there (early cutoff).
  */
 import { join } from "node:path";
-import { canonicalJson, hashDataFiles, hashJson } from "./hash.ts";
+import { hashDataFiles, hashJson } from "./hash.ts";
 import { type CodeFingerprint, fingerprint } from "./fingerprint.ts";
 import { ParamError, resolveParams } from "./params.ts";
-import type { Stage, StageContext } from "./stage.ts";
+import type { Stage } from "./stage.ts";
 import { Store } from "./store.ts";
 import { acquireLock } from "./lock.ts";
+import { claimKey, sweepDeadAttempts } from "./claims.ts";
+import { type Attempt, attempt, partOnly, StageFailedError } from "./attempt.ts";
+import { explain } from "./explain.ts";
+import { ENGINE_SECTIONS } from "./sweep.ts";
 import {
   appendRunRecords,
   type LockFile,
   type LockStage,
   readLockFile,
   type RunRecord,
-  writeLockFile,
+  updateLockFile,
 } from "./records.ts";
-import { ignoreMissing } from "./missing.ts";
 
 // deno-lint-ignore no-explicit-any
 export type AnyStage = Stage<any>;
@@ -41,13 +44,7 @@ export const silentReporter: Reporter = {
   warn() {},
 };
 
-/** A stage's run() threw; the reporter has already shown the message. */
-export class StageFailedError extends Error {
-  constructor(readonly stage: string, message: string, override readonly cause: unknown) {
-    super(`stage ${stage} failed: ${message}`);
-    this.name = "StageFailedError";
-  }
-}
+export { StageFailedError };
 
 export interface PipelineOptions {
   stages: readonly AnyStage[];
@@ -63,6 +60,12 @@ export interface PipelineOptions {
   wait?: boolean;
   waitTimeoutMs?: number;
   signal?: AbortSignal;
+  /** Run id to record under (a sweep's points share one); default: a new one. */
+  runId?: string;
+  /** The sweep point this run computes (recorded with each stage; "" or absent: no sweep). */
+  branch?: string;
+  /** Compute only this part of the `until` stage (a partitioned stage's part job); nothing is committed. */
+  part?: number;
 }
 
 export interface StagePlan {
@@ -127,6 +130,7 @@ export function resolveConfig(stages: readonly AnyStage[], config: Record<string
   const names = new Set(stages.map((s) => s.name));
   for (const section of Object.keys(config)) {
     if (section.startsWith("$") || section === "description") continue; // "$schema", comments
+    if ((ENGINE_SECTIONS as readonly string[]).includes(section)) continue; // read by the engine itself
     if (!names.has(section)) {
       throw new ParamError(`unknown config section "${section}" (stages: ${[...names].join(", ")})`);
     }
@@ -153,56 +157,9 @@ async function withData(stage: AnyStage, params: Record<string, unknown>, code: 
   return { ...code, files };
 }
 
-function fmt(v: unknown): string {
-  return v === undefined ? "(unset)" : canonicalJson(v);
-}
-
-/** Why a stage is stale, relative to what the last run recorded for it. */
-function explain(
-  stage: AnyStage,
-  prev: LockStage | undefined,
-  params: Record<string, unknown>,
-  code: CodeFingerprint,
-  upstream: Record<string, string | null>,
-  pendingUpstreams: string[],
-): string[] {
-  if (!prev) return ["no cached output for these inputs (never run with them)"];
-  const reasons: string[] = [];
-  const keys = new Set([...Object.keys(prev.params ?? {}), ...Object.keys(params)]);
-  for (const k of [...keys].sort()) {
-    if (canonicalJson(prev.params?.[k]) !== canonicalJson(params[k])) {
-      reasons.push(`param ${stage.name}.${k}: ${fmt(prev.params?.[k])} → ${fmt(params[k])}`);
-    }
-  }
-  const files = new Set([...Object.keys(prev.code?.files ?? {}), ...Object.keys(code.files)]);
-  for (const f of [...files].sort()) {
-    const a = prev.code?.files?.[f], b = code.files[f];
-    if (a === b) continue;
-    const what = f.startsWith("data:") ? "input data" : "code";
-    const name = f.replace(/^data:/, "");
-    reasons.push(
-      a === undefined
-        ? `${what} file added: ${name}`
-        : b === undefined
-        ? `${what} file removed: ${name}`
-        : `${what} changed: ${name}`,
-    );
-  }
-  const pk = new Set([...Object.keys(prev.code?.packages ?? {}), ...Object.keys(code.packages)]);
-  for (const p of [...pk].sort()) {
-    if (prev.code?.packages?.[p] !== code.packages[p]) {
-      reasons.push(`package ${p}: ${prev.code?.packages?.[p] ?? "-"} → ${code.packages[p] ?? "-"}`);
-    }
-  }
-  for (const u of pendingUpstreams) reasons.push(`upstream ${u} will rerun (its output may change)`);
-  for (const [u, h] of Object.entries(upstream)) {
-    if (h && prev.upstream?.[u] !== h) reasons.push(`upstream ${u} output changed`);
-  }
-  if (prev.runtime && prev.runtime !== Deno.version.deno) {
-    reasons.push(`runtime: deno ${prev.runtime} → ${Deno.version.deno}`);
-  }
-  if (reasons.length === 0) reasons.push("cached output missing or corrupt");
-  return reasons;
+/** What the last run recorded for a stage: on the same sweep point when there is one. */
+function previousOf(lock: LockFile | null, stage: string, branch?: string): LockStage | undefined {
+  return (branch ? lock?.branches?.[branch]?.[stage] : undefined) ?? lock?.stages[stage];
 }
 
 /** Read-only plan: each stage fresh or stale and why (for `status`/`explain`). Takes no lock. */
@@ -235,7 +192,7 @@ export async function planPipeline(opts: PipelineOptions): Promise<StagePlan[]> 
       ? []
       : force.has(s.name)
       ? ["forced (--force)"]
-      : explain(s, lock?.stages[s.name], params, code, upstream, pending);
+      : explain(s, previousOf(lock, s.name, opts.branch), params, code, upstream, pending);
     hashes.set(s.name, out);
     plans.push({
       name: s.name,
@@ -252,11 +209,14 @@ export async function planPipeline(opts: PipelineOptions): Promise<StagePlan[]> 
   return plans;
 }
 
-function newRunId(): string {
+export function newRunId(): string {
   return `${new Date().toISOString().replace(/[:.]/g, "-")}-${crypto.randomUUID().slice(0, 6)}`;
 }
 
-/** Run the graph: reuse fresh objects, run stale stages into temp dirs, commit them atomically. */
+/**
+ * Run the graph: reuse fresh objects, run stale stages into temp dirs, commit them atomically. Each stale key
+ * is claimed first (claims.ts), so concurrent runs over one store share work instead of repeating it.
+ */
 export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
   const reporter = opts.reporter ?? silentReporter;
   const stages = selectStages(opts.stages, opts.until);
@@ -267,24 +227,18 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
   }
   const store = new Store(opts.storeDir);
   await store.init();
-  const lock = await acquireLock(opts.storeDir, {
-    wait: opts.wait,
-    timeoutMs: opts.waitTimeoutMs,
-    onWait: (m) => reporter.warn(m),
-  });
-  const runId = newRunId();
+  const waitOpts = { wait: opts.wait, timeoutMs: opts.waitTimeoutMs, onWait: (m: string) => reporter.warn(m) };
+  const storeLock = await acquireLock(opts.storeDir, waitOpts);
+  const runId = opts.runId ?? newRunId();
+  const branch = opts.branch || null;
   const records: RunRecord[] = [];
   const outputs: Record<string, string> = {};
+  const resolvedStages: Record<string, LockStage> = {};
   const prevLock = await readLockFile(opts.storeDir);
-  const lockOut: LockFile = {
-    run_id: runId,
-    created: new Date().toISOString(),
-    stages: { ...(prevLock?.stages ?? {}) },
-  };
   const force = new Set(opts.force ?? []);
   const signal = opts.signal ?? new AbortController().signal;
   try {
-    await store.cleanTmp();
+    await sweepDeadAttempts(store);
     const hashes = new Map<string, string>();
     for (const s of stages) {
       signal.throwIfAborted();
@@ -294,74 +248,70 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       for (const u of s.upstream) upstream[u] = hashes.get(u)!;
       const key = keyOf(s, params, code, upstream);
       const started = new Date();
-      let out = force.has(s.name) ? null : await store.verify(key);
-      for (const w of store.warnings.splice(0)) reporter.warn(w);
+      const record = (status: RunRecord["status"], reason: string, out: string | null, error: string | null) =>
+        records.push({
+          run_id: runId,
+          stage: s.name,
+          key,
+          status,
+          reason,
+          params,
+          inputs: upstream,
+          output_hash: out,
+          started: started.toISOString(),
+          duration_s: (Date.now() - started.getTime()) / 1000,
+          error,
+          branch,
+        });
+      const verify = async () => {
+        if (force.has(s.name)) return null;
+        const hash = await store.verify(key);
+        for (const w of store.warnings.splice(0)) reporter.warn(w);
+        return hash;
+      };
+      let out = await verify();
       let status: RunRecord["status"] = "fresh";
       let reason = "";
+      const a: Attempt = {
+        store,
+        key,
+        params,
+        upstream,
+        inputs: Object.fromEntries(s.upstream.map((u) => [u, store.objectDir(outputs[u])])),
+        config: resolved,
+        reporter,
+        signal,
+        onFail: (msg) => record("failed", reason, null, msg),
+        keyOf: (p) => keyOf(s, p, code, upstream),
+      };
+      if (out === null && opts.part !== undefined && s === stages.at(-1)) {
+        await partOnly(s, a, opts.part, started); // a part job: the merge (and its record) comes later
+        break;
+      }
       if (out === null) {
-        reason = force.has(s.name)
-          ? "forced (--force)"
-          : explain(s, prevLock?.stages[s.name], params, code, upstream, []).join("; ");
-        reporter.stageStart(s.name, reason, s.unit);
-        const tmp = await store.makeTmp(key);
-        const scratchDir = store.scratchDir(key);
-        await Deno.mkdir(scratchDir, { recursive: true });
-        const ctx: StageContext = {
-          params,
-          outDir: tmp,
-          inputs: Object.fromEntries(s.upstream.map((u) => [u, store.objectDir(outputs[u])])),
-          scratchDir,
-          config: resolved,
-          progress: (done, total, info) => reporter.progress(s.name, done, total, info),
-          log: (m) => reporter.log(s.name, m),
-          signal,
-        };
+        const claim = await claimKey(opts.storeDir, key, s.name, waitOpts);
         try {
-          await s.run(ctx);
-          signal.throwIfAborted();
-          out = await store.commit(tmp, key);
-        } catch (e) {
-          await Deno.remove(tmp, { recursive: true }).catch(ignoreMissing);
-          const seconds = (Date.now() - started.getTime()) / 1000;
-          const msg = signal.aborted ? "interrupted" : (e instanceof Error ? e.message : String(e));
-          records.push({
-            run_id: runId,
-            stage: s.name,
-            key,
-            status: "failed",
-            reason,
-            params,
-            inputs: upstream,
-            output_hash: null,
-            started: started.toISOString(),
-            duration_s: seconds,
-            error: msg,
-          });
-          reporter.stageEnd(s.name, "failed", seconds, msg);
-          throw new StageFailedError(s.name, msg, e);
+          // another run may have committed this key while we waited for its claim
+          out = await verify();
+          if (out === null) {
+            reason = force.has(s.name)
+              ? "forced (--force)"
+              : explain(s, previousOf(prevLock, s.name, opts.branch), params, code, upstream, []).join("; ");
+            reporter.stageStart(s.name, reason, s.unit);
+            out = await attempt(s, a, started);
+            status = "ran";
+          }
+        } finally {
+          claim.release();
         }
-        await Deno.remove(scratchDir, { recursive: true }).catch(ignoreMissing);
-        status = "ran";
       }
       const seconds = (Date.now() - started.getTime()) / 1000;
       if (status === "fresh") reporter.stageStart(s.name, "", s.unit);
       reporter.stageEnd(s.name, status, seconds);
       hashes.set(s.name, out);
       outputs[s.name] = key;
-      records.push({
-        run_id: runId,
-        stage: s.name,
-        key,
-        status,
-        reason,
-        params,
-        inputs: upstream,
-        output_hash: out,
-        started: started.toISOString(),
-        duration_s: seconds,
-        error: null,
-      });
-      lockOut.stages[s.name] = {
+      record(status, reason, out, null);
+      resolvedStages[s.name] = {
         key,
         output_hash: out,
         path: join("objects", key),
@@ -375,8 +325,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
   } finally {
     if (records.length) {
       await appendRunRecords(opts.storeDir, records);
-      await writeLockFile(opts.storeDir, lockOut);
+      await updateLockFile(opts.storeDir, runId, resolvedStages, branch);
     }
-    lock.release();
+    storeLock.release();
   }
 }

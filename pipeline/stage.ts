@@ -25,6 +25,22 @@ export interface StageContext<P = Record<string, unknown>> {
   log(message: string): void;
   /** Aborted on Ctrl-C; long stages may check it to checkpoint before exiting. */
   signal: AbortSignal;
+  /**
+   * Further outputs to write in this run, one per sibling param set (see `Stage.siblings`) not yet in the
+   * store: write sibling i's files into `siblings[i].outDir` exactly as a run with its params would.
+   */
+  siblings?: { params: P; outDir: string }[];
+  /** For a partitioned stage (see `Stage.parts`): the directories of its completed parts, in order, to merge. */
+  parts?: string[];
+  /** Set when this call computes one part of a partitioned run: write the part into `part.dir`, not outDir. */
+  part?: StagePart;
+}
+
+/** One part of a partitioned run: part `index` of `count`, written into `dir`. */
+export interface StagePart {
+  index: number;
+  count: number;
+  dir: string;
 }
 
 export interface Stage<P = Record<string, unknown>> {
@@ -51,6 +67,18 @@ export interface Stage<P = Record<string, unknown>> {
   packages?: readonly string[];
   /** Unit of progress shown in the bar (e.g. "tokens", "steps"). */
   unit?: string;
+  /**
+   * Param sets whose outputs one run of this stage writes too (e.g. several hooks from one forward pass):
+   * each becomes its own object under the key of its params, so a later run with them is a cache hit. A
+   * sibling must write exactly what a run with its params would.
+   */
+  siblings?(params: P): P[];
+  /**
+   * Split a run into this many parts (1: not split). `run` is called once per part with `ctx.part` set (in
+   * process, or as its own job under `--jobs`/`--executor slurm`), then once with `ctx.parts` to merge them into
+   * the output, which must be exactly what an unsplit run writes.
+   */
+  parts?(params: P): number;
   /** Optional check of params against each other, before anything runs; throw ParamError with one line. */
   validate?(params: P): void;
   run(ctx: StageContext<P>): Promise<void>;

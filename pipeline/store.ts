@@ -70,13 +70,14 @@ export class Store {
   }
 
   /**
-   * Remove temporary directories left by runs that died. Call only while holding the store lock: every
-   * writer holds it, so whatever is in tmp/ then belongs to a run that is gone.
+   * Remove temporary directories left by dead attempts: those of `key` (call while holding its claim: a live
+   * attempt of that key would hold it), or every one (call while holding the store lock exclusively).
    */
-  async cleanTmp(): Promise<number> {
+  async cleanTmp(key?: string): Promise<number> {
     let n = 0;
     try {
       for await (const e of Deno.readDir(this.tmp)) {
+        if (key !== undefined && !e.name.startsWith(`${key}.`)) continue;
         await Deno.remove(join(this.tmp, e.name), { recursive: true }).catch(ignoreMissing);
         n++;
       }
@@ -154,15 +155,15 @@ export class Store {
 
   async #discard(key: string, why: string): Promise<void> {
     this.warnings.push(`store object ${key.slice(0, 12)} ${why}: discarding it and rebuilding`);
-    const aside = join(this.tmp, `corrupt.${Deno.pid}.${key}`);
+    const aside = join(this.tmp, `${key}.corrupt.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}`);
     await Deno.rename(this.objectDir(key), aside).catch(ignoreMissing);
     await Deno.remove(aside, { recursive: true }).catch(ignoreMissing);
     await Deno.remove(join(this.statCache, `${key}.json`)).catch(ignoreMissing);
   }
 
-  /** A fresh temporary directory for a stage attempt (named with our pid so dead runs' dirs can be swept). */
+  /** A fresh temporary directory for an attempt at `key` (named by the key, so its next claimant can sweep it). */
   async makeTmp(key: string): Promise<string> {
-    const dir = join(this.tmp, `${key.slice(0, 16)}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}`);
+    const dir = join(this.tmp, `${key}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}`);
     await Deno.mkdir(dir, { recursive: true });
     return dir;
   }

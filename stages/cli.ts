@@ -9,7 +9,7 @@ import { ignoreMissing } from "../pipeline/missing.ts";
 
 const root = resolve(new URL("..", import.meta.url).pathname);
 
-async function printResults(storeDir: string, outputs: Record<string, string>) {
+async function printResults(storeDir: string, outputs: Record<string, string>, withQuery = true) {
   const obj = (stage: string) => join(storeDir, "objects", outputs[stage]);
   const rel = (p: string) => relative(Deno.cwd(), p) || ".";
   if (outputs.evaluate) {
@@ -36,7 +36,7 @@ async function printResults(storeDir: string, outputs: Record<string, string>) {
     const sparsify = join(obj("export"), "sparsify"); // TopK SAEs only
     if (await Deno.stat(sparsify).then(() => true, () => false)) console.log(`sparsify dir:   ${rel(sparsify)}`);
   }
-  if (outputs.evaluate) {
+  if (outputs.evaluate && withQuery) {
     console.log(`query:          deno task query "SELECT * FROM latents ORDER BY frequency DESC LIMIT 10"`);
   }
 }
@@ -46,7 +46,19 @@ const code = await runCli(Deno.args, {
   root,
   defaultConfig: join(root, "data", "pipeline.json"),
   defaultStore: join(root, "data", "store"),
-  afterRun: ({ storeDir, outputs }) => printResults(storeDir, outputs),
+  // train and evaluate run WGSL kernels on the one WebGPU device
+  gpuStages: ["train", "evaluate"],
+  afterRun: async ({ storeDir, runId, outputs, points }) => {
+    if (points.length <= 1) return await printResults(storeDir, outputs);
+    for (const p of points) {
+      console.log(`\npoint ${p.label}`);
+      await printResults(storeDir, p.outputs, false);
+    }
+    const { writeSweepIndex } = await import("./export/sweep_index.ts");
+    const index = await writeSweepIndex(storeDir, runId);
+    if (index) console.log(`\nsweep index:    ${relative(Deno.cwd(), index)}`);
+    console.log(`\ncompare:        deno task query "SELECT point, l0, explained_variance FROM saes ORDER BY l0"`);
+  },
   extend(program, resolveOptions) {
     program.command("hooks")
       .description("list the hookable tensors of the configured model (runs the model stage if needed)")

@@ -60,7 +60,8 @@ export async function probeAdapter(backends: string, env: Record<string, string>
   if (!out.success) return null;
   try {
     return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "null");
-  } catch {
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e; // the probe printed no JSON line
     return null;
   }
 }

@@ -35,7 +35,7 @@ export interface HistogramSpec {
 }
 
 const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"];
-const MARGIN = { left: 70, right: 20, top: 40, bottom: 50 };
+export const MARGIN = { left: 70, right: 20, top: 40, bottom: 50 };
 const MARKERS_UP_TO = 30;
 
 export function escapeXml(s: string): string {
@@ -43,7 +43,7 @@ export function escapeXml(s: string): string {
 }
 
 /** Coordinates with two decimals: enough for a screen, stable bytes. */
-function c(v: number): string {
+export function c(v: number): string {
   return (Math.round(v * 100) / 100).toString();
 }
 
@@ -72,7 +72,7 @@ export function niceTicks(lo: number, hi: number, n = 5): number[] {
   return out;
 }
 
-function extent(values: number[]): [number, number] {
+export function extent(values: number[]): [number, number] {
   let lo = Infinity, hi = -Infinity;
   for (const v of values) {
     if (v < lo) lo = v;
@@ -83,21 +83,28 @@ function extent(values: number[]): [number, number] {
   return [lo, hi];
 }
 
-interface Frame {
+export interface Frame {
   w: number;
   h: number;
   sx: (v: number) => number;
   sy: (v: number) => number;
 }
 
-function header(w: number, h: number, title: string): string {
+export function header(w: number, h: number, title: string): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ` +
     `font-family="sans-serif" font-size="12">\n<title>${escapeXml(title)}</title>\n` +
     `<rect width="${w}" height="${h}" fill="#ffffff"/>\n` +
     `<text x="${c(w / 2)}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(title)}</text>\n`;
 }
 
-function axes(f: Frame, xTicks: number[], yTicks: number[], xLabel: string, yLabel: string, yFmt = formatTick): string {
+export function axes(
+  f: Frame,
+  xTicks: number[],
+  yTicks: number[],
+  xLabel: string,
+  yLabel: string,
+  yFmt = formatTick,
+): string {
   const { w, h } = f;
   const x0 = MARGIN.left, x1 = w - MARGIN.right, y0 = h - MARGIN.bottom, y1 = MARGIN.top;
   let s = `<g stroke="#e5e7eb">`;

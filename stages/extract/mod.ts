@@ -7,27 +7,31 @@
 import { join } from "node:path";
 import { defineStage } from "../../pipeline/stage.ts";
 import { ParamError } from "../../pipeline/params.ts";
-import { type ActivationMeta, ShardWriter } from "../io/activations.ts";
 import { readExternalData } from "../model/external_data.ts";
 import { readModelIo } from "../model/model_io.ts";
 import { findHook } from "./hook.ts";
+import { HookOutput } from "./hook_outputs.ts";
 import {
   checkExclude,
   checkSlice,
   type ExcludeSpec,
-  keepRows,
+  gatherRows,
+  keptPositions,
   type SliceSpec,
   type SpecialMeta,
   specialTokenIds,
   tokenFilter,
 } from "./token_filter.ts";
-import { BatchFeeds, createSession, runForOutput } from "./session.ts";
+import { mergeParts, PartOutput, partRange } from "./parts.ts";
+import { BatchFeeds, createSession, runForOutputs } from "./session.ts";
 import { isHeldout } from "./split.ts";
-import { graphUpToHook } from "./truncate.ts";
+import { graphUpToHooks } from "./truncate.ts";
 import { ifMissing, ignoreMissing } from "../../pipeline/missing.ts";
 
 export interface ExtractParams {
   hook: string;
+  hooks: string[];
+  shards: number;
   batch_size: number;
   heldout_fraction: number;
   max_tokens: number | null;
@@ -51,8 +55,39 @@ export const extractStage = defineStage<ExtractParams>({
   module: import.meta.url,
   packages: ["onnxruntime-node", "onnx-proto"],
   unit: "tokens",
+  // every hook of `hooks` comes from the one forward pass, each into its own object: the one a run with that
+  // hook (and the same `hooks`) writes, so a sweep over extract.hook runs the pass once
+  siblings: (p) => p.hooks.filter((h) => h !== p.hook).map((hook) => ({ ...p, hook })),
+  // the forward pass as `shards` parts over sequence ranges (jobs under --jobs/--executor slurm), merged into
+  // exactly what one pass writes
+  parts: (p) => p.shards,
+  validate(p) {
+    checkExclude(p.exclude_special_tokens);
+    checkSlice(p.seqpos_slice);
+    if (p.hooks.length > 0 && !p.hooks.includes(p.hook)) {
+      throw new ParamError(`extract.hook "${p.hook}" is not in extract.hooks (${p.hooks.join(", ")}); add it there`);
+    }
+    if (p.shards > 1 && p.hooks.length > 1) {
+      throw new ParamError(
+        `extract.shards ${p.shards} with several extract.hooks is not supported: use one or the other`,
+      );
+    }
+  },
   params: {
     hook: { type: "string", default: "blocks.0.hook_resid_post", doc: "hook point (TransformerLens name)" },
+    hooks: {
+      type: "string[]",
+      default: [],
+      doc:
+        "hooks to extract in one forward pass (include extract.hook), each stored as its own object; sweep extract.hook over them",
+    },
+    shards: {
+      type: "int",
+      default: 1,
+      min: 1,
+      doc:
+        "run the forward pass as N parts over sequence ranges (N jobs with --jobs or --executor slurm), merged into the same bytes as one pass",
+    },
     batch_size: { type: "int", default: 32, min: 1, doc: "sequences per forward pass" },
     heldout_fraction: {
       type: "number",
@@ -76,10 +111,6 @@ export const extractStage = defineStage<ExtractParams>({
         "[start, end] positions of each context kept (Python slice: null = open, negative = from the end); null = all",
     },
   },
-  validate(p) {
-    checkExclude(p.exclude_special_tokens);
-    checkSlice(p.seqpos_slice);
-  },
   async run(ctx) {
     const p = ctx.params;
     const modelDir = ctx.inputs.model, tokDir = ctx.inputs.pretokenize;
@@ -92,7 +123,18 @@ export const extractStage = defineStage<ExtractParams>({
       throw new Error(`model directory ${modelDir} has no onnx/model.onnx: re-run the model stage`);
     }
     const modelJson = JSON.parse(await ifMissing(Deno.readTextFile(join(modelDir, "model.json")), "{}"));
-    const hook = findHook(modelDir, modelBytes, p.hook);
+    const targets = [
+      { hook: p.hook, outDir: ctx.outDir },
+      ...(ctx.siblings ?? []).map((x) => ({ ...x, hook: x.params.hook })),
+    ].map((o) => ({ hook: findHook(modelDir, modelBytes, o.hook), outDir: o.outDir }));
+    // the graph's outputs in one canonical order, whichever hook this run is for (same graph, same bytes)
+    const graphTensors = [...new Set(targets.map((o) => o.hook.tensor))].sort();
+    const tensors = targets.map((o) => o.hook.tensor);
+    const names = targets.map((o) => o.hook.name).join(", ");
+    // a part (extract.shards) writes raw streams of its sequence range; the merge feeds them to the outputs
+    const part = ctx.part ? new PartOutput(ctx.part.dir, targets[0].hook.dIn) : null;
+    const outs = part ? [] : targets.map((o) => new HookOutput(o.hook, o.outDir, p.shard_tokens));
+    const sinks = part ? [part] : outs;
     const meta: TokensMeta = JSON.parse(await Deno.readTextFile(join(tokDir, "meta.json")));
     const C = meta.context_size;
     if (typeof modelJson.max_positions === "number" && C > modelJson.max_positions) {
@@ -109,16 +151,17 @@ export const extractStage = defineStage<ExtractParams>({
     // Only the sequences needed for max_tokens real tokens (padding is the tail after n_tokens).
     const total = Math.min(meta.n_tokens, p.max_tokens ?? Infinity);
     const nSeq = Math.ceil(total / C);
-    const session = await createSession(graphUpToHook(modelBytes, hook.tensor), {
+    const [lo, hi] = ctx.parts ? [0, 0] : ctx.part ? partRange(nSeq, p.batch_size, ctx.part.index, ctx.part.count) : [
+      0,
+      nSeq,
+    ];
+    if (ctx.parts) await mergeParts(outs[0], ctx.parts, C);
+    const session = await createSession(graphUpToHooks(modelBytes, graphTensors), {
       externalData: await readExternalData(modelDir),
     });
-    const d = hook.dIn;
-    const writers = {
-      train: new ShardWriter(ctx.outDir, "train", d, p.shard_tokens),
-      heldout: new ShardWriter(ctx.outDir, "heldout", d, p.shard_tokens),
-    };
     const io = readModelIo(modelDir, modelBytes);
     const feeds = new BatchFeeds(p.batch_size, C, io);
+    // the same token positions are kept for every hook (special tokens, seqpos_slice: token_filter.ts)
     const filter = tokenFilter(
       p.exclude_special_tokens,
       p.seqpos_slice,
@@ -126,67 +169,64 @@ export const extractStage = defineStage<ExtractParams>({
       C,
       () => specialTokenIds(modelDir, meta),
     );
-    const keptActs = new Float32Array(C * d);
+    const dims = part ? [targets[0].hook.dIn] : targets.map((o) => o.hook.dIn);
+    const keptActs = dims.map((d) => new Float32Array(C * d));
+    const keptPos = new Uint32Array(C);
     const rowIdx = new Uint32Array(C);
     // The mask covers only true padding; rows past max_tokens are dropped after the pass, so a
     // capped sequence's activations equal the uncapped ones.
     const start = (first: number) => {
-      const run = runForOutput(
+      const run = runForOutputs(
         session,
-        feeds.fill(tokens, first, Math.min(p.batch_size, nSeq - first), meta.n_tokens),
-        hook.tensor,
+        feeds.fill(tokens, first, Math.min(p.batch_size, hi - first), meta.n_tokens),
+        tensors,
       );
       run.catch(() => {}); // awaited later; do not count as unhandled while a write is in flight
       return run;
     };
 
     let done = 0;
-    let pending = nSeq > 0 ? start(0) : null;
-    for (let first = 0; first < nSeq; first += p.batch_size) {
+    let pending = hi > lo ? start(lo) : null;
+    for (let first = lo; first < hi; first += p.batch_size) {
       if (ctx.signal.aborted) throw new Error("extract interrupted");
       const acts = await pending!;
-      const n = Math.min(p.batch_size, nSeq - first);
+      const n = Math.min(p.batch_size, hi - first);
       // Queue the next forward pass before handling this batch. onnxruntime-node keeps the JS thread
       // busy while it computes, so the real overlap is ShardWriter's file writes on Deno's I/O threads.
-      pending = first + n < nSeq ? start(first + n) : null;
-      if (acts.length !== n * C * d) throw new Error(`hook ${hook.name}: got ${acts.length} values for ${n}x${C}x${d}`);
+      pending = first + n < hi ? start(first + n) : null;
+      targets.forEach(({ hook: { name, dIn: d } }, i) => {
+        if (acts[i].length !== n * C * d) {
+          throw new Error(`hook ${name}: got ${acts[i].length} values for ${n}x${C}x${d}`);
+        }
+      });
       for (let b = 0; b < n; b++) {
         const s = first + b;
         const real = Math.max(0, Math.min(C, total - s * C));
-        const seqActs = acts.subarray(b * C * d, (b + 1) * C * d);
-        const kept = keepRows(filter, tokens, s, C, real, d, seqActs, keptActs, rowIdx);
-        const w = isHeldout(s, p.heldout_fraction) ? writers.heldout : writers.train;
-        await w.append(keptActs.subarray(0, kept * d), rowIdx.subarray(0, kept));
+        const kept = keptPositions(filter, tokens, s, C, real, keptPos, rowIdx);
+        const split = isHeldout(s, p.heldout_fraction) ? "heldout" : "train";
+        for (const [i, o] of sinks.entries()) {
+          gatherRows(acts[i], b * C, keptPos, kept, dims[i], keptActs[i]);
+          await o.append(split, keptActs[i], 0, rowIdx.subarray(0, kept));
+        }
         done += real;
       }
-      ctx.progress(done, total, hook.name);
+      ctx.progress(done, Math.min(total, hi * C) - lo * C, names);
     }
-    const train = await writers.train.finish();
-    const heldout = await writers.heldout.finish();
-    await session.release();
-
-    const out: ActivationMeta = {
+    part?.close();
+    const run = {
       model_name: modelJson.model_name ?? "model",
-      hook_name: hook.name,
-      hook_layer: hook.layer,
-      d_in: d,
-      dtype: "float32",
       context_size: C,
       prepend_bos: meta.prepend_bos ?? false,
       dataset_path: meta.corpus ?? "",
-      mean_norm: train.mean_norm,
-      splits: {
-        train: { n_tokens: train.n_tokens, shards: train.shards },
-        heldout: { n_tokens: heldout.n_tokens, shards: heldout.shards },
-      },
-      n_tokens: train.n_tokens + heldout.n_tokens,
-      hook_tensor: hook.tensor,
       heldout_fraction: p.heldout_fraction,
-      heldout_mean_norm: heldout.mean_norm,
       excluded_token_ids: [...filter.excluded],
-      seqpos_slice: [filter.start, filter.end],
+      seqpos_slice: [filter.start, filter.end] as [number, number],
     };
-    await Deno.writeTextFile(join(ctx.outDir, "meta.json"), JSON.stringify(out, null, 1));
-    ctx.log(`${train.n_tokens} train + ${heldout.n_tokens} heldout rows of ${hook.name} (d_in ${d})`);
+    for (const o of outs) {
+      const m = await o.finish(run);
+      const n = m.splits.train.n_tokens, h = m.splits.heldout.n_tokens;
+      ctx.log(`${n} train + ${h} heldout rows of ${o.hook.name} (d_in ${o.hook.dIn})`);
+    }
+    await session.release();
   },
 });

@@ -75,10 +75,21 @@ export async function runForOutput(
   feeds: Record<string, ort.Tensor>,
   output: string,
 ): Promise<Float32Array> {
-  const result = await session.run(feeds, [output]);
-  const t = result[output];
-  if (!t || t.type !== "float32") {
-    throw new Error(`model output "${output}" is ${t ? t.type : "missing"}, expected float32`);
-  }
-  return t.data as Float32Array;
+  return (await runForOutputs(session, feeds, [output]))[0];
+}
+
+/** Run one batch and return the float32 data of each of `outputs`, in order (one forward pass). */
+export async function runForOutputs(
+  session: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+  outputs: string[],
+): Promise<Float32Array[]> {
+  const result = await session.run(feeds, outputs);
+  return outputs.map((output) => {
+    const t = result[output];
+    if (!t || t.type !== "float32") {
+      throw new Error(`model output "${output}" is ${t ? t.type : "missing"}, expected float32`);
+    }
+    return t.data as Float32Array;
+  });
 }

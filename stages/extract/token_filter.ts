@@ -95,25 +95,39 @@ export function tokenFilter(
 }
 
 /**
- * The kept rows of sequence `s` (its first `real` positions are real tokens): activations `acts`
- * [C, d] compacted into `out`, their flat indices into `rows`. Returns the number kept.
+ * The kept positions of sequence `s` (its first `real` positions are real tokens): positions within the
+ * context into `pos`, their flat token indices into `rows`. Returns the number kept. The same positions
+ * are kept for every hook of one forward pass.
  */
-export function keepRows(
+export function keptPositions(
   f: TokenFilter,
   tokens: Uint32Array,
   s: number,
   C: number,
   real: number,
-  d: number,
-  acts: Float32Array,
-  out: Float32Array,
+  pos: Uint32Array,
   rows: Uint32Array,
 ): number {
   let n = 0;
   for (let t = f.start; t < Math.min(real, f.end); t++) {
     if (f.excluded.has(tokens[s * C + t])) continue;
-    out.set(acts.subarray(t * d, (t + 1) * d), n * d);
+    pos[n] = t;
     rows[n++] = s * C + t;
   }
   return n;
+}
+
+/** Rows `base + pos[0..n)` of `acts` (rows of width `d`) compacted into `out`. */
+export function gatherRows(
+  acts: Float32Array,
+  base: number,
+  pos: Uint32Array,
+  n: number,
+  d: number,
+  out: Float32Array,
+) {
+  for (let i = 0; i < n; i++) {
+    const r = (base + pos[i]) * d;
+    out.set(acts.subarray(r, r + d), i * d);
+  }
 }

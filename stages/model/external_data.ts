@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { externalDataLocations } from "./local_files.ts";
+import { ignoreMissing } from "../../pipeline/missing.ts";
 
 export interface ExternalDataFile {
   path: string;
@@ -19,7 +20,8 @@ export async function readExternalData(modelDir: string): Promise<ExternalDataFi
   for (const path of externalDataLocations(join(onnxDir, "model.onnx"))) {
     try {
       out.push({ path, data: await Deno.readFile(join(onnxDir, path)) });
-    } catch {
+    } catch (e) {
+      ignoreMissing(e);
       throw new Error(`model directory ${modelDir}: onnx/${path} (external data of onnx/model.onnx) is missing`);
     }
   }

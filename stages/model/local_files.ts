@@ -23,7 +23,8 @@ export function externalDataLocations(path: string): string[] {
   let st;
   try {
     st = statSync(path);
-  } catch {
+  } catch (e) {
+    if ((e as { code?: string }).code !== "ENOENT") throw e; // node:fs reports a missing file as ENOENT
     return [];
   }
   const key = `${path}\0${st.size}\0${st.mtimeMs}`;

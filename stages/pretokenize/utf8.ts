@@ -46,7 +46,8 @@ export function readUtf8File(path: string): string {
   const bytes = Deno.readFileSync(path);
   try {
     return strict.decode(bytes);
-  } catch {
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e; // TextDecoder's "fatal" error for invalid UTF-8
     const at = firstInvalidUtf8(bytes);
     const hex = at >= 0 ? bytes[at].toString(16).padStart(2, "0") : "??";
     throw new Error(

@@ -1,5 +1,6 @@
 /**
  * The SQL views over a run's results:
+ *   saes        one row per SAE of the run (per sweep point): params, eval metrics, paths (saes.ts)
  *   latents     evaluate/latents.parquet, one row per latent
  *   examples    evaluate/examples.parquet, top and quantile examples per latent
  *   eval        evaluate/eval.json (one row; nested fields as structs: eval.downstream.fraction_recovered_zero)
@@ -15,10 +16,11 @@ import { TokenCorpus } from "../evaluate/token_corpus.ts";
 import type { ResolvedRun } from "./resolve_run.ts";
 import { createTableFromColumns } from "./typed_ingest.ts";
 import { ignoreMissing } from "../../pipeline/missing.ts";
+import { createSaesView } from "./saes.ts";
 
 type Connection = Parameters<typeof createTableFromColumns>[0];
 
-export const VIEW_NAMES = ["latents", "examples", "eval", "train_log", "runs", "stages", "tokens"] as const;
+export const VIEW_NAMES = ["saes", "latents", "examples", "eval", "train_log", "runs", "stages", "tokens"] as const;
 
 export function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
@@ -45,6 +47,8 @@ export async function createViews(
   withTokens: boolean,
 ): Promise<{ views: string[]; missing: Record<string, string> }> {
   const views: string[] = [], missing: Record<string, string> = {};
+  if (await createSaesView(con, store, run.run_id)) views.push("saes");
+  else missing.saes = `run ${run.run_id} trained no SAE`;
   const file = async (view: string, stage: string, name: string, reader: (p: string) => string) => {
     const dir = run.stages[stage];
     const path = dir ? join(dir, name) : null;

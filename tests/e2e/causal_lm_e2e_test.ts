@@ -10,7 +10,7 @@ import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { join } from "node:path";
 import { makeTinyGpt2Dir, type TinyGpt2Options } from "../fixtures/tiny_gpt2.ts";
 import { readParquet } from "../../stages/io/parquet.ts";
-import { lastRun, pipeline, root } from "./cli_run.ts";
+import { lastRun, pipeline, root } from "../fixtures/tiny_pipeline.ts";
 
 async function setup(model: TinyGpt2Options = {}) {
   const dir = await Deno.makeTempDir({ prefix: "e2e_gpt2_" });

@@ -1,6 +1,6 @@
 /** extract's token filter: special-token exclusion and seqpos_slice on a hand-made case. */
 import { assertEquals, assertMatch, assertThrows } from "../assert.ts";
-import { checkExclude, checkSlice, keepRows, tokenFilter } from "../../stages/extract/token_filter.ts";
+import { checkExclude, checkSlice, gatherRows, keptPositions, tokenFilter } from "../../stages/extract/token_filter.ts";
 
 const C = 6, d = 2;
 // one sequence: ids 9 (bos), 5, 7, 9, 5, 0 (pad; only 5 real tokens)
@@ -9,8 +9,9 @@ const acts = Float32Array.from({ length: C * d }, (_, i) => i + 1);
 
 function kept(exclude: boolean | number[] | null, slice: (number | null)[] | null, causal = true) {
   const f = tokenFilter(exclude, slice, causal, C, () => [9]);
-  const out = new Float32Array(C * d), rows = new Uint32Array(C);
-  const n = keepRows(f, tokens, 0, C, 5, d, acts, out, rows);
+  const out = new Float32Array(C * d), rows = new Uint32Array(C), pos = new Uint32Array(C);
+  const n = keptPositions(f, tokens, 0, C, 5, pos, rows);
+  gatherRows(acts, 0, pos, n, d, out);
   return { rows: [...rows.subarray(0, n)], acts: [...out.subarray(0, n * d)] };
 }
 

@@ -201,7 +201,7 @@ Deno.test("engine: SIGKILL mid-stage leaves no partial object; the rerun complet
   for (const k of Object.values(res.res.outputs)) assert((await s.verify(k)) !== null);
 });
 
-Deno.test("engine: two concurrent runs never corrupt the store (second waits, or exits clearly)", async () => {
+Deno.test("engine: two concurrent runs never corrupt the store nor compute a key twice (second waits, or exits clearly)", async () => {
   const { graph, store } = await setup();
   const cfg = { s1: { sleep_ms: 1500 } };
   const a = spawnRun(graph, store, cfg);
@@ -215,7 +215,10 @@ Deno.test("engine: two concurrent runs never corrupt the store (second waits, or
   assertEquals(JSON.parse(dec(ra.stdout)), [["s0", "ran"], ["s1", "ran"], ["s2", "ran"]]);
   assertEquals(JSON.parse(dec(rb.stdout)), [["s0", "fresh"], ["s1", "fresh"], ["s2", "fresh"]]);
   assertEquals(rc.code, 3);
-  assertMatch(dec(rc.stderr), /another pipeline run \(pid \d+.*is using the store/);
+  assertMatch(
+    dec(rc.stderr),
+    /another pipeline run \(pid \d+ on .*\) is computing s1 \(key [0-9a-f]{12}\) in the store/,
+  );
   assertEquals((await executions(graph)).sort(), ["s0", "s1", "s2"]);
 });
 

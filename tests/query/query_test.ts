@@ -27,9 +27,22 @@ Deno.test("query views over the latest run and an older one", async () => {
     const r = await openResults({ store });
     try {
       assertEquals(r.run_id, "run-2");
-      assertEquals([...r.views].sort(), ["eval", "examples", "latents", "runs", "stages", "tokens", "train_log"]);
+      assertEquals([...r.views].sort(), [
+        "eval",
+        "examples",
+        "latents",
+        "runs",
+        "saes",
+        "stages",
+        "tokens",
+        "train_log",
+      ]);
       const con = r.connection;
       const ev = JSON.parse(await Deno.readTextFile(join(store, "objects", "k-evaluate", "eval.json")));
+      // a run without a sweep is one SAE, its point NULL
+      assertEquals(await rows(con, "SELECT point, l0::DOUBLE AS l0, evaluate_dir FROM saes"), [
+        { point: null, l0: ev.l0, evaluate_dir: join(store, "objects", "k-evaluate") },
+      ]);
       assertEquals(
         await rows(con, "SELECT count(*)::INT AS n, count(*) FILTER (WHERE dead)::INT AS dead FROM latents"),
         [{ n: fx.dSae, dead: ev.dead_latents }],
