@@ -5,7 +5,9 @@
  * Overhead per job = (executor wall time − in-process wall time) / 6; medians of 3.
  * Then `--jobs 2` against `--jobs 1` on the tiny 2×2 sweep of the tests (train.k × train.lr, 15 stage runs), fresh
  * stores, one run each: the ratio decides the default of `--jobs` on this machine.
+ *   deno run -A bench/executor_bench.ts [--json]
  */
+import "../stages/cli_help.ts"; // --help prints the comment above
 import { join } from "node:path";
 import { writeFixtureGraph } from "../tests/pipeline/fixture_graph.ts";
 import { pipeline, tinySetup } from "../tests/fixtures/tiny_pipeline.ts";
