@@ -23,8 +23,9 @@ import { decodeSparse } from "./sae_runner.ts";
 import type { SparseCodes } from "./sparse_codes.ts";
 import { LabelCooccurrence } from "./tag_association.ts";
 import { NO_GENRE, NO_TAG, TokenCorpus } from "./token_corpus.ts";
+import { heldoutRows, SUPERVISED_PARAMS, type SupervisedParams, supervisedEvals } from "./supervised.ts";
 
-export interface EvaluateParams {
+export interface EvaluateParams extends SupervisedParams {
   top_n: number;
   window: number;
   quantile_examples: number;
@@ -96,6 +97,7 @@ export const evaluateStage = defineStage<EvaluateParams>({
       default: "auto",
       doc: "SAE encoder: WebGPU kernels, the float64 CPU reference, or auto",
     },
+    ...SUPERVISED_PARAMS,
   },
   validate(p) {
     if ((p.hist_bins & (p.hist_bins - 1)) !== 0) {
@@ -125,6 +127,7 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
   const genres = corpus.meta.genres.length ? new LabelCooccurrence(dSae, corpus.meta.genres.length, NO_GENRE) : null;
   const top = new LatentHeaps(dSae, p.top_n);
   const sample = p.quantile_examples > 0 ? new LatentHeaps(dSae, p.quantile_sample) : null;
+  const supervised = supervisedEvals(corpus, await heldoutRows(ctx.inputs.extract, split.shards, total), p, dIn, dSae);
   const spool = await CodesSpool.create(join(ctx.scratchDir, "codes"));
   const runner = await openRunner(weights, cfg, p.backend, p.batch_tokens, (m) => ctx.log(m));
   const B = Math.min(p.batch_tokens, runner.maxRows);
@@ -152,6 +155,7 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
         tags?.add(codes, gather(corpus.tag, r));
         genres?.add(codes, gather(corpus.genre, r));
         pushHeaps(codes, r, top, sample);
+        supervised.add(xb, codes, r);
         await spool.append(codes);
         done += b;
         ctx.progress(done, total, `${Math.round(done / ((performance.now() - started) / 1000))} tokens/s`);
@@ -183,6 +187,8 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
       await exampleRows(picks, corpus, spool, p.window),
     );
 
+    const supervisedResult = await supervised.finish(ctx.outDir, weights.W_dec, (m) => ctx.log(m));
+
     let downstream: DownstreamResult | null = null;
     if (p.downstream_sequences > 0) {
       downstream = await runDownstream(ctx, corpus, acts.hook_name, dIn, recon.mean(), async (xs, n) => {
@@ -205,6 +211,7 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
       ...reconstruction,
       ...firingResult,
       downstream,
+      ...supervisedResult,
       encoder: runner.name,
     };
     await Deno.writeTextFile(join(ctx.outDir, "eval.json"), JSON.stringify(evalJson, finiteOrNull, 2) + "\n");
