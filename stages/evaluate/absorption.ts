@@ -2,10 +2,13 @@
  * Feature absorption, first-letter version (Chanin et al. 2024, "A is for Absorption"; SAEBench's
  * `absorption`), on the corpus's word-initial tokens (`▁word`) instead of SAEBench's ICL spelling prompts:
  *
- *   1. Letter probes: one-vs-rest L2 logistic probes on the raw activations predict each token's first
- *      letter (argmax of the 26 decision values); p_L = w_L / ‖w_L‖ is letter L's direction.
- *   2. Main latents of L ("feature splitting"): latents ranked by |mean difference| between L-tokens and
- *      other letter tokens (train split); k-sparse probes on the top k = 1 … max_k; the main latents are the
+ *   1. Letter probes: one-vs-rest ridge probes (ridge.ts) on the raw activations predict each token's first
+ *      letter (argmax of the 26 decision values); p_L = w_L / ‖w_L‖ is letter L's direction. (SAEBench trains
+ *      a softmax probe; the closed-form ridge probes give all 26 directions from one d×d solve, where 26
+ *      logistic fits on 512-wide activations would take most of the stage's time.)
+ *   2. Main latents of L ("feature splitting"): latents ranked by their mean difference μ⁺ − μ⁻ > 0 between
+ *      L-tokens and other letter tokens (train split; only latents firing more on L, unlike sparse probing's
+ *      |μ⁺ − μ⁻|, since a main latent must represent the letter); k-sparse probes on the top k = 1 … max_k; the main latents are the
  *      top k* where k* grows while F1(k) − F1(k − 1) > τ_fs = 0.03 (SAEBench's f1_jump_threshold).
  *   3. For each test token of letter L that the probe gets right (a probe true positive), with raw
  *      activation x, SAE code f and c_l = cos(W_dec[l], p_L):
@@ -17,8 +20,9 @@
  *   Per letter: mean absorption fraction and full-absorption rate = (count) / (probe true positives);
  *   the reported means average the letters that have true positives.
  */
-import { binaryScores, decisionValues, fitLogistic } from "./logistic.ts";
+import { binaryScores } from "./logistic.ts";
 import { meanDifference, type ProbeExamples, probeScores, type ProbeTask, topIndices } from "./probing.ts";
+import { fitRidgeProbes, ridgeScores } from "./ridge.ts";
 
 export const ABSORPTION = {
   maxK: 10,
@@ -71,7 +75,7 @@ export function mainLatents(ex: LetterExamples, letter: number, dSae: number) {
     y: Uint8Array.from(ex.letter, (l) => (l === letter ? 1 : 0)),
     test: ex.test,
   };
-  const ranked = topIndices(meanDifference(ex, task, dSae), ABSORPTION.maxK);
+  const ranked = topIndices(meanDifference(ex, task, dSae, true), ABSORPTION.maxK);
   const f1: number[] = [];
   let kStar = Math.min(1, ranked.length);
   for (let k = 1; k <= ranked.length; k++) {
@@ -130,22 +134,29 @@ export function absorption(
     });
     return X;
   };
-  const Xtr = dense(trainIdx), Xte = dense(testIdx);
+  const Xte = dense(testIdx);
   const letters: number[] = [];
   for (let L = 0; L < 26; L++) if (trainIdx.filter((i) => ex.letter[i] === L).length >= ABSORPTION.minTrain) letters.push(L);
-  // 1. One-vs-rest letter probes; test predictions by argmax.
-  const probes = letters.map((L) =>
-    fitLogistic(Xtr, trainIdx.length, d, Uint8Array.from(trainIdx, (i) => (ex.letter[i] === L ? 1 : 0)))
+  // 1. One-vs-rest letter probes over the letters with enough training tokens; test predictions by argmax.
+  const classOf = new Int8Array(26).fill(-1);
+  letters.forEach((L, q) => (classOf[L] = q));
+  const fitRows = trainIdx.filter((i) => classOf[ex.letter[i]] >= 0);
+  const probes = fitRidgeProbes(
+    dense(fitRows),
+    fitRows.length,
+    d,
+    fitRows.map((i) => classOf[ex.letter[i]]),
+    letters.length,
   );
-  const z = probes.map((m) => decisionValues(m, Xte, testIdx.length, d));
+  const C = letters.length, z = ridgeScores(probes, Xte, testIdx.length);
   const pred = testIdx.map((_, r) => {
     let best = 0;
-    for (let q = 1; q < letters.length; q++) if (z[q][r] > z[best][r]) best = q;
+    for (let q = 1; q < C; q++) if (z[r * C + q] > z[r * C + best]) best = q;
     return letters[best];
   });
   const rows: LetterRow[] = [];
   letters.forEach((L, q) => {
-    const w = probes[q].w;
+    const w = Float64Array.from({ length: d }, (_, j) => probes.W[j * C + q]);
     const norm = Math.hypot(...w) || 1;
     const dir = Float64Array.from(w, (v) => v / norm);
     const cos = new Float64Array(dSae);

@@ -102,7 +102,7 @@ export const SUPERVISED_PARAMS: ParamSchema = {
   },
   absorption_examples: {
     type: "int",
-    default: 4000,
+    default: 8000,
     min: 0,
     max: 1000000,
     doc: "feature absorption: sampled word-initial tokens for the first-letter probes (0 = skip)",

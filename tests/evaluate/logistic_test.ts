@@ -66,3 +66,13 @@ Deno.test("binary scores: accuracy and F1 by hand", () => {
   assertAlmostEquals(s.accuracy, 0.6, 1e-12);
   assertAlmostEquals(s.f1, 0.5, 1e-12);
 });
+
+Deno.test("logistic: a constant offset on the features only moves the intercept", () => {
+  const rng = new Rng(5), n = 120, d = 3;
+  const X = new Float64Array(n * d).map(() => rng.normal());
+  const y = Uint8Array.from({ length: n }, (_, i) => (X[i * d] - X[i * d + 2] + rng.normal() > 0 ? 1 : 0));
+  const a = fitLogistic(X, n, d, y), b = fitLogistic(X.map((v) => v + 100), n, d, y);
+  for (let j = 0; j < d; j++) assertAlmostEquals(b.w[j], a.w[j], 1e-7);
+  // z = (x + 100)·w + b' = x·w + b  ⇒  b' = b − 100·Σw.
+  assertAlmostEquals(b.b, a.b - 100 * a.w.reduce((s, v) => s + v, 0), 1e-5);
+});
