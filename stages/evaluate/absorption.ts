@@ -136,7 +136,15 @@ export function absorption(
   };
   const Xte = dense(testIdx);
   const letters: number[] = [];
-  for (let L = 0; L < 26; L++) if (trainIdx.filter((i) => ex.letter[i] === L).length >= ABSORPTION.minTrain) letters.push(L);
+  for (let L = 0; L < 26; L++) {
+    if (trainIdx.filter((i) => ex.letter[i] === L).length >= ABSORPTION.minTrain) letters.push(L);
+  }
+  if (letters.length === 0) {
+    return {
+      rows: [],
+      summary: { letters: 0, mean_absorption_fraction: NaN, mean_full_absorption_rate: NaN, mean_main_latents: NaN },
+    };
+  }
   // 1. One-vs-rest letter probes over the letters with enough training tokens; test predictions by argmax.
   const classOf = new Int8Array(26).fill(-1);
   letters.forEach((L, q) => (classOf[L] = q));
@@ -208,7 +216,8 @@ export function absorption(
     });
   });
   const scored = rows.filter((r) => r.true_positives > 0);
-  const mean = (f: (r: LetterRow) => number) => scored.length ? scored.reduce((s, r) => s + f(r), 0) / scored.length : NaN;
+  const mean = (f: (r: LetterRow) => number) =>
+    scored.length ? scored.reduce((s, r) => s + f(r), 0) / scored.length : NaN;
   return {
     rows,
     summary: {

@@ -23,7 +23,7 @@ import { decodeSparse } from "./sae_runner.ts";
 import type { SparseCodes } from "./sparse_codes.ts";
 import { LabelCooccurrence } from "./tag_association.ts";
 import { NO_GENRE, NO_TAG, TokenCorpus } from "./token_corpus.ts";
-import { heldoutRows, SUPERVISED_PARAMS, type SupervisedParams, supervisedEvals } from "./supervised.ts";
+import { heldoutRows, SUPERVISED_PARAMS, supervisedEvals, type SupervisedParams } from "./supervised.ts";
 
 export interface EvaluateParams extends SupervisedParams {
   top_n: number;

@@ -128,7 +128,14 @@ export function sparseProbe(ex: ProbeExamples, task: ProbeTask, dSae: number, se
   const rows: ProbeRow[] = [];
   for (const k of PROBE_KS) {
     const top = ranked.slice(0, k);
-    rows.push({ ...base, method: "sae", k, ...probeScores(ex, task, top), latents: top, mean_diff: top.map((l) => diff[l]) });
+    rows.push({
+      ...base,
+      method: "sae",
+      k,
+      ...probeScores(ex, task, top),
+      latents: top,
+      mean_diff: top.map((l) => diff[l]),
+    });
     const rnd = Array.from(shuffled.subarray(0, k));
     rows.push({ ...base, method: "random", k, ...probeScores(ex, task, rnd), latents: rnd, mean_diff: null });
   }

@@ -118,15 +118,21 @@ export function supervisedEvals(
   dIn: number,
   dSae: number,
 ): SupervisedEvals {
-  return SupervisedEvals.create(corpus, rows, {
-    examples: p.probe_examples,
-    minSupport: p.probe_min_support,
-    maxClasses: p.probe_max_classes,
-    absorption: p.absorption_examples,
-    maxSequences: p.probe_max_sequences,
-    minSequences: p.probe_min_sequences,
-    seed: p.probe_seed,
-  }, dIn, dSae);
+  return SupervisedEvals.create(
+    corpus,
+    rows,
+    {
+      examples: p.probe_examples,
+      minSupport: p.probe_min_support,
+      maxClasses: p.probe_max_classes,
+      absorption: p.absorption_examples,
+      maxSequences: p.probe_max_sequences,
+      minSequences: p.probe_min_sequences,
+      seed: p.probe_seed,
+    },
+    dIn,
+    dSae,
+  );
 }
 
 export interface SupervisedResult {
@@ -198,11 +204,16 @@ export class SupervisedEvals {
     );
     const t1 = performance.now();
     const letters = letterExamples(ex, this.plan, this.corpus);
-    const ab = letters.n > 0 ? absorption(letters, wDec, this.dSae) : null;
+    const found = letters.n > 0 ? absorption(letters, wDec, this.dSae) : null;
+    const ab = found && found.rows.length > 0 ? found : null; // null: no letter had enough sampled tokens
     await writeParquet(join(outDir, "absorption.parquet"), ABSORPTION_SCHEMA, ab?.rows ?? []);
     const abSeconds = (performance.now() - t1) / 1000;
     if (ab) {
-      log(`evaluate: absorption on ${letters.n} word-initial tokens, ${ab.summary.letters} letters in ${abSeconds.toFixed(1)} s`);
+      log(
+        `evaluate: absorption on ${letters.n} word-initial tokens, ${ab.summary.letters} letters in ${
+          abSeconds.toFixed(1)
+        } s`,
+      );
     }
     return {
       sparse_probing: {

@@ -6,7 +6,11 @@ import { Rng } from "../../stages/train/rng.ts";
 Deno.test("token absorption: the SAEBench rules by hand", () => {
   const main = new Set([0]);
   // Main latent fires and carries the whole projection: no absorption.
-  assertEquals(tokenAbsorption(1.5, [{ latent: 0, act: 3, cos: 0.5 }], main), { fraction: 0, full: false, absorber: -1 });
+  assertEquals(tokenAbsorption(1.5, [{ latent: 0, act: 3, cos: 0.5 }], main), {
+    fraction: 0,
+    full: false,
+    absorber: -1,
+  });
   // Main silent; latent 2 (cos 0.5, act 2) projects π = 1 of P = 1.5: A/P = 2/3 ≥ 0.4 and M = 0 → fraction 1;
   // π_top/P = 2/3 ≥ 0.4 and cos ≥ 0.025 → full absorption by latent 2.
   assertEquals(tokenAbsorption(1.5, [{ latent: 2, act: 2, cos: 0.5 }], main), { fraction: 1, full: true, absorber: 2 });

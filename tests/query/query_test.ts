@@ -27,7 +27,17 @@ Deno.test("query views over the latest run and an older one", async () => {
     const r = await openResults({ store });
     try {
       assertEquals(r.run_id, "run-2");
-      assertEquals([...r.views].sort(), ["eval", "examples", "latents", "runs", "stages", "tokens", "train_log"]);
+      assertEquals([...r.views].sort(), [
+        "absorption",
+        "eval",
+        "examples",
+        "latents",
+        "probes",
+        "runs",
+        "stages",
+        "tokens",
+        "train_log",
+      ]);
       const con = r.connection;
       const ev = JSON.parse(await Deno.readTextFile(join(store, "objects", "k-evaluate", "eval.json")));
       assertEquals(
