@@ -12,7 +12,8 @@
  *      top k* where k* grows while F1(k) − F1(k − 1) > τ_fs = 0.03 (SAEBench's f1_jump_threshold).
  *   3. For each test token of letter L that the probe gets right (a probe true positive), with raw
  *      activation x, SAE code f and c_l = cos(W_dec[l], p_L):
- *        P = x·p_L (the probe projection),  π_l = f_l·c_l (latent l's share of it),  M = Σ_{l∈main} π_l.
+ *        P = x·p_L (the probe projection),  π_l = f_l·(W_dec[l]·p_L) (latent l's share of it; SAEBench's
+ *        f_l·c_l for unit-norm decoder rows, but rows here carry any activation scaling),  M = Σ_{l∈main} π_l.
  *      absorption fraction (SAEBench, after Till): A = the sum of the ≤ 3 largest π_l > 0 over non-main
  *        latents with c_l ≥ 0.1; fraction = 0 if M ≥ P or A/P < 0.4, 1 if M ≤ 0, else min(A, P−M) / (min(A, P−M) + M).
  *      full absorption: every main latent is 0, the latent with the largest π has c ≥ 0.025, P ≥ 0 and
@@ -90,15 +91,15 @@ export function mainLatents(ex: LetterExamples, letter: number, dSae: number) {
 /** Absorption fraction and full absorption of one token (the formulas of the module comment). */
 export function tokenAbsorption(
   P: number,
-  entries: { latent: number; act: number; cos: number }[],
+  entries: { latent: number; act: number; cos: number; dot: number }[],
   main: Set<number>,
 ): { fraction: number; full: boolean; absorber: number } {
   const C = ABSORPTION;
   let M = 0, mainFires = false;
   const others: number[] = [];
   let top = { latent: -1, pi: -Infinity, cos: 0 };
-  for (const { latent, act, cos } of entries) {
-    const pi = act * cos;
+  for (const { latent, act, cos, dot } of entries) {
+    const pi = act * dot;
     if (main.has(latent)) {
       M += pi;
       if (Math.abs(act) > 1e-8) mainFires = true;
@@ -167,7 +168,7 @@ export function absorption(
     const w = Float64Array.from({ length: d }, (_, j) => probes.W[j * C + q]);
     const norm = Math.hypot(...w) || 1;
     const dir = Float64Array.from(w, (v) => v / norm);
-    const cos = new Float64Array(dSae);
+    const cos = new Float64Array(dSae), dots = new Float64Array(dSae);
     for (let l = 0; l < dSae; l++) {
       let dot = 0, nn = 0;
       for (let j = 0; j < d; j++) {
@@ -176,6 +177,7 @@ export function absorption(
         nn += v * v;
       }
       cos[l] = nn > 0 ? dot / Math.sqrt(nn) : 0;
+      dots[l] = dot;
     }
     const main = mainLatents(ex, L, dSae);
     const mainSet = new Set(main.latents);
@@ -190,7 +192,8 @@ export function absorption(
       for (let j = 0; j < d; j++) P += ex.x[i * d + j] * dir[j];
       const entries = [];
       for (let e = ex.offsets[i]; e < ex.offsets[i + 1]; e++) {
-        if (ex.val[e] !== 0) entries.push({ latent: ex.idx[e], act: ex.val[e], cos: cos[ex.idx[e]] });
+        const l = ex.idx[e];
+        if (ex.val[e] !== 0) entries.push({ latent: l, act: ex.val[e], cos: cos[l], dot: dots[l] });
       }
       const t = tokenAbsorption(P, entries, mainSet);
       fracSum += t.fraction;

@@ -9,7 +9,8 @@
 import { defineStage } from "../../pipeline/stage.ts";
 import type { ParamSchema } from "../../pipeline/params.ts";
 import { writeDashboard } from "./dashboard.ts";
-import { type Columns, findColumn, readExamples, readExportInputs } from "./inputs.ts";
+import { type Columns, findColumn, readColumns, readExamples, readExportInputs } from "./inputs.ts";
+import { latentCards, supervisedHtml } from "./latent_cards.ts";
 import { densityHistogram, densityPlot, histogramFromEval, trainingPlots } from "./plots.ts";
 import { writeSaelens } from "./saelens.ts";
 
@@ -113,6 +114,9 @@ export const exportStage = defineStage<ExportParams>({
       }
     }
     const order = ["loss", "explained_variance", "l0", "dead_latents", "density_histogram"];
+    const ev = ctx.inputs.evaluate;
+    const probes = ev ? await readColumns(`${ev}/probes.parquet`) : null;
+    const absorption = ev ? await readColumns(`${ev}/absorption.parquet`) : null;
     await writeDashboard(`${ctx.outDir}/dashboard`, {
       title: `SAE ${[t.model_name, t.hook_name].filter(Boolean).join(" · ")} — ${arch}, d_sae ${dSae}`,
       info,
@@ -123,6 +127,8 @@ export const exportStage = defineStage<ExportParams>({
       examples,
       latentCap: cap,
       chunkSize: p.chunk_latents,
+      cards: latentCards(probes, absorption),
+      supervisedHtml: supervisedHtml(inp.evalJson, probes, absorption),
     });
     ctx.progress(3, 3, "done");
   },

@@ -19,7 +19,17 @@ import { createTableFromColumns } from "./typed_ingest.ts";
 
 type Connection = Parameters<typeof createTableFromColumns>[0];
 
-export const VIEW_NAMES = ["latents", "examples", "probes", "absorption", "eval", "train_log", "runs", "stages", "tokens"] as const;
+export const VIEW_NAMES = [
+  "latents",
+  "examples",
+  "probes",
+  "absorption",
+  "eval",
+  "train_log",
+  "runs",
+  "stages",
+  "tokens",
+] as const;
 
 export function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;

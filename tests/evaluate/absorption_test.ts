@@ -6,20 +6,36 @@ import { Rng } from "../../stages/train/rng.ts";
 Deno.test("token absorption: the SAEBench rules by hand", () => {
   const main = new Set([0]);
   // Main latent fires and carries the whole projection: no absorption.
-  assertEquals(tokenAbsorption(1.5, [{ latent: 0, act: 3, cos: 0.5 }], main), {
+  assertEquals(tokenAbsorption(1.5, [{ latent: 0, act: 3, cos: 0.5, dot: 0.5 }], main), {
     fraction: 0,
     full: false,
     absorber: -1,
   });
   // Main silent; latent 2 (cos 0.5, act 2) projects π = 1 of P = 1.5: A/P = 2/3 ≥ 0.4 and M = 0 → fraction 1;
   // π_top/P = 2/3 ≥ 0.4 and cos ≥ 0.025 → full absorption by latent 2.
-  assertEquals(tokenAbsorption(1.5, [{ latent: 2, act: 2, cos: 0.5 }], main), { fraction: 1, full: true, absorber: 2 });
+  assertEquals(tokenAbsorption(1.5, [{ latent: 2, act: 2, cos: 0.5, dot: 0.5 }], main), {
+    fraction: 1,
+    full: true,
+    absorber: 2,
+  });
   // Partial: M = 1·0.5 = 0.5, A = 2·0.5 = 1, P = 1.2: absorbed = min(1, 0.7) = 0.7 → 0.7 / 1.2; main fires → not full.
-  const p = tokenAbsorption(1.2, [{ latent: 0, act: 1, cos: 0.5 }, { latent: 3, act: 2, cos: 0.5 }], main);
+  const p = tokenAbsorption(
+    1.2,
+    [{ latent: 0, act: 1, cos: 0.5, dot: 0.5 }, { latent: 3, act: 2, cos: 0.5, dot: 0.5 }],
+    main,
+  );
   assertAlmostEquals(p.fraction, 0.7 / 1.2, 1e-12);
   assertEquals(p.full, false);
+  // The projection uses W_dec·p, not the cosine: a decoder row of norm 2 projects twice as much. Here
+  // π = 1·(2·0.3) = 0.6 of P = 1 (A/P = 0.6 ≥ 0.4, M = 0) → fraction 1 and full absorption.
+  assertEquals(tokenAbsorption(1, [{ latent: 5, act: 1, cos: 0.3, dot: 0.6 }], main), {
+    fraction: 1,
+    full: true,
+    absorber: 5,
+  });
+  assertEquals(tokenAbsorption(1, [{ latent: 5, act: 1, cos: 0.3, dot: 0.3 }], main).full, false);
   // A non-main latent below the cosine threshold 0.1 is no absorber: A = 0 → fraction 0.
-  assertEquals(tokenAbsorption(1, [{ latent: 4, act: 10, cos: 0.05 }], main).fraction, 0);
+  assertEquals(tokenAbsorption(1, [{ latent: 4, act: 10, cos: 0.05, dot: 0.05 }], main).fraction, 0);
 });
 
 Deno.test("first letter of word-initial pieces", () => {
