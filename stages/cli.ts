@@ -4,6 +4,7 @@ import { runCli } from "../pipeline/cli.ts";
 import { runPipeline } from "../pipeline/run.ts";
 import { createReporter } from "../pipeline/progress.ts";
 import { defaultStages } from "./graph.ts";
+import { addInspectCommand } from "./inspect/cli.ts";
 
 const root = resolve(new URL("..", import.meta.url).pathname);
 
@@ -39,6 +40,10 @@ const code = await runCli(Deno.args, {
   defaultStore: join(root, "data", "store"),
   afterRun: ({ storeDir, outputs }) => printResults(storeDir, outputs),
   extend(program, resolveOptions) {
+    addInspectCommand(program, resolveOptions, {
+      config: join(root, "data", "pipeline.json"),
+      store: join(root, "data", "store"),
+    });
     program.command("hooks")
       .description("list the hookable tensors of the configured model (runs the model stage if needed)")
       .option("-c, --config <file>", "pipeline config (JSON/JSONC)", join(root, "data", "pipeline.json"))
