@@ -3,7 +3,8 @@
  * - `saelens/` (cfg.json, sae_weights.safetensors, sparsity.safetensors), loadable by SAELens and by
  *   `loadSae()` in ./load.ts;
  * - `plots/*.svg`: loss, L0, dead latents (and explained variance) over training tokens, latent density;
- * - `dashboard/index.html` (+ data.js, examples/*.js): a static dashboard that works from file://.
+ * - `dashboard/index.html` (+ data.js, examples/*.js): a static dashboard that works from file://;
+ * - `neuronpedia/batch-N.json` + `skipped_indexes.json`: Neuronpedia upload batches (neuronpedia.ts).
  * Every byte is a function of the inputs and params (no timestamps), so reruns give identical outputs.
  */
 import { defineStage } from "../../pipeline/stage.ts";
@@ -11,6 +12,7 @@ import type { ParamSchema } from "../../pipeline/params.ts";
 import { writeDashboard } from "./dashboard.ts";
 import { type Columns, findColumn, readColumns, readExamples, readExportInputs } from "./inputs.ts";
 import { latentCards, supervisedHtml } from "./latent_cards.ts";
+import { neuronpediaBatches } from "./neuronpedia.ts";
 import { densityHistogram, densityPlot, histogramFromEval, trainingPlots } from "./plots.ts";
 import { writeSaelens } from "./saelens.ts";
 
@@ -19,6 +21,7 @@ export interface ExportParams {
   examples_per_latent: number;
   quantile_examples: number;
   chunk_latents: number;
+  neuronpedia_batch: number;
 }
 
 const params: ParamSchema = {
@@ -32,6 +35,12 @@ const params: ParamSchema = {
   examples_per_latent: { type: "int", default: 10, min: 0, doc: "top activating contexts shown per latent" },
   quantile_examples: { type: "int", default: 4, min: 0, doc: "examples shown per lower-quantile group per latent" },
   chunk_latents: { type: "int", default: 256, min: 1, doc: "latents per dashboard examples file (loaded on demand)" },
+  neuronpedia_batch: {
+    type: "int",
+    default: 256,
+    min: 0,
+    doc: "features per Neuronpedia upload batch in neuronpedia/ (0 = no Neuronpedia export)",
+  },
 };
 
 /**
@@ -130,6 +139,24 @@ export const exportStage = defineStage<ExportParams>({
       cards: latentCards(probes, absorption),
       supervisedHtml: supervisedHtml(inp.evalJson, probes, absorption),
     });
+    if (p.neuronpedia_batch > 0 && ctx.inputs.evaluate) {
+      const all = cap === dSae
+        ? examples
+        : await readExamples(`${ctx.inputs.evaluate}/examples.parquet`, dSae, p.examples_per_latent, 0);
+      const files = neuronpediaBatches({
+        modelId: String(t.model_name ?? "model"),
+        layer: Number(t.hook_layer ?? 0),
+        hookName: String(t.hook_name ?? ""),
+        dSae,
+        dIn: Number(t.d_in),
+        wDec: inp.weights.W_dec.data as Float32Array,
+        latents: inp.latents,
+        examples: all,
+        batchSize: p.neuronpedia_batch,
+      });
+      await Deno.mkdir(`${ctx.outDir}/neuronpedia`, { recursive: true });
+      for (const [name, text] of files) await Deno.writeTextFile(`${ctx.outDir}/neuronpedia/${name}`, text);
+    }
     ctx.progress(3, 3, "done");
   },
 });
