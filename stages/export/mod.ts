@@ -39,7 +39,7 @@ const params: ParamSchema = {
     type: "int",
     default: 256,
     min: 0,
-    doc: "features per Neuronpedia upload batch in neuronpedia/ (0 = no Neuronpedia export)",
+    doc: "features per Neuronpedia batch file (0 = none written)",
   },
 };
 
