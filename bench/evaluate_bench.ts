@@ -127,18 +127,16 @@ async function writeInputs(root: string) {
   return dirs;
 }
 
-if (want("evaluate.stage")) {
-  const root = await Deno.makeTempDir({ prefix: "evaluate_bench_" });
+/** Run the evaluate stage once on `inputs` with `overrides`: wall seconds, peak RSS (sampled) and eval.json. */
+async function runStage(inputs: Record<string, string>, overrides: Record<string, unknown>) {
+  const root = await Deno.makeTempDir({ prefix: "evaluate_bench_run_" });
   try {
-    const inputs = await writeInputs(root);
     const outDir = join(root, "out"), scratchDir = join(root, "scratch");
     await Deno.mkdir(outDir);
     await Deno.mkdir(scratchDir);
+    const params = resolveParams("evaluate", evaluateStage.params, overrides) as unknown as EvaluateParams;
     let peak = 0;
     const timer = setInterval(() => (peak = Math.max(peak, Deno.memoryUsage().rss)), 100);
-    const params = resolveParams("evaluate", evaluateStage.params, {
-      downstream_sequences: 0,
-    }) as unknown as EvaluateParams;
     const t0 = performance.now();
     await evaluateStage.run({
       params,
@@ -150,9 +148,18 @@ if (want("evaluate.stage")) {
       progress() {},
       log: (m) => console.error(m),
     });
-    const s = (performance.now() - t0) / 1000;
+    const seconds = (performance.now() - t0) / 1000;
     clearInterval(timer);
-    const ev = JSON.parse(await Deno.readTextFile(join(outDir, "eval.json")));
+    return { seconds, peak, ev: JSON.parse(await Deno.readTextFile(join(outDir, "eval.json"))) };
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+if (want("evaluate.stage")) {
+  const root = await Deno.makeTempDir({ prefix: "evaluate_bench_" });
+  try {
+    const { seconds: s, peak, ev } = await runStage(await writeInputs(root), { downstream_sequences: 0 });
     console.error(
       `evaluate.stage: ${N} tokens in ${s.toFixed(1)} s on ${ev.encoder}, peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`,
     );
@@ -222,32 +229,6 @@ if (want("evaluate.stats")) {
   await spool.dispose();
   await Deno.remove(dir, { recursive: true });
   report("evaluate.stats", { d_in: dIn, d_sae: dSae, k, tokens: n }, n / sec, "tokens/s");
-}
-
-/** Run the evaluate stage once on `inputs` with `overrides`; wall seconds and eval.json. */
-async function runStage(inputs: Record<string, string>, overrides: Record<string, unknown>) {
-  const root = await Deno.makeTempDir({ prefix: "evaluate_bench_run_" });
-  try {
-    const outDir = join(root, "out"), scratchDir = join(root, "scratch");
-    await Deno.mkdir(outDir);
-    await Deno.mkdir(scratchDir);
-    const params = resolveParams("evaluate", evaluateStage.params, overrides) as unknown as EvaluateParams;
-    const t0 = performance.now();
-    await evaluateStage.run({
-      params,
-      outDir,
-      inputs,
-      scratchDir,
-      config: {},
-      signal: new AbortController().signal,
-      progress() {},
-      log: (m) => console.error(m),
-    });
-    const seconds = (performance.now() - t0) / 1000;
-    return { seconds, ev: JSON.parse(await Deno.readTextFile(join(outDir, "eval.json"))) };
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
 }
 
 if (want("evaluate.supervised")) {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { assert, assertAlmostEquals, assertEquals, assertMatch } from "../assert.ts";
 import { inspectDirs } from "../../stages/inspect/inspect.ts";
 import { formatInspect } from "../../stages/inspect/format.ts";
-import { DType, OnnxGraphBuilder } from "../../stages/model/onnx_builder.ts";
+import { tinyLmGraph } from "../fixtures/tiny_lm.ts";
 import { listHooks } from "../../stages/model/onnx_graph.ts";
 import { f32, writeSafetensors } from "../../stages/io/safetensors.ts";
 import { encode, loadSae } from "../../stages/train/sae_cpu.ts";
@@ -29,14 +29,7 @@ async function makeDirs(root: string, causal: boolean) {
   const rng = new Rng(9), V = tiny.vocab.length, d = TINY_D;
   const E = new Float32Array(V * d).map(() => rng.normal()), W = new Float32Array(d * V).map(() => rng.normal());
   if (causal) {
-    const g = new OnnxGraphBuilder("tiny_lm");
-    g.input("input_ids", DType.INT64, ["batch", "sequence"]);
-    g.input("attention_mask", DType.INT64, ["batch", "sequence"]);
-    const h = g.op("Gather", [g.initializer("E", E, [V, d]), "input_ids"]);
-    const hook = g.op("Relu", [h], {}, "blocks.0.hook_resid_post");
-    g.op("MatMul", [hook, g.initializer("W", W, [d, V])], {}, "logits");
-    g.output("logits", DType.FLOAT, ["batch", "sequence", V]);
-    const bytes = g.toBytes();
+    const bytes = tinyLmGraph(E, W, V, d, "matmul", "blocks.0.hook_resid_post");
     await Deno.writeFile(join(dirs.model, "onnx", "model.onnx"), bytes);
     await Deno.writeTextFile(join(dirs.model, "hooks.json"), JSON.stringify(listHooks(bytes)));
   }
