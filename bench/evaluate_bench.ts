@@ -10,7 +10,7 @@
  *   evaluate.supervised  the whole stage with and without sparse probing + absorption, in one process, on the
  *                    default run's inputs when `deno task pipeline` has run in data/store (else the synthetic
  *                    inputs above): milliseconds with them, and the ratio to the stage without them (< 2 = the
- *                    metrics do not double the stage); params carry each metric's own seconds from eval.json.
+ *                    metrics do not double the stage); the stage logs each metric's own seconds.
  *
  *   deno run -A bench/evaluate_bench.ts [--json] [--filter NAME] [--tokens 16384] [--d-sae 8192] [--k 32]
  */
@@ -255,8 +255,8 @@ if (want("evaluate.supervised")) {
         tokens: withThem.ev.n_tokens,
         seconds_without: +without.seconds.toFixed(1),
         ratio_to_without: +(withThem.seconds / without.seconds).toFixed(3),
-        probing_seconds: +sp.seconds.toFixed(2),
-        absorption_seconds: ab ? +ab.seconds.toFixed(2) : null,
+        metrics_seconds: +(withThem.seconds - without.seconds).toFixed(1),
+        absorption_letters: ab ? ab.letters : null,
         pos_tasks: sp.pos_tasks,
         genre_tasks: sp.genre_tasks,
       },

@@ -143,9 +143,8 @@ export interface SupervisedResult {
     genre_tasks: number;
     sample_tokens: number;
     sample_sequences: number;
-    seconds: number;
   };
-  absorption: (AbsorptionSummary & { sample_tokens: number; seconds: number }) | null;
+  absorption: (AbsorptionSummary & { sample_tokens: number }) | null;
 }
 
 /** The held-out rows (flat token indices) of the first `total` rows of a split: 4 bytes per token. */
@@ -223,9 +222,9 @@ export class SupervisedEvals {
         genre_tasks: seqTasks.length,
         sample_tokens: ex.n,
         sample_sequences: pooled.n,
-        seconds: probeSeconds,
       },
-      absorption: ab ? { ...ab.summary, sample_tokens: letters.n, seconds: abSeconds } : null,
+      // No timings here: eval.json must be a pure function of the inputs (the engine's early cutoff).
+      absorption: ab ? { ...ab.summary, sample_tokens: letters.n } : null,
     };
   }
 }

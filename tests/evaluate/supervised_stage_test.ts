@@ -68,6 +68,12 @@ Deno.test("evaluate stage: probes.parquet, absorption.parquet and their eval.jso
     // the metric itself): the table is empty and eval.json says null.
     assertEquals(await readParquet(join(outDir, "absorption.parquet")), []);
     assertEquals(ev.absorption, null);
+    // Another batch size gives the same bytes (the sample depends on rows, not batches; no timings inside).
+    const again = await evalContext(fx, { backend: "cpu", downstream_sequences: 0, ...params, batch_tokens: 5 }, "b5");
+    await evaluateStage.run(again);
+    for (const f of ["eval.json", "probes.parquet", "absorption.parquet"]) {
+      assertEquals(await Deno.readFile(join(again.outDir, f)), await Deno.readFile(join(outDir, f)), f);
+    }
   });
 });
 

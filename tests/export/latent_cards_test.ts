@@ -1,6 +1,12 @@
 import { assert, assertEquals } from "../assert.ts";
 import { latentCards, supervisedHtml } from "../../stages/export/latent_cards.ts";
 import { buildDashboard } from "../../stages/export/dashboard.ts";
+import { type ExportParams, exportStage } from "../../stages/export/mod.ts";
+import { ABSORPTION_SCHEMA, PROBES_SCHEMA } from "../../stages/evaluate/supervised.ts";
+import { writeParquet } from "../../stages/io/parquet.ts";
+import { resolveParams } from "../../pipeline/params.ts";
+import { Browser, chromiumAvailable } from "./cdp.ts";
+import { makeCtx, makeFixture } from "./fixtures.ts";
 
 const probes = {
   task: ["pos", "pos", "pos", "genre"],
@@ -69,4 +75,44 @@ Deno.test("dashboard: sparse probing and absorption sections, cards in data.js",
   assertEquals(Object.keys(data.cards).sort(), ["3", "9"]); // latent 1234 is beyond the 10 shown
   // Without the files the dashboard has no such section.
   assertEquals(supervisedHtml(null, null, null), "");
+});
+
+const hasChromium = chromiumAvailable();
+
+Deno.test({
+  name: "dashboard in Chromium: a latent's card shows its probe association and absorption role",
+  ignore: !hasChromium,
+  async fn() {
+    const root = await Deno.makeTempDir();
+    let browser: Browser | null = null;
+    try {
+      const fx = await makeFixture(root, { arch: "topk", dIn: 8, dSae: 64, k: 4, seed: 3, topExamples: 2 });
+      const ev = fx.inputs.evaluate;
+      const rows = (cols: Record<string, unknown[]>) =>
+        cols[Object.keys(cols)[0]].map((_, i) => Object.fromEntries(Object.keys(cols).map((c) => [c, cols[c][i]])));
+      const p = { ...probes, latents: [[12], [12, 9], null, [9]] };
+      await writeParquet(`${ev}/probes.parquet`, PROBES_SCHEMA, rows(p));
+      await writeParquet(`${ev}/absorption.parquet`, ABSORPTION_SCHEMA, rows(absorption));
+      const out = `${root}/out`;
+      await Deno.mkdir(out);
+      await exportStage.run(
+        makeCtx(resolveParams("export", exportStage.params, {}) as unknown as ExportParams, fx.inputs, out),
+      );
+      browser = await Browser.launch();
+      await browser.navigate(`file://${out}/dashboard/index.html#9`);
+      await browser.until("globalThis.SAE_READY");
+      const card = await browser.eval<string[]>(
+        `[...document.querySelectorAll("#detail ul.card li")].map((li) => li.textContent)`,
+      );
+      assertEquals(card, [
+        "genre news: #1 by |mean difference| (0.5); 1-latent probe accuracy 0.7",
+        "pos nn: #2 by |mean difference| (1.25)",
+        "absorbs first letter 'a' on 1 test token(s)",
+      ]);
+      assertEquals(browser.errors, []);
+    } finally {
+      await browser?.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
 });
