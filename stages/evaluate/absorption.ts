@@ -119,105 +119,123 @@ export function tokenAbsorption(
   return { fraction, full, absorber: full ? top.latent : -1 };
 }
 
+/** Rows `idx` of the examples' raw activations as a dense float64 matrix. */
+function denseRows(ex: LetterExamples, idx: number[]): Float64Array {
+  const d = ex.dIn, X = new Float64Array(idx.length * d);
+  idx.forEach((i, r) => {
+    for (let j = 0; j < d; j++) X[r * d + j] = ex.x[i * d + j];
+  });
+  return X;
+}
+
+/** Ridge letter probes: each letter's unit direction, and the argmax letter of every test example. */
+function letterProbes(ex: LetterExamples, trainIdx: number[], testIdx: number[], letters: number[]) {
+  const d = ex.dIn, C = letters.length, classOf = new Int8Array(26).fill(-1);
+  letters.forEach((L, q) => (classOf[L] = q));
+  const fitRows = trainIdx.filter((i) => classOf[ex.letter[i]] >= 0);
+  const probes = fitRidgeProbes(
+    denseRows(ex, fitRows),
+    fitRows.length,
+    d,
+    fitRows.map((i) => classOf[ex.letter[i]]),
+    C,
+  );
+  const z = ridgeScores(probes, denseRows(ex, testIdx), testIdx.length);
+  const pred = testIdx.map((_, r) => {
+    let best = 0;
+    for (let q = 1; q < C; q++) if (z[r * C + q] > z[r * C + best]) best = q;
+    return letters[best];
+  });
+  const dirs = letters.map((_, q) => {
+    const w = Float64Array.from({ length: d }, (_, j) => probes.W[j * C + q]);
+    const norm = Math.hypot(...w) || 1;
+    return w.map((v) => v / norm);
+  });
+  return { dirs, pred };
+}
+
+/** W_dec[l]·p and cos(W_dec[l], p) for every latent. */
+function decoderProjections(wDec: ArrayLike<number>, dir: Float64Array, dSae: number) {
+  const d = dir.length, cos = new Float64Array(dSae), dots = new Float64Array(dSae);
+  for (let l = 0; l < dSae; l++) {
+    let dot = 0, nn = 0;
+    for (let j = 0; j < d; j++) {
+      const v = wDec[l * d + j];
+      dot += v * dir[j];
+      nn += v * v;
+    }
+    cos[l] = nn > 0 ? dot / Math.sqrt(nn) : 0;
+    dots[l] = dot;
+  }
+  return { cos, dots };
+}
+
+/** One letter's row: probe F1, main latents, and absorption over its probe true positives. */
+function letterRow(
+  ex: LetterExamples,
+  L: number,
+  dir: Float64Array,
+  proj: { cos: Float64Array; dots: Float64Array },
+  split: { trainIdx: number[]; testIdx: number[]; pred: number[] },
+  dSae: number,
+): LetterRow {
+  const { trainIdx, testIdx, pred } = split, d = ex.dIn;
+  const main = mainLatents(ex, L, dSae), mainSet = new Set(main.latents);
+  const yTest = Uint8Array.from(testIdx, (i) => (ex.letter[i] === L ? 1 : 0));
+  let tp = 0, fracSum = 0, fulls = 0;
+  const absorbers = new Map<number, number>();
+  testIdx.forEach((i, r) => {
+    if (ex.letter[i] !== L || pred[r] !== L) return;
+    tp++;
+    let P = 0;
+    for (let j = 0; j < d; j++) P += ex.x[i * d + j] * dir[j];
+    const entries = [];
+    for (let e = ex.offsets[i]; e < ex.offsets[i + 1]; e++) {
+      const l = ex.idx[e];
+      if (ex.val[e] !== 0) entries.push({ latent: l, act: ex.val[e], cos: proj.cos[l], dot: proj.dots[l] });
+    }
+    const t = tokenAbsorption(P, entries, mainSet);
+    fracSum += t.fraction;
+    if (t.full) {
+      fulls++;
+      absorbers.set(t.absorber, (absorbers.get(t.absorber) ?? 0) + 1);
+    }
+  });
+  const ab = [...absorbers].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  return {
+    letter: String.fromCharCode(97 + L),
+    n_train: trainIdx.filter((i) => ex.letter[i] === L).length,
+    n_test: yTest.reduce((s, v) => s + v, 0),
+    probe_f1: binaryScores(yTest, Float64Array.from(pred, (p) => (p === L ? 1 : -1))).f1,
+    true_positives: tp,
+    main_latents: main.latents,
+    main_f1: main.f1,
+    mean_absorption_fraction: tp ? fracSum / tp : NaN,
+    full_absorption_rate: tp ? fulls / tp : NaN,
+    full_absorptions: fulls,
+    absorbers: ab.map(([l]) => l),
+    absorber_counts: ab.map(([, c]) => c),
+  };
+}
+
 /** Letter probes, main latents and absorption per letter. `wDec` is [dSae, dIn]. */
 export function absorption(
   ex: LetterExamples,
   wDec: ArrayLike<number>,
   dSae: number,
 ): { rows: LetterRow[]; summary: AbsorptionSummary } {
-  const d = ex.dIn;
   const trainIdx: number[] = [], testIdx: number[] = [];
   for (let i = 0; i < ex.n; i++) (ex.test[i] ? testIdx : trainIdx).push(i);
-  const dense = (idx: number[]) => {
-    const X = new Float64Array(idx.length * d);
-    idx.forEach((i, r) => {
-      for (let j = 0; j < d; j++) X[r * d + j] = ex.x[i * d + j];
-    });
-    return X;
-  };
-  const Xte = dense(testIdx);
-  const letters: number[] = [];
-  for (let L = 0; L < 26; L++) {
-    if (trainIdx.filter((i) => ex.letter[i] === L).length >= ABSORPTION.minTrain) letters.push(L);
-  }
-  if (letters.length === 0) {
-    return {
-      rows: [],
-      summary: { letters: 0, mean_absorption_fraction: NaN, mean_full_absorption_rate: NaN, mean_main_latents: NaN },
-    };
-  }
-  // 1. One-vs-rest letter probes over the letters with enough training tokens; test predictions by argmax.
-  const classOf = new Int8Array(26).fill(-1);
-  letters.forEach((L, q) => (classOf[L] = q));
-  const fitRows = trainIdx.filter((i) => classOf[ex.letter[i]] >= 0);
-  const probes = fitRidgeProbes(
-    dense(fitRows),
-    fitRows.length,
-    d,
-    fitRows.map((i) => classOf[ex.letter[i]]),
-    letters.length,
-  );
-  const C = letters.length, z = ridgeScores(probes, Xte, testIdx.length);
-  const pred = testIdx.map((_, r) => {
-    let best = 0;
-    for (let q = 1; q < C; q++) if (z[r * C + q] > z[r * C + best]) best = q;
-    return letters[best];
-  });
+  const counts = new Array(26).fill(0);
+  for (const i of trainIdx) counts[ex.letter[i]]++;
+  const letters = counts.flatMap((c, L) => (c >= ABSORPTION.minTrain ? [L] : []));
   const rows: LetterRow[] = [];
-  letters.forEach((L, q) => {
-    const w = Float64Array.from({ length: d }, (_, j) => probes.W[j * C + q]);
-    const norm = Math.hypot(...w) || 1;
-    const dir = Float64Array.from(w, (v) => v / norm);
-    const cos = new Float64Array(dSae), dots = new Float64Array(dSae);
-    for (let l = 0; l < dSae; l++) {
-      let dot = 0, nn = 0;
-      for (let j = 0; j < d; j++) {
-        const v = wDec[l * d + j];
-        dot += v * dir[j];
-        nn += v * v;
-      }
-      cos[l] = nn > 0 ? dot / Math.sqrt(nn) : 0;
-      dots[l] = dot;
-    }
-    const main = mainLatents(ex, L, dSae);
-    const mainSet = new Set(main.latents);
-    const yTest = Uint8Array.from(testIdx, (i) => (ex.letter[i] === L ? 1 : 0));
-    const probeF1 = binaryScores(yTest, Float64Array.from(pred, (p) => (p === L ? 1 : -1))).f1;
-    let tp = 0, fracSum = 0, fulls = 0;
-    const absorbers = new Map<number, number>();
-    testIdx.forEach((i, r) => {
-      if (ex.letter[i] !== L || pred[r] !== L) return;
-      tp++;
-      let P = 0;
-      for (let j = 0; j < d; j++) P += ex.x[i * d + j] * dir[j];
-      const entries = [];
-      for (let e = ex.offsets[i]; e < ex.offsets[i + 1]; e++) {
-        const l = ex.idx[e];
-        if (ex.val[e] !== 0) entries.push({ latent: l, act: ex.val[e], cos: cos[l], dot: dots[l] });
-      }
-      const t = tokenAbsorption(P, entries, mainSet);
-      fracSum += t.fraction;
-      if (t.full) {
-        fulls++;
-        absorbers.set(t.absorber, (absorbers.get(t.absorber) ?? 0) + 1);
-      }
+  if (letters.length) {
+    const { dirs, pred } = letterProbes(ex, trainIdx, testIdx, letters);
+    letters.forEach((L, q) => {
+      rows.push(letterRow(ex, L, dirs[q], decoderProjections(wDec, dirs[q], dSae), { trainIdx, testIdx, pred }, dSae));
     });
-    const ab = [...absorbers].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-    rows.push({
-      letter: String.fromCharCode(97 + L),
-      n_train: trainIdx.filter((i) => ex.letter[i] === L).length,
-      n_test: yTest.reduce((s, v) => s + v, 0),
-      probe_f1: probeF1,
-      true_positives: tp,
-      main_latents: main.latents,
-      main_f1: main.f1,
-      mean_absorption_fraction: tp ? fracSum / tp : NaN,
-      full_absorption_rate: tp ? fulls / tp : NaN,
-      full_absorptions: fulls,
-      absorbers: ab.map(([l]) => l),
-      absorber_counts: ab.map(([, c]) => c),
-    });
-  });
+  }
   const scored = rows.filter((r) => r.true_positives > 0);
   const mean = (f: (r: LetterRow) => number) =>
     scored.length ? scored.reduce((s, r) => s + f(r), 0) / scored.length : NaN;
