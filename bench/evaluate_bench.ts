@@ -14,6 +14,7 @@
  *
  *   deno run -A bench/evaluate_bench.ts [--json] [--filter NAME] [--tokens 16384] [--d-sae 8192] [--k 32]
  */
+import "../stages/cli_help.ts"; // --help prints the comment above
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { resolveParams } from "../pipeline/params.ts";

@@ -11,6 +11,7 @@
  * Median of `--repeats` (default 3) interleaved runs.
  *   usage: deno run -A bench/extract_bench.ts [--json] [--tokens N] [--batch B] [--repeats R]
  */
+import "../stages/cli_help.ts"; // --help prints the comment above
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { modelStage } from "../stages/model/mod.ts";

@@ -10,8 +10,10 @@
  *
  * `--json` prints one JSON array last: {"name","params","value","unit":"GFLOP/s"} per shape.
  */
+import "../stages/cli_help.ts"; // --help prints the comment above
 import { parseArgs } from "node:util";
 import { createGemm, type GemmSpec } from "../kernels/gemm/mod.ts";
+import { ignoreMissing } from "../pipeline/missing.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -58,7 +60,9 @@ function cpuNs(): number {
   for (const task of Deno.readDirSync("/proc/self/task")) {
     try {
       total += Number(Deno.readTextFileSync(`/proc/self/task/${task.name}/schedstat`).split(" ")[0]);
-    } catch { /* thread exited */ }
+    } catch (e) {
+      ignoreMissing(e); // the thread exited
+    }
   }
   return total;
 }

@@ -2,7 +2,10 @@
  * `deno task bench [--json] [--filter NAME]`: runs every `bench/*_bench.ts` in its own process (so one
  * bench's GPU state or memory does not disturb the next), passes the flags through, and with `--json`
  * prints one JSON array last: `[{name, params, value, unit}, ...]` gathered from the benches' JSON lines.
+ *   usage: deno task bench [--json] [--filter NAME]
+ * Each bench file also runs alone, with its own options: deno run -A bench/NAME_bench.ts --help
  */
+import "../stages/cli_help.ts"; // --help prints the comment above
 const args = [...Deno.args];
 const json = args.includes("--json");
 const fi = args.indexOf("--filter");

@@ -2,7 +2,9 @@
  * Engine overhead: wall time of a no-op rerun of a 6-stage graph, as a user sees it (a fresh `deno run`
  * process: Deno start-up, module loading, fingerprinting, verifying every object). Median of 5.
  * If the default pipeline has run in data/store, also times a no-op `deno task pipeline`.
+ *   usage: deno run -A bench/pipeline_bench.ts [--json]
  */
+import "../stages/cli_help.ts"; // --help prints the comment above
 import { join } from "node:path";
 import { writeFixtureGraph } from "../tests/pipeline/fixture_graph.ts";
 

@@ -8,11 +8,13 @@
  * CPU time of a step (all threads, from /proc/self/stat on Linux): on a shared machine the wall time
  * swings with the load, the CPU time much less.
  */
+import "../stages/cli_help.ts"; // --help prints the comment above
 import { trainerConfig } from "../tests/train/trainer_setup.ts";
-import { getDevice } from "../kernels/device.ts";
+import { getDevice } from "../kernels/runtime/device.ts";
 import { GpuTrainer } from "../stages/train/trainer.ts";
 import { initParams } from "../stages/train/init.ts";
 import { Rng } from "../stages/train/rng.ts";
+import { ignoreMissing } from "../pipeline/missing.ts";
 
 const args = Deno.args;
 const fi = args.indexOf("--filter");
@@ -76,7 +78,8 @@ function cpuMs(): number {
   try {
     const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
     return (Number(f[11]) + Number(f[12])) * 10; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
+  } catch (e) {
+    ignoreMissing(e); // no /proc (not Linux)
     return NaN;
   }
 }

@@ -11,6 +11,7 @@ import { createReporter } from "./progress.ts";
 import { readLockFile, readRunRecords } from "./records.ts";
 import { acquireLock, LockBusyError } from "./lock.ts";
 import { Store } from "./store.ts";
+import { ignoreMissing } from "./missing.ts";
 
 /** Remove // and /* *\/ comments and trailing commas outside strings (JSONC). */
 export function stripJsonComments(text: string): string {
@@ -40,7 +41,8 @@ export async function loadConfig(path: string): Promise<Record<string, unknown>>
   let text: string;
   try {
     text = await Deno.readTextFile(path);
-  } catch {
+  } catch (e) {
+    ignoreMissing(e);
     throw new ParamError(`config file ${path} not found (pass --config FILE)`);
   }
   try {
@@ -124,7 +126,12 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 function addCommon(cmd: Command, o: CliOptions): Command {
   return cmd
     .option("-c, --config <file>", "pipeline config (JSON/JSONC)", o.defaultConfig)
-    .option("-s, --set <section.key=value>", "override a config key (repeatable), typed by its schema", collect, [])
+    .option(
+      "-s, --set <section.key=value>",
+      "override a config key (repeatable), typed by its schema (JSON keys: JSON or a bare word)",
+      collect,
+      [],
+    )
     .option("--store <dir>", "the cache store", o.defaultStore)
     .option("--until <stage>", "stop after this stage (runs only it and its upstreams)")
     .option("--force <stage>", "rerun this stage even if cached (repeatable)", collect, [])

@@ -9,6 +9,7 @@
 import { relative } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { sha256 } from "./hash.ts";
+import { ignoreMissing } from "./missing.ts";
 
 export interface CodeFingerprint {
   /** repo-relative path -> sha256 of its content */
@@ -19,7 +20,7 @@ export interface CodeFingerprint {
 
 const SPEC_RE = /(?:\bfrom\s*|\bimport\s*\(?\s*|\bexport\s*\*\s*from\s*)["']([^"']+)["']/g;
 const URL_RE = /new\s+URL\(\s*["']([^"']+)["']\s*,\s*import\.meta\.url\s*\)/g;
-/** `// @include "file"` in WGSL sources (kernels/wgsl_source.ts expands them). */
+/** `// @include "file"` in WGSL sources (kernels/runtime/wgsl_source.ts expands them). */
 const INCLUDE_RE = /^[ \t]*\/\/ @include "([^"]+)"/gm;
 
 let importMap: Record<string, string> | undefined;
@@ -28,7 +29,8 @@ function loadImportMap(root: string): Record<string, string> {
   if (!importMap) {
     try {
       importMap = JSON.parse(Deno.readTextFileSync(`${root}/deno.json`)).imports ?? {};
-    } catch {
+    } catch (e) {
+      ignoreMissing(e);
       importMap = {};
     }
   }
@@ -79,7 +81,8 @@ export function fingerprint(moduleUrl: string, root: string, extra: readonly str
     let entry;
     try {
       entry = readCached(path);
-    } catch {
+    } catch (e) {
+      ignoreMissing(e);
       files[relative(root, path)] = "missing";
       continue;
     }

@@ -1,5 +1,6 @@
 /** Hashing: sha256 of bytes, files (streamed) and canonical JSON (sorted keys, no whitespace). */
 import { createHash } from "node:crypto";
+import { ignoreMissing } from "./missing.ts";
 
 export function sha256(data: Uint8Array | string): string {
   return createHash("sha256").update(data).digest("hex");
@@ -43,7 +44,8 @@ export async function hashDataFiles(paths: string[]): Promise<Record<string, str
     let st: Deno.FileInfo;
     try {
       st = await Deno.stat(p);
-    } catch {
+    } catch (e) {
+      ignoreMissing(e);
       out[p] = "missing";
       return;
     }

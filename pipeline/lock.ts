@@ -4,6 +4,7 @@
  * (saying who holds it) or exits with a clear error.
  */
 import { join } from "node:path";
+import { ignoreBadJson, isMissing } from "./missing.ts";
 
 export class LockBusyError extends Error {
   constructor(message: string) {
@@ -30,7 +31,9 @@ export async function acquireLock(
     try {
       const o = JSON.parse(await Deno.readTextFile(path));
       owner = `pid ${o.pid}, since ${o.started}`;
-    } catch { /* being written */ }
+    } catch (e) {
+      if (!isMissing(e)) ignoreBadJson(e); // being written
+    }
     const msg = `another pipeline run (${owner}) is using the store ${storeDir}`;
     if (!opts.wait) {
       file.close();
@@ -56,7 +59,9 @@ export async function acquireLock(
       try {
         file.unlockSync();
         file.close();
-      } catch { /* already closed */ }
+      } catch (e) {
+        if (!(e instanceof Deno.errors.BadResource)) throw e; // already closed
+      }
     },
   };
 }

@@ -3,6 +3,7 @@
  * one-line doc. The same schema validates the config, fills defaults, parses `--set` values and
  * generates the config reference in `--help`.
  */
+import { ignoreBadJson } from "./missing.ts";
 
 export type ParamType =
   | "int"
@@ -27,6 +28,22 @@ export interface ParamSpec {
 }
 
 export type ParamSchema = Record<string, ParamSpec>;
+
+/** The value type a spec's key holds: from its `type` (enum: its `values`), plus `null` when optional. */
+type ParamValue<S extends ParamSpec> =
+  | (S["type"] extends "int" | "number" ? number
+    : S["type"] extends "string" ? string
+    : S["type"] extends "boolean" ? boolean
+    : S["type"] extends "enum" ? (S extends { values: readonly (infer V)[] } ? V : string)
+    : S["type"] extends "string[]" ? string[]
+    : unknown)
+  | (S extends { nullable: true } ? null : S extends { default: null } ? null : never);
+
+/**
+ * A stage's params interface derived from its schema, so each key is declared once: declare the schema
+ * `as const satisfies ParamSchema` and write `type MyParams = ParamsOf<typeof mySchema>`.
+ */
+export type ParamsOf<S extends Record<string, ParamSpec>> = { -readonly [K in keyof S]: ParamValue<S[K]> };
 
 /** Validation failure: one line naming the key and what is wrong. */
 export class ParamError extends Error {
@@ -137,14 +154,19 @@ export function resolveParams(
 
 /**
  * Parse a `--set` value with the key's type: numbers for int/number, true/false for booleans,
- * JSON for arrays and json, `null` for optional keys, otherwise the raw string.
+ * JSON for arrays and json (a bare word such as `eos` that is not JSON is taken as that string),
+ * `null` for optional keys, otherwise the raw string.
  */
+/** A `--set` value read as a plain string for json keys: a word, no spaces, quotes or brackets. */
+const BARE_WORD = /^[A-Za-z_][\w.:/-]*$/;
+
 export function parseSetValue(path: string, spec: ParamSpec | undefined, raw: string): unknown {
   if (raw === "null") return null;
   if (!spec) {
     try {
       return JSON.parse(raw);
-    } catch {
+    } catch (e) {
+      ignoreBadJson(e);
       return raw;
     }
   }
@@ -165,9 +187,13 @@ export function parseSetValue(path: string, spec: ParamSpec | undefined, raw: st
     case "json":
       try {
         return JSON.parse(raw);
-      } catch {
+      } catch (e) {
+        ignoreBadJson(e);
         if (spec.type === "string[]") return raw.split(",").filter((s) => s.length > 0);
-        throw new ParamError(`--set ${path}=${raw}: expected JSON`);
+        if (BARE_WORD.test(raw)) return raw;
+        throw new ParamError(
+          `--set ${path}=${raw}: expected JSON or a bare word (quote other strings as JSON: --set '${path}="${raw}"')`,
+        );
       }
     default:
       return raw;

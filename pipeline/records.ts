@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import type { CodeFingerprint } from "./fingerprint.ts";
+import { ignoreBadJson, ignoreMissing, isMissing } from "./missing.ts";
 
 export interface RunRecord {
   run_id: string;
@@ -49,14 +50,16 @@ export async function readRunRecords(storeDir: string): Promise<RunRecord[]> {
   let text = "";
   try {
     text = await Deno.readTextFile(join(storeDir, RUNS_FILE));
-  } catch {
+  } catch (e) {
+    ignoreMissing(e);
     return [];
   }
   // A torn last line (killed mid-append) is skipped, never fatal.
   return text.split("\n").filter((l) => l.trim()).flatMap((l) => {
     try {
       return [JSON.parse(l) as RunRecord];
-    } catch {
+    } catch (e) {
+      ignoreBadJson(e);
       return [];
     }
   });
@@ -65,7 +68,8 @@ export async function readRunRecords(storeDir: string): Promise<RunRecord[]> {
 export async function readLockFile(storeDir: string): Promise<LockFile | null> {
   try {
     return JSON.parse(await Deno.readTextFile(join(storeDir, LOCK_FILE)));
-  } catch {
+  } catch (e) {
+    if (!isMissing(e)) ignoreBadJson(e);
     return null;
   }
 }

@@ -20,6 +20,7 @@ import {
   type RunRecord,
   writeLockFile,
 } from "./records.ts";
+import { ignoreMissing } from "./missing.ts";
 
 // deno-lint-ignore no-explicit-any
 export type AnyStage = Stage<any>;
@@ -320,7 +321,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
           signal.throwIfAborted();
           out = await store.commit(tmp, key);
         } catch (e) {
-          await Deno.remove(tmp, { recursive: true }).catch(() => {});
+          await Deno.remove(tmp, { recursive: true }).catch(ignoreMissing);
           const seconds = (Date.now() - started.getTime()) / 1000;
           const msg = signal.aborted ? "interrupted" : (e instanceof Error ? e.message : String(e));
           records.push({
@@ -339,7 +340,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
           reporter.stageEnd(s.name, "failed", seconds, msg);
           throw new StageFailedError(s.name, msg, e);
         }
-        await Deno.remove(scratchDir, { recursive: true }).catch(() => {});
+        await Deno.remove(scratchDir, { recursive: true }).catch(ignoreMissing);
         status = "ran";
       }
       const seconds = (Date.now() - started.getTime()) / 1000;

@@ -7,6 +7,7 @@
  */
 import { dirname, join, relative } from "node:path";
 import { hashJson, sha256File } from "./hash.ts";
+import { ignoreBadJson, ignoreMissing, isMissing } from "./missing.ts";
 
 export interface ManifestEntry {
   path: string;
@@ -76,7 +77,7 @@ export class Store {
     let n = 0;
     try {
       for await (const e of Deno.readDir(this.tmp)) {
-        await Deno.remove(join(this.tmp, e.name), { recursive: true }).catch(() => {});
+        await Deno.remove(join(this.tmp, e.name), { recursive: true }).catch(ignoreMissing);
         n++;
       }
     } catch (e) {
@@ -88,7 +89,8 @@ export class Store {
   async readManifest(key: string): Promise<Manifest | null> {
     try {
       return JSON.parse(await Deno.readTextFile(join(this.objectDir(key), MANIFEST)));
-    } catch {
+    } catch (e) {
+      if (!isMissing(e)) ignoreBadJson(e);
       return null;
     }
   }
@@ -105,14 +107,18 @@ export class Store {
       try {
         await Deno.stat(dir);
         await this.#discard(key, "has no readable manifest");
-      } catch { /* absent */ }
+      } catch (e) {
+        ignoreMissing(e); // absent
+      }
       return null;
     }
     const cachePath = join(this.statCache, `${key}.json`);
     let cached: Record<string, [number, number]> = {};
     try {
       cached = JSON.parse(await Deno.readTextFile(cachePath));
-    } catch { /* no cache yet */ }
+    } catch (e) {
+      if (!isMissing(e)) ignoreBadJson(e); // no cache yet, or a torn one
+    }
     const fresh: Record<string, [number, number]> = {};
     let dirty = false;
     for (const f of m.files) {
@@ -120,7 +126,8 @@ export class Store {
       let st: Deno.FileInfo;
       try {
         st = await Deno.stat(full);
-      } catch {
+      } catch (e) {
+        ignoreMissing(e);
         await this.#discard(key, `lost its file ${f.path}`);
         return null;
       }
@@ -140,7 +147,7 @@ export class Store {
       fresh[f.path] = [st.size, mtime];
     }
     if (dirty || Object.keys(cached).length !== m.files.length) {
-      await Deno.writeTextFile(cachePath, JSON.stringify(fresh)).catch(() => {});
+      await Deno.writeTextFile(cachePath, JSON.stringify(fresh)).catch(ignoreMissing);
     }
     return manifestHash(m);
   }
@@ -148,9 +155,9 @@ export class Store {
   async #discard(key: string, why: string): Promise<void> {
     this.warnings.push(`store object ${key.slice(0, 12)} ${why}: discarding it and rebuilding`);
     const aside = join(this.tmp, `corrupt.${Deno.pid}.${key}`);
-    await Deno.rename(this.objectDir(key), aside).catch(() => {});
-    await Deno.remove(aside, { recursive: true }).catch(() => {});
-    await Deno.remove(join(this.statCache, `${key}.json`)).catch(() => {});
+    await Deno.rename(this.objectDir(key), aside).catch(ignoreMissing);
+    await Deno.remove(aside, { recursive: true }).catch(ignoreMissing);
+    await Deno.remove(join(this.statCache, `${key}.json`)).catch(ignoreMissing);
   }
 
   /** A fresh temporary directory for a stage attempt (named with our pid so dead runs' dirs can be swept). */
@@ -175,7 +182,7 @@ export class Store {
     } catch (e) {
       // Another writer produced the same key first (identical content by construction): keep theirs.
       if (await this.readManifest(key)) {
-        await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+        await Deno.remove(tmpDir, { recursive: true }).catch(ignoreMissing);
       } else {
         throw e;
       }
@@ -191,7 +198,7 @@ export class Store {
       const st = await Deno.stat(join(this.objectDir(key), f.path));
       stats[f.path] = [st.size, st.mtime?.getTime() ?? 0];
     }
-    await Deno.writeTextFile(join(this.statCache, `${key}.json`), JSON.stringify(stats)).catch(() => {});
+    await Deno.writeTextFile(join(this.statCache, `${key}.json`), JSON.stringify(stats)).catch(ignoreMissing);
   }
 
   /** Delete every object whose key is not in `keep`; returns [objects removed, bytes freed]. */
@@ -202,7 +209,7 @@ export class Store {
       const m = await this.readManifest(e.name);
       bytes += m ? m.files.reduce((a, f) => a + f.size, 0) : 0;
       await Deno.remove(this.objectDir(e.name), { recursive: true });
-      await Deno.remove(join(this.statCache, `${e.name}.json`)).catch(() => {});
+      await Deno.remove(join(this.statCache, `${e.name}.json`)).catch(ignoreMissing);
       n++;
     }
     for await (const e of Deno.readDir(this.scratch)) {

@@ -4,6 +4,8 @@ import { runCli } from "../pipeline/cli.ts";
 import { runPipeline } from "../pipeline/run.ts";
 import { createReporter } from "../pipeline/progress.ts";
 import { defaultStages } from "./graph.ts";
+import type { EvalJson } from "./evaluate/eval_json.ts";
+import { ignoreMissing } from "../pipeline/missing.ts";
 import { addInspectCommand } from "./inspect/cli.ts";
 
 const root = resolve(new URL("..", import.meta.url).pathname);
@@ -13,20 +15,27 @@ async function printResults(storeDir: string, outputs: Record<string, string>) {
   const rel = (p: string) => relative(Deno.cwd(), p) || ".";
   if (outputs.evaluate) {
     try {
-      const ev = JSON.parse(await Deno.readTextFile(join(obj("evaluate"), "eval.json")));
-      const r = ev.reconstruction ?? ev;
-      const d = ev.downstream ?? {};
+      const ev: EvalJson = JSON.parse(await Deno.readTextFile(join(obj("evaluate"), "eval.json")));
+      const d = ev.downstream;
       const num = (v: unknown, digits = 3) => typeof v === "number" ? v.toFixed(digits) : "n/a";
       console.log(
-        `SAE quality (held-out): explained variance ${num(r.explained_variance)}, L0 ${num(r.l0, 1)}, ` +
-          `dead ${num(r.dead_fraction ?? (r.dead_latents / ev.d_sae), 3)}, downstream ` +
-          `${num(d.fraction_recovered_zero ?? d.embedding_cosine)}`,
+        `SAE quality (held-out): explained variance ${num(ev.explained_variance)}, L0 ${num(ev.l0, 1)}, ` +
+          `dead ${num(ev.dead_latents / ev.d_sae, 3)}, downstream ${num(d?.fraction_recovered_zero)}` +
+          (typeof d?.ce_loss_with_sae === "number"
+            ? `, CE loss ${num(d.ce_loss_without_sae)} clean / ${num(d.ce_loss_with_sae)} with SAE / ${
+              num(d.ce_loss_with_ablation)
+            } zero-ablated`
+            : ""),
       );
-    } catch { /* eval.json layout is reported by query; nothing to print */ }
+    } catch (e) {
+      ignoreMissing(e); // an evaluate object without eval.json: nothing to print
+    }
   }
   if (outputs.export) {
     console.log(`dashboard:      ${rel(join(obj("export"), "dashboard", "index.html"))}`);
     console.log(`SAELens folder: ${rel(join(obj("export"), "saelens"))}`);
+    const sparsify = join(obj("export"), "sparsify"); // TopK SAEs only
+    if (await Deno.stat(sparsify).then(() => true, () => false)) console.log(`sparsify dir:   ${rel(sparsify)}`);
   }
   if (outputs.evaluate) {
     console.log(`query:          deno task query "SELECT * FROM latents ORDER BY frequency DESC LIMIT 10"`);
@@ -55,14 +64,11 @@ const code = await runCli(Deno.args, {
         const { listHooksForModelDir } = await import("./model/hooks_cli.ts");
         const rows = await listHooksForModelDir(join(opts.storeDir, "objects", res.outputs.model));
         const w = Math.max(4, ...rows.map((r: { name: string }) => r.name.length));
-        console.log(`${"hook".padEnd(w)}  shape                 op`);
-        for (const r of rows) {
-          console.log(
-            `${r.name.padEnd(w)}  ${
-              (typeof r.shape === "string" ? r.shape : JSON.stringify(r.shape)).padEnd(20)
-            }  ${r.op}`,
-          );
-        }
+        const sw = Math.max(5, ...rows.map((r: { shape: string }) => r.shape.length));
+        console.log(`${"hook".padEnd(w)}  name    ${"shape".padEnd(sw)}  op`);
+        for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.names.padEnd(6)}  ${r.shape.padEnd(sw)}  ${r.op}`);
+        const raw = rows.filter((r) => r.names === "raw").length;
+        console.log(`${rows.length - raw} TransformerLens names (mapped), ${raw} raw ONNX tensor names`);
       });
   },
 });

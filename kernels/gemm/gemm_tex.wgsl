@@ -1,6 +1,6 @@
 // Dense GEMM from rgba32float textures (the fast path), f32:
 //   C[m,n] = (accumulate ? C[m,n] : 0) + alpha · Σ_k opA[m,k]·opB[k,n] + (bias ? bias[n] : 0)
-// A template: `// @unroll` blocks and `$(expr)` are expanded by unroll.ts (params R, CQ, WG_X, WG_Y).
+// A template: `// @unroll` blocks and `$(expr)` are expanded by kernels/runtime/unroll.ts (params R, CQ, WG_X, WG_Y).
 // Operands arrive packed (pack_tex.wgsl or a buffer copy) in zero-padded textures, 4 floats a texel:
 //                at[texel (kq, m)] = opA[m, 4kq .. 4kq+3]   (Aᵀ operands are transposed by the pack)
 //   B_T = false: bt[texel (nq, k)] = opB[k, 4nq .. 4nq+3]   (B stored [K,N])
@@ -12,7 +12,7 @@
 // The layout flag is a pipeline constant; sizes and the rest are a uniform, so one compiled pipeline
 // serves every shape.
 override B_T: bool = false;
-// OUT_TEX: C goes to a row texture (kernels/row_texture.ts layout, FOLD/QW in the uniform) instead of
+// OUT_TEX: C goes to a row texture (kernels/runtime/row_texture.ts layout, FOLD/QW in the uniform) instead of
 // the buffer c, one texel per 4 columns (N % 4 == 0, no accumulate), so TopK reads it without a copy.
 override OUT_TEX: bool = false;
 

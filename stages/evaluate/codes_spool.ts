@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import type { SparseCodes } from "./sparse_codes.ts";
+import { ignoreMissing } from "../../pipeline/missing.ts";
 
 export class CodesSpool {
   #idxFile: Deno.FsFile;
@@ -93,8 +94,8 @@ export class CodesSpool {
   async dispose(): Promise<void> {
     this.#idxFile.close();
     this.#valFile.close();
-    await Deno.remove(join(this.dir, "codes-idx.bin")).catch(() => {});
-    await Deno.remove(join(this.dir, "codes-val.bin")).catch(() => {});
+    await Deno.remove(join(this.dir, "codes-idx.bin")).catch(ignoreMissing);
+    await Deno.remove(join(this.dir, "codes-val.bin")).catch(ignoreMissing);
   }
 }
 

@@ -5,12 +5,14 @@
  * Two graphs: the clean model with the hook exposed as an extra output (`exposeHooks`), and the model
  * whose hook consumers read a new input `hook_replacement` (`spliceHook`). For each batch of sequences
  * the clean run gives the outputs and the hook activation H [b, s, d]; each variant replaces H at the
- * non-padding positions (padding keeps its clean value, it is masked anyway) and reruns the rest:
+ * `splice` positions (the tokens extract kept: non-padding, minus excluded special tokens and positions
+ * outside extract.seqpos_slice; the others keep their clean value) and reruns the rest:
  *   spliced: x̂ = SAE(x);  zero_ablation: 0;  mean_ablation: x̄ (the held-out mean activation).
  *
  * Encoders (outputs `sentence_embedding` and/or `last_hidden_state`), per variant against the clean run:
  *   sentence_embedding_cosine = mean over sequences of cos(e, e'),  sentence_embedding_mse = mean ‖e − e'‖²
- *   last_hidden_state_cosine / _mse: the same over non-padding tokens.
+ *   last_hidden_state_cosine / _mse: the same over non-padding tokens. With neither, the output
+ *   model.output_name names: per sequence when it is [b, d], per token when [b, s, d].
  *   fraction_recovered_{zero,mean} = (M_ablated − M_spliced) / (M_ablated − M_clean), M = the embedding MSE
  *   (the last hidden state's if there is no embedding); M_clean = 0. 1 = as good as clean, 0 = no better
  *   than ablating the hook.
@@ -18,9 +20,14 @@
  *   ce_loss = mean −log softmax(logits_p)[token_{p+1}],  kl_div = mean KL(softmax(clean_p) ‖ softmax(variant_p))
  *   fraction_recovered_{zero,mean} = (CE_ablated − CE_spliced) / (CE_ablated − CE_clean),
  *   kl_recovered_{zero,mean} = (KL_ablated − KL_spliced) / KL_ablated.
+ *   Plain CE numbers as SAELens names them: ce_loss_without_sae = CE_clean, ce_loss_with_sae =
+ *   CE_spliced, ce_loss_with_ablation = CE_zero_ablated (all over the same positions).
  */
 import * as ort from "onnxruntime-node";
 import { exposeHooks, spliceHook } from "../model/onnx_graph.ts";
+import type { ExternalDataFile } from "../model/external_data.ts";
+import { idsFeeds, type ModelIo } from "../model/model_io.ts";
+import type { DownstreamResult, VariantMetrics } from "./eval_json.ts";
 
 export interface DownstreamInput {
   modelBytes: Uint8Array;
@@ -30,6 +37,12 @@ export interface DownstreamInput {
   /** Token ids [nSeq, contextSize] and the non-padding mask (1 = real token). */
   ids: Uint32Array;
   mask: Uint8Array;
+  /** Where the variants replace the hook (1 = replace); default `mask`. */
+  splice?: Uint8Array;
+  /** The model's io (input names, compared output); default input_ids / attention_mask. */
+  io?: ModelIo;
+  /** The graph's external-data files (stages/model/external_data.ts). */
+  externalData?: ExternalDataFile[];
   nSeq: number;
   contextSize: number;
   /** x̂ for `n` rows of x ([n, d_in]); identity gives the clean model back. */
@@ -39,23 +52,7 @@ export interface DownstreamInput {
   batchSequences?: number;
 }
 
-export type VariantMetrics = Record<string, number>;
-
-export interface DownstreamResult {
-  kind: "encoder" | "causal_lm";
-  hook_tensor: string;
-  n_sequences: number;
-  n_tokens: number;
-  spliced: VariantMetrics;
-  zero_ablation: VariantMetrics;
-  mean_ablation: VariantMetrics;
-  /** Causal LMs: the clean model's CE loss. */
-  clean_ce_loss?: number;
-  fraction_recovered_zero: number;
-  fraction_recovered_mean: number;
-  kl_recovered_zero?: number;
-  kl_recovered_mean?: number;
-}
+export type { DownstreamResult, VariantMetrics } from "./eval_json.ts";
 
 const VARIANTS = ["spliced", "zero_ablation", "mean_ablation"] as const;
 type Variant = typeof VARIANTS[number];
@@ -111,21 +108,31 @@ function logSoftmax(v: Float32Array, o: number, n: number, out: Float64Array): v
 export async function downstreamFidelity(input: DownstreamInput): Promise<DownstreamResult> {
   const { hookTensor, dIn, nSeq, contextSize: S } = input;
   if (nSeq === 0) throw new Error("downstream fidelity: no sequences to run");
-  const clean = await ort.InferenceSession.create(exposeHooks(input.modelBytes, [hookTensor]));
-  const spliced = await ort.InferenceSession.create(spliceHook(input.modelBytes, hookTensor));
+  const opts = input.externalData?.length ? { externalData: input.externalData } : {};
+  const clean = await ort.InferenceSession.create(exposeHooks(input.modelBytes, [hookTensor]), opts);
+  const spliced = await ort.InferenceSession.create(spliceHook(input.modelBytes, hookTensor), opts);
   try {
     const outs = clean.outputNames.filter((o) => o !== hookTensor);
-    const kind = outs.includes("logits") ? "causal_lm" : "encoder";
-    const compared = kind === "causal_lm"
-      ? ["logits"]
-      : outs.filter((o) => o === "sentence_embedding" || o === "last_hidden_state");
-    if (compared.length === 0) {
+    const io = input.io ?? {
+      kind: outs.includes("logits") ? "causal_lm" : "encoder",
+      input_ids: "input_ids",
+      attention_mask: "attention_mask",
+      token_type_ids: "token_type_ids",
+      output: "logits",
+    };
+    const kind = io.kind;
+    const logitsName = io.output;
+    // Encoders: the known outputs, else the one model.output_name names.
+    const known = outs.filter((o) => o === "sentence_embedding" || o === "last_hidden_state");
+    const compared = kind === "causal_lm" ? [logitsName] : known.length ? known : [logitsName];
+    if (compared.length === 0 || !compared.every((o) => outs.includes(o))) {
       throw new Error(
         `downstream fidelity: the model has none of the outputs logits, sentence_embedding, last_hidden_state (has ${
           outs.join(", ")
-        })`,
+        }); set model.output_name`,
       );
     }
+    const splice = input.splice ?? input.mask;
     const means: Record<Variant, Means> = {
       spliced: new Means(),
       zero_ablation: new Means(),
@@ -143,9 +150,13 @@ export async function downstreamFidelity(input: DownstreamInput): Promise<Downst
       }
       const feeds = (session: ort.InferenceSession, extra: Record<string, ort.Tensor> = {}) => {
         const all: Record<string, ort.Tensor> = {
-          input_ids: new ort.Tensor("int64", ids, [b, S]),
-          attention_mask: new ort.Tensor("int64", am, [b, S]),
-          token_type_ids: new ort.Tensor("int64", new BigInt64Array(b * S), [b, S]),
+          ...idsFeeds(
+            { ...io, attention_mask: "attention_mask", token_type_ids: "token_type_ids", position_ids: "position_ids" },
+            (d) => new ort.Tensor("int64", d, [b, S]),
+            ids,
+            am,
+            S,
+          ),
           ...extra,
         };
         return Object.fromEntries(session.inputNames.map((n) => {
@@ -162,7 +173,7 @@ export async function downstreamFidelity(input: DownstreamInput): Promise<Downst
       }
       const H = hook.data as Float32Array;
       const maskRows: number[] = [];
-      for (let i = 0; i < b * S; i++) if (input.mask[s0 * S + i]) maskRows.push(i);
+      for (let i = 0; i < b * S; i++) if (splice[s0 * S + i]) maskRows.push(i);
       nTokens += maskRows.length;
       const x = new Float32Array(maskRows.length * dIn);
       maskRows.forEach((r, j) => x.set(H.subarray(r * dIn, (r + 1) * dIn), j * dIn));
@@ -181,31 +192,27 @@ export async function downstreamFidelity(input: DownstreamInput): Promise<Downst
         const m = means[v];
         const isReal = (r: number) => input.mask[s0 * S + r] === 1;
         if (kind === "encoder") {
-          if (compared.includes("sentence_embedding")) {
-            const e = c.sentence_embedding, d = e.dims[e.dims.length - 1] as number;
+          // [b, d] outputs compare per sequence, [b, s, d] per real token
+          for (const name of compared) {
+            const e = c[name], d = e.dims[e.dims.length - 1] as number, perToken = e.dims.length === 3;
             compareRows(
               e.data as Float32Array,
-              o.sentence_embedding.data as Float32Array,
+              o[name].data as Float32Array,
               d,
-              b,
-              "sentence_embedding",
+              perToken ? b * S : b,
+              name,
               m,
-            );
-          }
-          if (compared.includes("last_hidden_state")) {
-            const h = c.last_hidden_state, d = h.dims[2] as number;
-            compareRows(
-              h.data as Float32Array,
-              o.last_hidden_state.data as Float32Array,
-              d,
-              b * S,
-              "last_hidden_state",
-              m,
-              isReal,
+              (r) => !perToken || isReal(r),
             );
           }
         } else {
-          lmLosses(c.logits, o.logits, input.ids, input.mask, s0, b, S, m, v === "spliced" ? cleanMeans : null);
+          const l = c[logitsName];
+          if (l.dims.length !== 3 || l.dims[1] !== S) {
+            throw new Error(
+              `downstream fidelity: output "${logitsName}" has shape [${l.dims}] for ${S} positions; export logits for every position`,
+            );
+          }
+          lmLosses(l, o[logitsName], input.ids, input.mask, s0, b, S, m, v === "spliced" ? cleanMeans : null);
         }
       }
     }
@@ -223,13 +230,16 @@ export async function downstreamFidelity(input: DownstreamInput): Promise<Downst
       return {
         ...base,
         clean_ce_loss: cleanCe,
+        ce_loss_without_sae: cleanCe,
+        ce_loss_with_sae: r.spliced.ce_loss,
+        ce_loss_with_ablation: r.zero_ablation.ce_loss,
         fraction_recovered_zero: ce("zero_ablation"),
         fraction_recovered_mean: ce("mean_ablation"),
         kl_recovered_zero: kl("zero_ablation"),
         kl_recovered_mean: kl("mean_ablation"),
       };
     }
-    const key = compared.includes("sentence_embedding") ? "sentence_embedding_mse" : "last_hidden_state_mse";
+    const key = `${compared.includes("sentence_embedding") ? "sentence_embedding" : compared[0]}_mse`;
     const f = recovered(key, 0);
     return { ...base, fraction_recovered_zero: f("zero_ablation"), fraction_recovered_mean: f("mean_ablation") };
   } finally {

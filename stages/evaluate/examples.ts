@@ -1,30 +1,14 @@
 /**
  * Rows of `examples.parquet`: for each latent its top-N activating tokens and a few tokens from lower
- * quantiles of its firing distribution, each with a window of context (token strings, `▁` → space)
+ * quantiles of its firing distribution, each with a window of context (token texts by the tokenizer's decoder)
  * and the latent's activation at every token of the window (read back from the codes spool).
  */
 import type { CodesSpool } from "./codes_spool.ts";
 import type { LatentHeaps } from "./latent_heaps.ts";
 import type { TokenCorpus } from "./token_corpus.ts";
+import { EXAMPLES_SCHEMA } from "./parquet_schemas.ts";
 
-export const EXAMPLES_SCHEMA = {
-  latent: "INTEGER",
-  kind: "VARCHAR",
-  rank: "INTEGER",
-  quantile: "DOUBLE",
-  activation: "FLOAT",
-  token_index: "UINTEGER",
-  seq: "INTEGER",
-  pos: "INTEGER",
-  token: "VARCHAR",
-  tag: "VARCHAR",
-  genre: "VARCHAR",
-  doc: "VARCHAR",
-  center: "INTEGER",
-  tokens: "VARCHAR[]",
-  acts: "FLOAT[]",
-  text: "VARCHAR",
-} as const;
+export { EXAMPLES_SCHEMA };
 
 interface Pick {
   latent: number;
@@ -69,11 +53,6 @@ export function pickExamples(top: LatentHeaps, sample: LatentHeaps, perLatent: n
   return picks;
 }
 
-/** Display form of a token piece: SentencePiece's `▁` is a space. */
-export function pieceText(piece: string): string {
-  return piece.replaceAll("▁", " ");
-}
-
 /**
  * Example rows with context windows of `window` tokens each side (clipped to the sequence and to
  * non-padding tokens), the latent's activation on each window token looked up in the spool.
@@ -110,7 +89,7 @@ export async function exampleRows(
   spans.forEach((s, i) => {
     const p = picks[i], n = s.b - s.a + 1;
     const tokens: string[] = [];
-    for (let t = s.a; t <= s.b; t++) tokens.push(pieceText(corpus.piece(s.seq * ctx + t)));
+    for (let t = s.a; t <= s.b; t++) tokens.push(corpus.text(s.seq * ctx + t));
     out.push({
       latent: p.latent,
       kind: p.kind,

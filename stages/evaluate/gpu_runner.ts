@@ -5,10 +5,10 @@
  * Only the codes (rows × k, or rows × CAP) come back to the host, never the dense pre-activations
  * (except for the rare row with more than CAP firing latents, recomputed on the host from its pre row).
  */
-import { createBuffer, getDevice, readF32, readU32, uploadBuffer, writeBuffer } from "../../kernels/device.ts";
+import { createBuffer, getDevice, readF32, readU32, uploadBuffer, writeBuffer } from "../../kernels/runtime/device.ts";
 import { createEncoderGemm } from "../../kernels/gemm/mod.ts";
-import { compileKernel, INVALID } from "../../kernels/kernel.ts";
-import { createTopk } from "../../kernels/topk.ts";
+import { compileKernel, INVALID } from "../../kernels/runtime/kernel.ts";
+import { createTopk } from "../../kernels/select/mod.ts";
 import type { SaeConfig, SaeWeights } from "../train/sae_cpu.ts";
 import type { SaeRunner } from "./sae_runner.ts";
 import type { SparseCodes } from "./sparse_codes.ts";
@@ -49,13 +49,10 @@ export async function gpuRunner(weights: SaeWeights, cfg: SaeConfig, maxRows: nu
       idx,
       val,
     })
-    : (await compileKernel(device, COMPACT_URL, "main", { ROWS: rows, S: dSae, CAP: width, JUMP: jump })).bind([
-      pre,
-      thr,
-      idx,
-      val,
-      count,
-    ], rows);
+    : (await compileKernel(device, COMPACT_URL, "main", { ROWS: rows, S: dSae, CAP: width, JUMP: jump })).bind(
+      { pre, thr, out_idx: idx, out_val: val, count },
+      rows,
+    );
 
   return {
     dIn,

@@ -11,29 +11,9 @@ import type { ActivationHistograms, WeightStats } from "./latent_stats.ts";
 import type { FiringAccumulator } from "./metrics.ts";
 import type { LabelAssociation } from "./tag_association.ts";
 import type { TokenCorpus } from "./token_corpus.ts";
+import { LATENTS_SCHEMA } from "./parquet_schemas.ts";
 
-export const LATENTS_SCHEMA = {
-  latent: "INTEGER",
-  fires: "BIGINT",
-  frequency: "DOUBLE",
-  log10_frequency: "DOUBLE",
-  mean_activation: "DOUBLE",
-  max_activation: "DOUBLE",
-  dead: "BOOLEAN",
-  dense: "BOOLEAN",
-  decoder_norm: "DOUBLE",
-  enc_dec_cosine: "DOUBLE",
-  act_hist: "INTEGER[]",
-  act_hist_max: "DOUBLE",
-  top_tag: "VARCHAR",
-  top_tag_precision: "DOUBLE",
-  top_tag_recall: "DOUBLE",
-  top_tag_f1: "DOUBLE",
-  top_genre: "VARCHAR",
-  top_genre_precision: "DOUBLE",
-  top_genre_recall: "DOUBLE",
-  top_genre_f1: "DOUBLE",
-} as const;
+export { LATENTS_SCHEMA };
 
 export interface LatentRowInputs {
   firing: FiringAccumulator;

@@ -5,13 +5,16 @@
  * on a few held-out sequences. Writes `eval.json`, `latents.parquet`, `examples.parquet`.
  */
 import { join } from "node:path";
-import { ParamError } from "../../pipeline/params.ts";
+import { ParamError, type ParamSchema, type ParamsOf } from "../../pipeline/params.ts";
 import { defineStage, type StageContext } from "../../pipeline/stage.ts";
 import { readActivationMeta, readShard } from "../io/activations.ts";
 import { writeParquet } from "../io/parquet.ts";
 import { listHooks, resolveHook } from "../model/onnx_graph.ts";
-import { loadSae } from "../train/sae_cpu.ts";
+import { readExternalData } from "../model/external_data.ts";
+import { readModelIo } from "../model/model_io.ts";
+import { loadSae } from "../export/load.ts";
 import { CodesSpool } from "./codes_spool.ts";
+import type { EvalJson } from "./eval_json.ts";
 import { downstreamFidelity, type DownstreamResult } from "./downstream.ts";
 import { exampleRows, EXAMPLES_SCHEMA, pickExamples } from "./examples.ts";
 import { LatentHeaps, sampleHash } from "./latent_heaps.ts";
@@ -23,20 +26,63 @@ import { decodeSparse } from "./sae_runner.ts";
 import type { SparseCodes } from "./sparse_codes.ts";
 import { LabelCooccurrence } from "./tag_association.ts";
 import { NO_GENRE, NO_TAG, TokenCorpus } from "./token_corpus.ts";
-import { heldoutRows, SUPERVISED_PARAMS, supervisedEvals, type SupervisedParams } from "./supervised.ts";
+import { heldoutRows, SUPERVISED_PARAMS, supervisedEvals } from "./supervised.ts";
 
-export interface EvaluateParams extends SupervisedParams {
-  top_n: number;
-  window: number;
-  quantile_examples: number;
-  quantile_sample: number;
-  downstream_sequences: number;
-  dense_threshold: number;
-  batch_tokens: number;
-  max_tokens: number | null;
-  hist_bins: number;
-  backend: "auto" | "webgpu" | "cpu";
-}
+const evaluateParams = {
+  top_n: { type: "int", default: 10, min: 1, max: 1000, doc: "top activating examples kept per latent" },
+  window: { type: "int", default: 8, min: 0, max: 256, doc: "context tokens shown on each side of an example" },
+  quantile_examples: {
+    type: "int",
+    default: 4,
+    min: 0,
+    max: 100,
+    doc: "examples per latent from lower quantiles of its activations",
+  },
+  quantile_sample: {
+    type: "int",
+    default: 64,
+    min: 1,
+    max: 10000,
+    doc: "firings sampled per latent to pick the quantile examples from",
+  },
+  downstream_sequences: {
+    type: "int",
+    default: 32,
+    min: 0,
+    doc: "held-out sequences run through the model for downstream fidelity (0 = skip)",
+  },
+  dense_threshold: {
+    type: "number",
+    default: 0.1,
+    min: 0,
+    max: 1,
+    doc: "a latent firing on more than this fraction of tokens is dense",
+  },
+  batch_tokens: { type: "int", default: 4096, min: 1, doc: "tokens encoded per batch" },
+  max_tokens: {
+    type: "int",
+    default: null,
+    nullable: true,
+    min: 1,
+    doc: "evaluate at most this many held-out tokens (null = all)",
+  },
+  hist_bins: {
+    type: "int",
+    default: 16,
+    min: 2,
+    max: 1024,
+    doc: "bins of each latent's activation histogram (a power of two)",
+  },
+  backend: {
+    type: "enum",
+    values: ["auto", "webgpu", "cpu"],
+    default: "auto",
+    doc: "SAE encoder: WebGPU kernels, the float64 CPU reference, or auto",
+  },
+  ...SUPERVISED_PARAMS,
+} as const satisfies ParamSchema;
+
+export type EvaluateParams = ParamsOf<typeof evaluateParams>;
 
 export const evaluateStage = defineStage<EvaluateParams>({
   name: "evaluate",
@@ -46,59 +92,7 @@ export const evaluateStage = defineStage<EvaluateParams>({
   module: import.meta.url,
   packages: ["@duckdb/node-api", "onnxruntime-node"],
   unit: "tokens",
-  params: {
-    top_n: { type: "int", default: 10, min: 1, max: 1000, doc: "top activating examples kept per latent" },
-    window: { type: "int", default: 8, min: 0, max: 256, doc: "context tokens shown on each side of an example" },
-    quantile_examples: {
-      type: "int",
-      default: 4,
-      min: 0,
-      max: 100,
-      doc: "examples per latent from lower quantiles of its activations",
-    },
-    quantile_sample: {
-      type: "int",
-      default: 64,
-      min: 1,
-      max: 10000,
-      doc: "firings sampled per latent to pick the quantile examples from",
-    },
-    downstream_sequences: {
-      type: "int",
-      default: 32,
-      min: 0,
-      doc: "held-out sequences run through the model for downstream fidelity (0 = skip)",
-    },
-    dense_threshold: {
-      type: "number",
-      default: 0.1,
-      min: 0,
-      max: 1,
-      doc: "a latent firing on more than this fraction of tokens is dense",
-    },
-    batch_tokens: { type: "int", default: 4096, min: 1, doc: "tokens encoded per batch" },
-    max_tokens: {
-      type: "int",
-      default: null,
-      nullable: true,
-      min: 1,
-      doc: "evaluate at most this many held-out tokens (null = all)",
-    },
-    hist_bins: {
-      type: "int",
-      default: 16,
-      min: 2,
-      max: 1024,
-      doc: "bins of each latent's activation histogram (a power of two)",
-    },
-    backend: {
-      type: "enum",
-      values: ["auto", "webgpu", "cpu"],
-      default: "auto",
-      doc: "SAE encoder: WebGPU kernels, the float64 CPU reference, or auto",
-    },
-    ...SUPERVISED_PARAMS,
-  },
+  params: evaluateParams,
   validate(p) {
     if ((p.hist_bins & (p.hist_bins - 1)) !== 0) {
       throw new ParamError(`config key "evaluate.hist_bins": ${p.hist_bins} is not a power of two`);
@@ -200,7 +194,7 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
         return out;
       });
     }
-    const evalJson = {
+    const evalJson: EvalJson = {
       architecture: cfg.architecture,
       d_in: dIn,
       d_sae: dSae,
@@ -269,9 +263,13 @@ async function runDownstream(
   }
   if (seqs.length === 0) return null;
   const ids = new Uint32Array(seqs.length * S), mask = new Uint8Array(seqs.length * S);
+  const splice = new Uint8Array(seqs.length * S);
   seqs.forEach((s, i) => {
     ids.set(corpus.tokens.subarray(s * S, (s + 1) * S), i * S);
-    for (let q = 0; q < S; q++) mask[i * S + q] = corpus.heldoutRow[s * S + q] >= 0 ? 1 : 0;
+    for (let q = 0; q < S; q++) {
+      mask[i * S + q] = s * S + q < corpus.meta.n_tokens ? 1 : 0; // real tokens (padding is the tail)
+      splice[i * S + q] = corpus.heldoutRow[s * S + q] >= 0 ? 1 : 0; // the tokens extract kept
+    }
   });
   const modelBytes = await Deno.readFile(join(ctx.inputs.model, "onnx", "model.onnx"));
   const hookTensor = await hookTensorName(ctx.inputs.model, modelBytes, hookName);
@@ -282,6 +280,9 @@ async function runDownstream(
     dIn,
     ids,
     mask,
+    splice,
+    io: readModelIo(ctx.inputs.model, modelBytes),
+    externalData: await readExternalData(ctx.inputs.model),
     nSeq: seqs.length,
     contextSize: S,
     reconstruct,

@@ -5,10 +5,11 @@
  * possibly empty) and returns the summaries for eval.json.
  */
 import { join } from "node:path";
-import type { ParamSchema } from "../../pipeline/params.ts";
+import type { ParamSchema, ParamsOf } from "../../pipeline/params.ts";
 import type { ShardInfo } from "../io/activations.ts";
 import { writeParquet } from "../io/parquet.ts";
-import { absorption, type AbsorptionSummary, type LetterExamples } from "./absorption.ts";
+import { absorption, type LetterExamples } from "./absorption.ts";
+import type { AbsorptionJson, SparseProbingJson } from "./eval_json.ts";
 import {
   hash01,
   planProbeSample,
@@ -57,17 +58,7 @@ export interface SupervisedOptions extends SampleOptions {
 }
 
 /** The evaluate-stage keys of these metrics (sizes of the sample; each bounds memory and time). */
-export interface SupervisedParams {
-  probe_examples: number;
-  probe_min_support: number;
-  probe_max_classes: number;
-  probe_max_sequences: number;
-  probe_min_sequences: number;
-  absorption_examples: number;
-  probe_seed: number;
-}
-
-export const SUPERVISED_PARAMS: ParamSchema = {
+export const SUPERVISED_PARAMS = {
   probe_examples: {
     type: "int",
     default: 500,
@@ -108,7 +99,9 @@ export const SUPERVISED_PARAMS: ParamSchema = {
     doc: "absorption: sampled word-initial tokens for the letter probes (0 = skip)",
   },
   probe_seed: { type: "int", default: 0, min: 0, doc: "seed of the probing and absorption samples" },
-};
+} as const satisfies ParamSchema;
+
+export type SupervisedParams = ParamsOf<typeof SUPERVISED_PARAMS>;
 
 /** The metrics' state for one evaluate run, from its params and the held-out rows it will see. */
 export function supervisedEvals(
@@ -136,15 +129,8 @@ export function supervisedEvals(
 }
 
 export interface SupervisedResult {
-  sparse_probing: {
-    pos: ReturnType<typeof summariseProbes>;
-    genre: ReturnType<typeof summariseProbes>;
-    pos_tasks: number;
-    genre_tasks: number;
-    sample_tokens: number;
-    sample_sequences: number;
-  };
-  absorption: (AbsorptionSummary & { sample_tokens: number }) | null;
+  sparse_probing: SparseProbingJson;
+  absorption: AbsorptionJson | null;
 }
 
 /** The held-out rows (flat token indices) of the first `total` rows of a split: 4 bytes per token. */

@@ -19,7 +19,7 @@ const INVALID: u32 = 0xffffffffu;
 
 var<workgroup> scan: array<u32, WG>;
 
-// @include "../../kernels/wgsl/workgroup_scan.wgsl"
+// @include "../../kernels/select/workgroup_scan.wgsl"
 
 fn fires(j: u32, v: f32) -> bool {
   if (JUMP) { return v > 0.0 && v > thr[j]; }

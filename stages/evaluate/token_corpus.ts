@@ -56,6 +56,8 @@ export class TokenCorpus {
     readonly genre: Uint8Array,
     readonly vocab: string[],
     readonly docs: { id: string; genre?: string }[],
+    /** id -> display text (token_text.json; older outputs: the piece with SentencePiece's ▁ as a space). */
+    readonly texts: string[] = vocab.map((p) => p.replaceAll("\u2581", " ")),
   ) {
     this.heldoutRow = new Int32Array(tokens.length).fill(-1);
   }
@@ -93,6 +95,8 @@ export class TokenCorpus {
     const vocab: string[] = vocabText ? JSON.parse(new TextDecoder().decode(vocabText)) : [];
     const docsText = await readOptional(join(dir, "docs.json"));
     const docs = docsText ? JSON.parse(new TextDecoder().decode(docsText)) : [];
+    const textsJson = await readOptional(join(dir, "token_text.json"));
+    const texts = textsJson ? JSON.parse(new TextDecoder().decode(textsJson)) : undefined;
     return new TokenCorpus(
       { ...meta, tags: meta.tags ?? [], genres: meta.genres ?? [] },
       tokens,
@@ -101,6 +105,7 @@ export class TokenCorpus {
       genre,
       vocab,
       docs,
+      texts,
     );
   }
 
@@ -118,9 +123,10 @@ export class TokenCorpus {
     }
   }
 
-  piece(i: number): string {
+  /** The display text of the token at flat index i. */
+  text(i: number): string {
     const id = this.tokens[i];
-    return this.vocab[id] ?? `<${id}>`;
+    return this.texts[id] ?? `<${id}>`;
   }
 
   tagName(i: number): string | null {

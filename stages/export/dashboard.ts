@@ -9,7 +9,8 @@
  * All output is a pure function of the inputs (no timestamps), so identical inputs give identical bytes.
  */
 import type { Columns, ExampleRow } from "./inputs.ts";
-import { findColumn } from "./inputs.ts";
+import type { LatentColumn } from "./eval_columns.ts";
+import type { DownstreamResult, EvalJson } from "../evaluate/eval_json.ts";
 import { escapeXml } from "./svg.ts";
 
 export interface DashboardInput {
@@ -33,17 +34,16 @@ export interface DashboardInput {
   supervisedHtml?: string;
 }
 
-/** Headline metrics: [key, label, eval.json names to look for (last path segment), shallowest first]. */
-const HEADLINE: [string, string, string[]][] = [
-  ["mse", "MSE", ["mse", "mse_per_token"]],
-  ["explained_variance", "Explained variance", ["explained_variance"]],
-  ["l0", "L0", ["l0"]],
-  ["dead_latents", "Dead latents", ["dead_latents", "dead"]],
-  ["dense_latents", "Dense latents", ["dense_latents", "dense"]],
-  ["cosine_similarity", "Cosine similarity", ["cosine_similarity"]],
-  ["n_tokens", "Held-out tokens", ["n_tokens"]],
+/** Headline metrics: [eval.json key (evaluate's EvalJson), label]. */
+const HEADLINE: [keyof EvalJson, string][] = [
+  ["mse", "MSE"],
+  ["explained_variance", "Explained variance"],
+  ["l0", "L0"],
+  ["dead_latents", "Dead latents"],
+  ["dense_latents", "Dense latents"],
+  ["cosine_similarity", "Cosine similarity"],
+  ["n_tokens", "Held-out tokens"],
 ];
-const DOWNSTREAM = /downstream|fidelity|recovered|kl_div|ce_loss/i;
 
 /** Every finite number / string / boolean leaf of a JSON value, as [dotted path, value]. */
 export function flattenScalars(v: unknown, prefix = ""): [string, number | string | boolean][] {
@@ -56,28 +56,23 @@ export function flattenScalars(v: unknown, prefix = ""): [string, number | strin
   );
 }
 
-/** The headline metrics found in eval.json: [key, label, path, value]. */
+/** The headline metrics present in eval.json: [key, label, path, value] (path = the key: they are top-level). */
 export function headlineMetrics(evalJson: Record<string, unknown> | null): [string, string, string, number][] {
-  const flat = flattenScalars(evalJson ?? {}).filter(([p]) => !DOWNSTREAM.test(p));
-  const out: [string, string, string, number][] = [];
-  for (const [key, label, names] of HEADLINE) {
-    const hits = flat.filter(([p, v]) => typeof v === "number" && names.includes(p.split(".").pop()!))
-      .sort((a, b) =>
-        a[0].split(".").length - b[0].split(".").length ||
-        names.indexOf(a[0].split(".").pop()!) - names.indexOf(b[0].split(".").pop()!)
-      );
-    if (hits.length) out.push([key, label, hits[0][0], hits[0][1] as number]);
-  }
-  return out;
+  return HEADLINE.flatMap(([key, label]): [string, string, string, number][] => {
+    const v = evalJson?.[key];
+    return typeof v === "number" && Number.isFinite(v) ? [[key, label, key, v]] : [];
+  });
 }
 
 /**
- * Downstream-fidelity numbers: every scalar whose path mentions downstream/fidelity/recovered/KL/CE, except
- * the raw zero/mean-ablation runs (those stay in the full metrics table).
+ * Downstream-fidelity numbers: every number under eval.json's `downstream` (evaluate's DownstreamResult)
+ * except the raw zero/mean-ablation runs (those stay in the full metrics table).
  */
 export function downstreamMetrics(evalJson: Record<string, unknown> | null): [string, number][] {
-  return flattenScalars(evalJson ?? {}).filter(([p, v]) =>
-    DOWNSTREAM.test(p) && typeof v === "number" && !/ablation\./.test(p)
+  const DOWNSTREAM: keyof EvalJson = "downstream";
+  const ablations: (keyof DownstreamResult)[] = ["zero_ablation", "mean_ablation"];
+  return flattenScalars({ [DOWNSTREAM]: evalJson?.[DOWNSTREAM] }).filter(([p, v]) =>
+    typeof v === "number" && !ablations.some((a) => p.startsWith(`${DOWNSTREAM}.${a}.`))
   ) as [string, number][];
 }
 
@@ -113,6 +108,10 @@ interface LatentTable {
   hist: string | null;
 }
 
+/** The latents.parquet histogram column and the columns of the latent list, after the id (evaluate's names). */
+const ACT_HIST: LatentColumn = "act_hist";
+const LIST_COLUMNS: LatentColumn[] = ["frequency", "max_activation", "mean_activation", "top_tag", "top_genre"];
+
 function latentTable(latents: Columns | null, cap: number, topTokens: Map<number, string>): LatentTable {
   const n = cap;
   const cols: LatentTable["cols"] = [];
@@ -126,7 +125,7 @@ function latentTable(latents: Columns | null, cap: number, topTokens: Map<number
     if (name === "latent") continue;
     const sample = values.find((x) => x !== null && x !== undefined);
     if (Array.isArray(sample)) {
-      if (!hist && /hist/i.test(name)) hist = name;
+      if (name === ACT_HIST) hist = name;
       continue;
     }
     const kind = typeof sample === "string" ? "str" : "num";
@@ -138,20 +137,7 @@ function latentTable(latents: Columns | null, cap: number, topTokens: Map<number
   }
   cols.push({ name: "top_tokens", kind: "str", v: Array.from({ length: n }, (_, i) => topTokens.get(i) ?? "") });
   const names = cols.map((c) => c.name);
-  const list = ["latent"];
-  for (
-    const pats of [
-      [/^(frequency|freq|firing_frequency|density|firing_rate|fire_rate)$/, /freq|density/],
-      [/^max_act(ivation)?$/, /max/],
-      [/^mean_act(ivation)?$/, /mean/],
-      [/^(top_)?tag$/, /tag$/, /^top_pos/, /tag/],
-      [/^(top_)?genre$/, /genre$/, /genre/],
-    ]
-  ) {
-    const c = findColumn(names.filter((x) => !list.includes(x)), ...pats);
-    if (c) list.push(c);
-  }
-  list.push("top_tokens");
+  const list = ["latent", ...LIST_COLUMNS.filter((c) => names.includes(c)), "top_tokens"];
   return { n, cols, list, hist };
 }
 
@@ -190,8 +176,8 @@ function exampleChunks(
   const names = Object.keys(latents ?? {});
   const rowOf = new Map<number, number>();
   (latents?.latent as number[] | undefined)?.forEach((id, r) => rowOf.set(Number(id), r));
-  const loCol = findColumn(names, /hist.*(min|lo|start)/i), hiCol = findColumn(names, /hist.*(max|hi|end)/i);
-  const maxCol = findColumn(names, /^max_act(ivation)?$/, /max/);
+  const has = (c: LatentColumn) => names.includes(c) ? c : null;
+  const hiCol = has("act_hist_max"), maxCol = has("max_activation");
   const num = (col: string | null, r: number | undefined) =>
     col && r !== undefined && typeof latents![col][r] === "number" ? latents![col][r] as number : null;
   const out = new Map<string, string>();
@@ -203,7 +189,7 @@ function exampleChunks(
     for (let l = c0; l < Math.min(n, c0 + chunkSize); l++) {
       const r = rowOf.get(l);
       const hist = histCol && r !== undefined ? (latents![histCol][r] as number[] | null) : null;
-      const lo = num(loCol, r) ?? 0, hi = num(hiCol, r) ?? num(maxCol, r) ?? null;
+      const lo = 0, hi = num(hiCol, r) ?? num(maxCol, r) ?? null; // act_hist covers (0, act_hist_max]
       const exs = byLatent.get(l) ?? [];
       let scale = 0;
       for (const e of exs) for (const a of e.acts) scale = Math.max(scale, a);

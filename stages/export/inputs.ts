@@ -1,11 +1,13 @@
 /**
- * Read the export stage's upstream outputs (stages/CONTRACTS.md) defensively: files other than the SAE
- * weights may be missing or have extra/renamed columns, and the export still writes what it can.
+ * Read the export stage's upstream outputs (stages/CONTRACTS.md): files other than the SAE weights may be
+ * missing and the export still writes what it can; columns are read by the names evaluate writes.
  * Parquet is read column-wise through DuckDB; examples are capped per latent in SQL so a large
  * `examples.parquet` never materialises more rows than the dashboard shows.
  */
 import { withDuckDB } from "../io/parquet.ts";
 import { readSafetensors, type Tensor } from "../io/safetensors.ts";
+import { ignoreMissing } from "../../pipeline/missing.ts";
+import type { ExampleColumn } from "./eval_columns.ts";
 
 /** A table as columns: name -> values (numbers, strings, arrays or null). */
 export type Columns = Record<string, unknown[]>;
@@ -38,7 +40,8 @@ async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
     return true;
-  } catch {
+  } catch (e) {
+    ignoreMissing(e);
     return false;
   }
 }
@@ -69,15 +72,6 @@ export async function readColumns(path: string, where = ""): Promise<Columns | n
   });
 }
 
-/** First column whose name matches one of the patterns (tried in order). */
-export function findColumn(names: string[], ...patterns: RegExp[]): string | null {
-  for (const p of patterns) {
-    const hit = names.find((n) => p.test(n));
-    if (hit) return hit;
-  }
-  return null;
-}
-
 export async function readExportInputs(inputs: Record<string, string>): Promise<ExportInputs> {
   const train = inputs.train, evaluate = inputs.evaluate, pretok = inputs.pretokenize;
   if (!train) throw new Error("export: no train input directory");
@@ -97,9 +91,7 @@ export async function readExportInputs(inputs: Record<string, string>): Promise<
 
 /**
  * Examples for latents < `maxLatent`, at most `perTop` top examples and `perQuantile` of each other kind
- * per latent, best first. Column names are
- * found by pattern: a latent id, a list of token strings, a list of activations, optionally a kind
- * (top/quantile), a rank or activation to order by, and the centre position within the window.
+ * per latent, best first (by rank), read by the column names evaluate writes (EXAMPLES_SCHEMA).
  */
 export async function readExamples(
   path: string,
@@ -111,58 +103,23 @@ export async function readExamples(
   return await withDuckDB(async (con) => {
     const src = `read_parquet(${sqlString(path)})`;
     const desc = (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${src}`)).getRowObjectsJS();
-    const types = Object.fromEntries(desc.map((d) => [String(d.column_name), String(d.column_type)]));
-    const names = Object.keys(types);
-    const q = (n: string) => `"${n.replaceAll('"', '""')}"`;
-    const latent = findColumn(names, /^latent$/, /latent/);
-    const tokens = names.find((n) => /^VARCHAR\[\]$/.test(types[n]));
-    const acts = findColumn(
-      names.filter((n) => /^(FLOAT|DOUBLE)\[\]$/.test(types[n])),
-      /act/,
-      /.*/,
-    );
-    if (!latent || !tokens || !acts) {
-      throw new Error(
-        `export: ${path} needs a latent column, a VARCHAR[] of tokens and a FLOAT[] of activations; has ${
-          names.join(", ")
-        }`,
-      );
+    const names = new Set(desc.map((d) => String(d.column_name)));
+    const col = (c: ExampleColumn) => c;
+    const needed = [col("latent"), col("kind"), col("rank"), col("tokens"), col("acts"), col("center")];
+    const notes = [col("doc"), col("tag"), col("genre")];
+    const lacking = [...needed, col("quantile"), ...notes].filter((c) => !names.has(c));
+    if (lacking.length) {
+      throw new Error(`export: ${path} lacks the evaluate column(s) ${lacking.join(", ")}; re-run evaluate`);
     }
-    const kind = findColumn(names.filter((n) => types[n] === "VARCHAR"), /^kind$/, /kind|type|source|bucket|quantile/);
-    const center = findColumn(
-      names.filter((n) => /INT/.test(types[n])),
-      /^(center|centre|target|focus)(_pos|_index|_idx)?$/,
-      /(center|centre|target|focus)/,
-      /^pos(ition)?$/,
-    );
-    const rank = findColumn(names.filter((n) => /INT/.test(types[n])), /^rank$/, /rank/);
-    const value = findColumn(
-      names.filter((n) => /^(FLOAT|DOUBLE)$/.test(types[n])),
-      /^(activation|act|value|max_act)$/,
-      /act/,
-    );
-    // "top", "top_n", "max" ... all count as the top examples; any other label is a lower-quantile group.
-    const quantile = findColumn(names.filter((n) => /^(FLOAT|DOUBLE)$/.test(types[n])), /^quantile$/, /quantile/);
-    const notes = ["doc", "tag", "genre"].filter((n) => types[n] === "VARCHAR");
-    const noteExpr = notes.length
-      ? `concat_ws(' · ', ${
-        notes.map((n) => `CASE WHEN ${q(n)} IS NULL THEN NULL ELSE '${n} ' || ${q(n)} END`).join(", ")
-      })`
-      : `''`;
-    const kindExpr = kind
-      ? `CASE WHEN lower(${q(kind)}) LIKE 'top%' OR lower(${q(kind)}) = 'max' THEN 'top' ELSE CAST(${
-        q(kind)
-      } AS VARCHAR) END`
-      : `'top'`;
-    const order = rank ? `${q(rank)} ASC` : value ? `${q(value)} DESC` : `1`;
-    const sql = `SELECT CAST(${q(latent)} AS INTEGER) AS latent, ${kindExpr} AS kind, ${q(tokens)} AS tokens, ` +
-      `CAST(${q(acts)} AS DOUBLE[]) AS acts, ${center ? `CAST(${q(center)} AS INTEGER)` : "NULL"} AS center, ` +
-      `${quantile ? `CAST(${q(quantile)} AS DOUBLE)` : "NULL"} AS quantile, ${noteExpr} AS note ` +
-      `FROM ${src} WHERE ${q(latent)} < ${maxLatent} ` +
-      `QUALIFY row_number() OVER (PARTITION BY ${
-        q(latent)
-      }, ${kindExpr} ORDER BY ${order}) <= CASE WHEN ${kindExpr} = 'top' THEN ${perTop} ELSE ${perQuantile} END ` +
-      `ORDER BY latent, kind = 'top' DESC, kind, ${order}`;
+    const noteExpr = `concat_ws(' · ', ${
+      notes.map((n) => `CASE WHEN "${n}" IS NULL THEN NULL ELSE '${n} ' || "${n}" END`).join(", ")
+    })`;
+    const sql = `SELECT CAST("latent" AS INTEGER) AS latent, "kind" AS kind, "tokens" AS tokens, ` +
+      `CAST("acts" AS DOUBLE[]) AS acts, CAST("center" AS INTEGER) AS center, ` +
+      `CAST("quantile" AS DOUBLE) AS quantile, ${noteExpr} AS note FROM ${src} WHERE "latent" < ${maxLatent} ` +
+      `QUALIFY row_number() OVER (PARTITION BY "latent", "kind" ORDER BY "rank" ASC) <= ` +
+      `CASE WHEN "kind" = 'top' THEN ${perTop} ELSE ${perQuantile} END ` +
+      `ORDER BY latent, kind = 'top' DESC, kind, "rank" ASC`;
     const rows = (await con.runAndReadAll(sql)).getRowObjectsJS();
     return rows.map((r) => {
       const a = (r.acts as number[]).map((x) => (Number.isFinite(x) ? x : 0));

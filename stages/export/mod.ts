@@ -2,29 +2,26 @@
  * The export stage: turns the trained and evaluated SAE into what a researcher opens:
  * - `saelens/` (cfg.json, sae_weights.safetensors, sparsity.safetensors), loadable by SAELens and by
  *   `loadSae()` in ./load.ts;
+ * - `sparsify/<hook>/` (cfg.json, sae.safetensors) for TopK SAEs, loadable by EleutherAI sparsify;
  * - `plots/*.svg`: loss, L0, dead latents (and explained variance) over training tokens, latent density;
  * - `dashboard/index.html` (+ data.js, examples/*.js): a static dashboard that works from file://;
  * - `neuronpedia/batch-N.json` + `skipped_indexes.json`: Neuronpedia upload batches (neuronpedia.ts).
  * Every byte is a function of the inputs and params (no timestamps), so reruns give identical outputs.
  */
 import { defineStage } from "../../pipeline/stage.ts";
-import type { ParamSchema } from "../../pipeline/params.ts";
+import type { ParamSchema, ParamsOf } from "../../pipeline/params.ts";
 import { writeDashboard } from "./dashboard.ts";
-import { type Columns, findColumn, readColumns, readExamples, readExportInputs } from "./inputs.ts";
+import { type Columns, readColumns, readExamples, readExportInputs } from "./inputs.ts";
+import type { LatentColumn } from "./eval_columns.ts";
 import { latentCards, supervisedHtml } from "./latent_cards.ts";
 import { neuronpediaBatches } from "./neuronpedia.ts";
 import { densityHistogram, densityPlot, histogramFromEval, trainingPlots } from "./plots.ts";
 import { writeSaelens } from "./saelens.ts";
+import { sparsifyUnsupported, writeSparsify } from "./sparsify.ts";
 
-export interface ExportParams {
-  dashboard_latents: number | null;
-  examples_per_latent: number;
-  quantile_examples: number;
-  chunk_latents: number;
-  neuronpedia_batch: number;
-}
+export type ExportParams = ParamsOf<typeof params>;
 
-const params: ParamSchema = {
+const params = {
   dashboard_latents: {
     type: "int",
     default: null,
@@ -41,29 +38,16 @@ const params: ParamSchema = {
     min: 0,
     doc: "features per Neuronpedia batch file (0 = none written)",
   },
-};
+} as const satisfies ParamSchema;
 
-/**
- * Firing density per latent in [0, 1] from latents.parquet: a frequency/density column, or a firing count
- * divided by eval.json's n_tokens. Null when neither is present.
- */
-export function latentDensity(latents: Columns | null, dSae: number, nTokens: number | null): Float64Array | null {
-  if (!latents?.latent) return null;
-  const names = Object.keys(latents);
-  const freq = findColumn(
-    names,
-    /^(frequency|freq|firing_frequency|density|firing_rate|fire_rate)$/,
-    /freq|density|rate/,
-  );
-  const count = findColumn(names, /^(fires|fire_count|firing_count|count|n_fires)$/, /count|fires/);
+/** Firing density per latent in [0, 1]: latents.parquet's `frequency` column; null without latents.parquet. */
+export function latentDensity(latents: Columns | null, dSae: number): Float64Array | null {
+  const FREQUENCY: LatentColumn = "frequency", LATENT: LatentColumn = "latent";
+  if (!latents?.[LATENT] || !latents[FREQUENCY]) return null;
   const out = new Float64Array(dSae);
-  const col = freq ?? count;
-  if (!col) return null;
-  const scale = freq ? 1 : nTokens ? 1 / nTokens : NaN;
-  if (!Number.isFinite(scale)) return null;
-  latents.latent.forEach((id, r) => {
-    const l = Number(id), v = latents[col][r];
-    if (l >= 0 && l < dSae && typeof v === "number") out[l] = v * scale;
+  latents[LATENT].forEach((id, r) => {
+    const l = Number(id), v = latents[FREQUENCY][r];
+    if (l >= 0 && l < dSae && typeof v === "number") out[l] = v;
   });
   return out;
 }
@@ -72,7 +56,7 @@ export const exportStage = defineStage<ExportParams>({
   name: "export",
   upstream: ["pretokenize", "train", "evaluate"],
   params,
-  description: "SAELens folder, static HTML dashboard and SVG plots",
+  description: "SAELens and sparsify folders, static HTML dashboard and SVG plots",
   module: import.meta.url,
   packages: ["@duckdb/node-api"],
   unit: "files",
@@ -81,15 +65,18 @@ export const exportStage = defineStage<ExportParams>({
     const inp = await readExportInputs(ctx.inputs);
     const t = inp.trainCfg;
     const dSae = Number(t.d_sae);
-    const nTokens = typeof inp.evalJson?.n_tokens === "number" ? inp.evalJson.n_tokens : null;
-    const density = latentDensity(inp.latents, dSae, nTokens);
+    const density = latentDensity(inp.latents, dSae);
     ctx.progress(0, 3, "saelens");
-    await writeSaelens(`${ctx.outDir}/saelens`, {
+    const saelens = await writeSaelens(`${ctx.outDir}/saelens`, {
       trainCfg: t,
       weights: inp.weights,
       pretokenizeMeta: inp.pretokenizeMeta ?? undefined,
       density,
     });
+    const saelensCfg = JSON.parse(saelens["cfg.json"]);
+    const noSparsify = sparsifyUnsupported(saelensCfg);
+    if (noSparsify) ctx.log(`export: sparsify/ not written: ${noSparsify}`);
+    else await writeSparsify(`${ctx.outDir}/sparsify`, saelensCfg, inp.weights);
     if (!density) ctx.log("export: no per-latent frequency in latents.parquet; sparsity.safetensors not written");
 
     ctx.progress(1, 3, "plots");

@@ -4,7 +4,11 @@
  * (log10 firing frequency per latent). Each is a standalone file with title and axis labels; the
  * dashboard inlines the same strings.
  */
-import { type Columns, findColumn } from "./inputs.ts";
+import type { Columns } from "./inputs.ts";
+import type { LOG_SCHEMA } from "../train/log_schema.ts";
+
+/** A column of train_log.parquet (the train stage's LOG_SCHEMA). */
+type LogColumn = keyof typeof LOG_SCHEMA;
 import { histogram, lineChart } from "./svg.ts";
 
 export interface DensityHistogram {
@@ -72,13 +76,12 @@ function numeric(col: unknown[] | undefined): number[] | null {
 /** Training-curve SVGs keyed by file stem (`loss`, `l0`, `dead_latents`, `explained_variance`). */
 export function trainingPlots(log: Columns | null): Record<string, string> {
   if (!log) return {};
-  const names = Object.keys(log);
-  const xName = findColumn(names, /^tokens$/, /token/) ?? findColumn(names, /^step$/);
-  const x = xName ? numeric(log[xName]) : null;
+  const TOKENS: LogColumn = "tokens";
+  const x = numeric(log[TOKENS]);
   if (!x) return {};
-  const xLabel = xName === "step" ? "training step" : "training tokens";
+  const xLabel = "training tokens";
   const out: Record<string, string> = {};
-  const chart = (stem: string, title: string, yLabel: string, cols: [string, string][], logY = false) => {
+  const chart = (stem: string, title: string, yLabel: string, cols: [LogColumn, string][], logY = false) => {
     const series = cols.flatMap(([col, name]) => {
       const y = numeric(log[col]);
       return y ? [{ name, x, y }] : [];
@@ -88,7 +91,6 @@ export function trainingPlots(log: Columns | null): Record<string, string> {
   chart("loss", "Training loss", "loss (log scale)", [
     ["loss", "loss"],
     ["mse", "mse"],
-    ["val_loss", "val loss"],
     ["val_mse", "val mse"],
   ], true);
   chart("l0", "L0 (active latents per token)", "L0", [["l0", "train"], ["val_l0", "validation"]]);

@@ -1,8 +1,12 @@
 /**
  * The SAELens folder: `cfg.json`, `sae_weights.safetensors`, `sparsity.safetensors`, laid out as SAELens'
  * `save_model` writes them so `SAE.load_from_disk(folder)` (SAELens 5 and 6) opens it:
- * - cfg.json: the flat (pre-6.0) field set, which SAELens 6 still reads (`handle_pre_6_0_config` moves the
- *   LLM fields into `metadata`), plus that `metadata` block, `k`/`activation_fn_kwargs` for TopK.
+ * - cfg.json: the SAELens 6 layout (`SAE.save_model`): the config-class fields at the top level, `metadata`
+ *   with `sae_lens_version` (the SAELens format we follow, SAELENS_FORMAT_VERSION) so SAELens 6 reads it as
+ *   a 6.x config and keeps the whole `metadata` block (without the version it runs `handle_pre_6_0_config`,
+ *   which keeps only its own LLM keys and drops ours: hook_layer, k, seed, training_tokens, ...);
+ *   `sae_lens_training_version` is null (SAELens did not train it). The flat pre-6.0 fields (`hook_name`,
+ *   `activation_fn_kwargs`, ...) stay at the top level too, for SAELens 5.
  * - weights: `W_enc [d_in, d_sae]`, `W_dec [d_sae, d_in]`, `b_enc [d_sae]`, `b_dec [d_in]`, `threshold
  *   [d_sae]` for JumpReLU; F32, tensors in name order, as Python `safetensors.save_file` orders them.
  *   BatchTopK is saved as JumpReLU with its learned threshold (SAELens does the same).
@@ -29,6 +33,9 @@ export interface SaelensFiles {
   "sae_weights.safetensors": Uint8Array;
   "sparsity.safetensors"?: Uint8Array;
 }
+
+/** The SAELens release whose cfg.json layout this folder follows (read by `handle_config_defaulting`). */
+export const SAELENS_FORMAT_VERSION = "6.18.0";
 
 const TRAIN_TO_EXPORT_ARCH: Record<string, string> = {
   topk: "topk",
@@ -87,15 +94,22 @@ export function saelensCfg(src: SaelensSources): Record<string, unknown> {
       throw new Error(`export: topk cfg needs k in 1..${d_sae}, got ${t.k}`);
     }
     cfg.k = k;
+    cfg.rescale_acts_by_decoder_norm = false; // TopKSAEConfig field; our decoder rows are already unit norm
   }
   // Train-side provenance (training architecture, scaling factor folded in, ...) is kept; SAELens 6
   // accepts any metadata keys, SAELens 5 ignores the block.
   const trainMeta = t.metadata && typeof t.metadata === "object" ? t.metadata as Record<string, unknown> : {};
-  cfg.metadata = { ...trainMeta, ...meta };
+  cfg.metadata = {
+    ...trainMeta,
+    ...meta,
+    sae_lens_version: SAELENS_FORMAT_VERSION,
+    sae_lens_training_version: null,
+  };
   return cfg;
 }
 
-function tensorF32(w: Record<string, Tensor>, name: string, shape: number[]): Tensor {
+/** The train tensor `name`, checked against `shape`, as F32. */
+export function tensorF32(w: Record<string, Tensor>, name: string, shape: number[]): Tensor {
   const t = w[name];
   if (!t) throw new Error(`export: train weights lack "${name}"`);
   if (t.shape.join(",") !== shape.join(",")) {

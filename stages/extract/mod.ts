@@ -8,10 +8,23 @@ import { join } from "node:path";
 import { defineStage } from "../../pipeline/stage.ts";
 import { ParamError } from "../../pipeline/params.ts";
 import { type ActivationMeta, ShardWriter } from "../io/activations.ts";
+import { readExternalData } from "../model/external_data.ts";
+import { readModelIo } from "../model/model_io.ts";
 import { findHook } from "./hook.ts";
+import {
+  checkExclude,
+  checkSlice,
+  type ExcludeSpec,
+  keepRows,
+  type SliceSpec,
+  type SpecialMeta,
+  specialTokenIds,
+  tokenFilter,
+} from "./token_filter.ts";
 import { BatchFeeds, createSession, runForOutput } from "./session.ts";
 import { isHeldout } from "./split.ts";
 import { graphUpToHook } from "./truncate.ts";
+import { ifMissing, ignoreMissing } from "../../pipeline/missing.ts";
 
 export interface ExtractParams {
   hook: string;
@@ -19,9 +32,11 @@ export interface ExtractParams {
   heldout_fraction: number;
   max_tokens: number | null;
   shard_tokens: number;
+  exclude_special_tokens: ExcludeSpec;
+  seqpos_slice: SliceSpec;
 }
 
-interface TokensMeta {
+interface TokensMeta extends SpecialMeta {
   n_seq: number;
   context_size: number;
   n_tokens: number;
@@ -48,6 +63,22 @@ export const extractStage = defineStage<ExtractParams>({
     },
     max_tokens: { type: "int", default: null, nullable: true, min: 1, doc: "cap on extracted tokens (null = all)" },
     shard_tokens: { type: "int", default: 65536, min: 1, doc: "activation rows per shard file" },
+    exclude_special_tokens: {
+      type: "json",
+      default: null,
+      doc:
+        "drop special-token rows (BOS/EOS/PAD...): null = on for causal LMs, off for encoders; true, false, or a list of token ids",
+    },
+    seqpos_slice: {
+      type: "json",
+      default: null,
+      doc:
+        "[start, end] positions of each context kept (Python slice: null = open, negative = from the end); null = all",
+    },
+  },
+  validate(p) {
+    checkExclude(p.exclude_special_tokens);
+    checkSlice(p.seqpos_slice);
   },
   async run(ctx) {
     const p = ctx.params;
@@ -56,10 +87,11 @@ export const extractStage = defineStage<ExtractParams>({
     let modelBytes: Uint8Array;
     try {
       modelBytes = await Deno.readFile(onnxPath);
-    } catch {
+    } catch (e) {
+      ignoreMissing(e);
       throw new Error(`model directory ${modelDir} has no onnx/model.onnx: re-run the model stage`);
     }
-    const modelJson = JSON.parse(await Deno.readTextFile(join(modelDir, "model.json")).catch(() => "{}"));
+    const modelJson = JSON.parse(await ifMissing(Deno.readTextFile(join(modelDir, "model.json")), "{}"));
     const hook = findHook(modelDir, modelBytes, p.hook);
     const meta: TokensMeta = JSON.parse(await Deno.readTextFile(join(tokDir, "meta.json")));
     const C = meta.context_size;
@@ -77,13 +109,24 @@ export const extractStage = defineStage<ExtractParams>({
     // Only the sequences needed for max_tokens real tokens (padding is the tail after n_tokens).
     const total = Math.min(meta.n_tokens, p.max_tokens ?? Infinity);
     const nSeq = Math.ceil(total / C);
-    const session = await createSession(graphUpToHook(modelBytes, hook.tensor));
+    const session = await createSession(graphUpToHook(modelBytes, hook.tensor), {
+      externalData: await readExternalData(modelDir),
+    });
     const d = hook.dIn;
     const writers = {
       train: new ShardWriter(ctx.outDir, "train", d, p.shard_tokens),
       heldout: new ShardWriter(ctx.outDir, "heldout", d, p.shard_tokens),
     };
-    const feeds = new BatchFeeds(p.batch_size, C);
+    const io = readModelIo(modelDir, modelBytes);
+    const feeds = new BatchFeeds(p.batch_size, C, io);
+    const filter = tokenFilter(
+      p.exclude_special_tokens,
+      p.seqpos_slice,
+      io.kind === "causal_lm",
+      C,
+      () => specialTokenIds(modelDir, meta),
+    );
+    const keptActs = new Float32Array(C * d);
     const rowIdx = new Uint32Array(C);
     // The mask covers only true padding; rows past max_tokens are dropped after the pass, so a
     // capped sequence's activations equal the uncapped ones.
@@ -110,9 +153,10 @@ export const extractStage = defineStage<ExtractParams>({
       for (let b = 0; b < n; b++) {
         const s = first + b;
         const real = Math.max(0, Math.min(C, total - s * C));
-        for (let t = 0; t < real; t++) rowIdx[t] = s * C + t;
+        const seqActs = acts.subarray(b * C * d, (b + 1) * C * d);
+        const kept = keepRows(filter, tokens, s, C, real, d, seqActs, keptActs, rowIdx);
         const w = isHeldout(s, p.heldout_fraction) ? writers.heldout : writers.train;
-        await w.append(acts.subarray(b * C * d, (b * C + real) * d), rowIdx.subarray(0, real));
+        await w.append(keptActs.subarray(0, kept * d), rowIdx.subarray(0, kept));
         done += real;
       }
       ctx.progress(done, total, hook.name);
@@ -139,6 +183,8 @@ export const extractStage = defineStage<ExtractParams>({
       hook_tensor: hook.tensor,
       heldout_fraction: p.heldout_fraction,
       heldout_mean_norm: heldout.mean_norm,
+      excluded_token_ids: [...filter.excluded],
+      seqpos_slice: [filter.start, filter.end],
     };
     await Deno.writeTextFile(join(ctx.outDir, "meta.json"), JSON.stringify(out, null, 1));
     ctx.log(`${train.n_tokens} train + ${heldout.n_tokens} heldout rows of ${hook.name} (d_in ${d})`);

@@ -4,10 +4,14 @@
  * named outputs (onnxruntime then runs just the nodes those outputs need).
  */
 import * as ort from "onnxruntime-node";
+import type { ExternalDataFile } from "../model/external_data.ts";
+import { idsFeeds, type ModelIo } from "../model/model_io.ts";
 
 export interface SessionOptions {
   /** Threads for one op (default: all cores, as onnxruntime does). */
   threads?: number;
+  /** The graph's external-data files (stages/model/external_data.ts). */
+  externalData?: ExternalDataFile[];
 }
 
 /** A session over `modelBytes` with full graph optimisation and sequential execution. */
@@ -19,18 +23,30 @@ export function createSession(modelBytes: Uint8Array, opts: SessionOptions = {})
     interOpNumThreads: 1,
     enableCpuMemArena: true,
     enableMemPattern: true,
+    ...(opts.externalData?.length ? { externalData: opts.externalData } : {}),
   });
 }
 
 /**
  * Reusable int64 inputs for batches of `batch` sequences of `context` tokens. `fill` copies
- * sequences [first, first + n) of `tokens`, masking flat indices >= `nReal` (the padding tail).
+ * sequences [first, first + n) of `tokens`, masking flat indices >= `nReal` (the padding tail); the
+ * feeds are named as the model's io says (only the inputs the graph has).
  */
 export class BatchFeeds {
   readonly ids: BigInt64Array;
   readonly mask: BigInt64Array;
 
-  constructor(readonly batch: number, readonly context: number) {
+  constructor(
+    readonly batch: number,
+    readonly context: number,
+    readonly io: ModelIo = {
+      kind: "encoder",
+      input_ids: "input_ids",
+      attention_mask: "attention_mask",
+      token_type_ids: null,
+      output: "last_hidden_state",
+    },
+  ) {
     this.ids = new BigInt64Array(batch * context);
     this.mask = new BigInt64Array(batch * context);
   }
@@ -43,10 +59,13 @@ export class BatchFeeds {
       this.ids[i] = BigInt(tokens[base + i]);
       this.mask[i] = base + i < nReal ? 1n : 0n;
     }
-    return {
-      input_ids: new ort.Tensor("int64", this.ids.subarray(0, len), [n, C]),
-      attention_mask: new ort.Tensor("int64", this.mask.subarray(0, len), [n, C]),
-    };
+    return idsFeeds(
+      this.io,
+      (data) => new ort.Tensor("int64", data, [n, C]),
+      this.ids.subarray(0, len),
+      this.mask.subarray(0, len),
+      C,
+    );
   }
 }
 

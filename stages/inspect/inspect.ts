@@ -15,7 +15,8 @@ import { createSession, runForOutput } from "../extract/session.ts";
 import { graphUpToHook } from "../extract/truncate.ts";
 import { loadModelTokenizer } from "../pretokenize/tokenizer.ts";
 import { resolveRun } from "../query/resolve_run.ts";
-import { encode, loadSae } from "../train/sae_cpu.ts";
+import { loadSae } from "../export/load.ts";
+import { encode } from "../train/sae_cpu.ts";
 import { extremes, findUnembedding, latentLogits } from "./unembed.ts";
 
 /** Output directories of the stages inspect reads (evaluate is optional: no frequencies or labels then). */

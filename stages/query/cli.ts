@@ -9,64 +9,16 @@
 import { parseArgs } from "node:util";
 import { openResults } from "./open_results.ts";
 import { VIEW_NAMES } from "./views.ts";
+import { cellRows, formatCsv, formatJson, formatTable } from "./formats.ts";
 
 const HELP = `usage: deno task query [options] "SQL"
-  --format table|csv|json   output format (default table)
+  --format table|csv|json   output format (default table); JSON keeps numbers as numbers, except
+                            integers beyond 2^53-1 and NaN/Infinity, which are strings
   --run RUN_ID              query another run (default: the latest, from pipeline.lock.json)
   --store DIR               the store (default data/store)
   --max-rows N              rows shown by the table format (default 100; csv/json print all)
   --schema                  list the views and their columns
 views: ${VIEW_NAMES.join(", ")}`;
-
-/** A cell for the table format: short numbers, JSON for lists and structs. */
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return "NULL";
-  if (typeof v === "number") return Number.isInteger(v) ? String(v) : Number(v.toPrecision(6)).toString();
-  if (typeof v === "bigint" || typeof v === "boolean") return String(v);
-  if (typeof v === "string") return v;
-  if (v instanceof Date) return v.toISOString();
-  return JSON.stringify(
-    v,
-    (
-      _k,
-      x,
-    ) => (typeof x === "bigint"
-      ? Number(x)
-      : typeof x === "number" && !Number.isInteger(x)
-      ? Number(x.toPrecision(6))
-      : x),
-  );
-}
-
-export function formatTable(columns: string[], rows: unknown[][], maxRows: number, maxWidth = 80): string {
-  const shown = rows.slice(0, maxRows).map((r) =>
-    r.map((v) => {
-      const s = cell(v).replaceAll("\n", "⏎");
-      return s.length > maxWidth ? s.slice(0, maxWidth - 1) + "…" : s;
-    })
-  );
-  const widths = columns.map((c, i) => Math.max(c.length, ...shown.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(" │ ").trimEnd();
-  const out = [line(columns), widths.map((w) => "─".repeat(w)).join("─┼─"), ...shown.map(line)];
-  out.push(
-    rows.length > maxRows
-      ? `(${rows.length} rows, ${maxRows} shown: --max-rows or --format csv for all)`
-      : `(${rows.length} row${rows.length === 1 ? "" : "s"})`,
-  );
-  return out.join("\n");
-}
-
-export function formatCsv(columns: string[], rows: unknown[][]): string {
-  const q = (v: unknown) => {
-    const s = v === null || v === undefined
-      ? ""
-      : typeof v === "object"
-      ? JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? Number(x) : x))
-      : String(v);
-    return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-  };
-  return [columns.map(q).join(","), ...rows.map((r) => r.map(q).join(","))].join("\n");
-}
 
 export async function queryCli(args: string[]): Promise<number> {
   let opts;
@@ -127,9 +79,10 @@ export async function queryCli(args: string[]): Promise<number> {
     }
     const reader = await results.connection.runAndReadAll(sql);
     const columns = reader.columnNames();
-    if (format === "json") console.log(JSON.stringify(reader.getRowObjectsJson(), null, 1));
-    else if (format === "csv") console.log(formatCsv(columns, reader.getRowsJS()));
-    else console.log(formatTable(columns, reader.getRowsJS(), maxRows));
+    const rows = cellRows(reader);
+    if (format === "json") console.log(formatJson(columns, rows));
+    else if (format === "csv") console.log(formatCsv(columns, rows));
+    else console.log(formatTable(columns, rows, maxRows));
     return 0;
   } catch (e) {
     const missing = Object.entries(results.missing).filter(([v]) => new RegExp(`\\b${v}\\b`, "i").test(sql));

@@ -4,6 +4,7 @@
  * cache key; its object is `objects/<key>/`).
  */
 import { isAbsolute, join } from "node:path";
+import { ignoreBadJson } from "../../pipeline/missing.ts";
 
 export interface ResolvedRun {
   run_id: string;
@@ -31,7 +32,8 @@ async function readNdjson(path: string): Promise<Record<string, unknown>[]> {
   return text.split("\n").filter((l) => l.trim()).flatMap((l) => {
     try {
       return [JSON.parse(l)];
-    } catch {
+    } catch (e) {
+      ignoreBadJson(e);
       return []; // a torn last line
     }
   });

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { TokenCorpus } from "../evaluate/token_corpus.ts";
 import type { ResolvedRun } from "./resolve_run.ts";
 import { createTableFromColumns } from "./typed_ingest.ts";
+import { ignoreMissing } from "../../pipeline/missing.ts";
 
 type Connection = Parameters<typeof createTableFromColumns>[0];
 
@@ -39,7 +40,8 @@ async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
     return true;
-  } catch {
+  } catch (e) {
+    ignoreMissing(e);
     return false;
   }
 }
@@ -121,7 +123,7 @@ async function createTokensView(con: Connection, pretokenizeDir: string, extract
   await createTableFromColumns(con, "_vocab", {
     id: Uint32Array.from(c.vocab, (_, i) => i),
     piece: c.vocab,
-    text: c.vocab.map((p) => p.replaceAll("▁", " ")),
+    text: c.texts,
   });
   await createTableFromColumns(con, "_docs", {
     d: Uint32Array.from(c.docs, (_, i) => i),

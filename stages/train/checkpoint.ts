@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { readSafetensors, type Tensor, writeSafetensors } from "../io/safetensors.ts";
+import { isMissing } from "../../pipeline/missing.ts";
 
 export interface Checkpoint {
   step: number;
@@ -31,8 +32,11 @@ export async function loadCheckpoint(dir: string, fingerprint: string): Promise<
   let file;
   try {
     file = await readSafetensors(join(dir, NAME));
-  } catch {
-    return null;
+  } catch (e) {
+    if (isMissing(e)) return null;
+    throw new Error(
+      `train: checkpoint ${join(dir, NAME)} is unreadable (${(e as Error).message}); delete it to start over`,
+    );
   }
   if (file.metadata.fingerprint !== fingerprint) return null;
   const tensors: Record<string, Float32Array | Uint32Array> = {};

@@ -6,6 +6,8 @@
 import { defineStage } from "../../pipeline/stage.ts";
 import { type TrainParams, trainParams } from "./params.ts";
 import { trainSae } from "./train_loop.ts";
+import { getDevice } from "../../kernels/runtime/device.ts";
+import { adapterLine, adapterReport } from "../../kernels/runtime/adapter_report.ts";
 
 export const trainStage = defineStage<TrainParams>({
   name: "train",
@@ -16,6 +18,11 @@ export const trainStage = defineStage<TrainParams>({
   packages: ["@duckdb/node-api"],
   unit: "tokens",
   async run(ctx) {
+    // Every run says what it trains on; a slow fallback (OpenGL llvmpipe) warns even with --quiet.
+    await getDevice();
+    const adapter = await adapterReport()!;
+    ctx.log(adapterLine(adapter));
+    if (adapter.warning) console.error(`! train: ${adapter.warning}`);
     await trainSae({
       params: ctx.params,
       extractDir: ctx.inputs.extract,

@@ -1,10 +1,7 @@
 /** The "train" config section. Defaults suit the shipped run (USE-lite resid_post, d_in 512, ~1-2M tokens). */
-import type { ParamSchema } from "../../pipeline/params.ts";
-import type { Architecture } from "./trainer.ts";
-import type { LrDecay } from "./schedule.ts";
-import type { BDecInit } from "./init.ts";
+import type { ParamSchema, ParamsOf } from "../../pipeline/params.ts";
 
-export const trainParams: ParamSchema = {
+export const trainParams = {
   architecture: {
     type: "enum",
     values: ["topk", "batchtopk", "standard", "jumprelu"],
@@ -75,7 +72,8 @@ export const trainParams: ParamSchema = {
     type: "int",
     default: 200000,
     min: 1,
-    doc: "tokens without firing after which a latent is dead",
+    doc:
+      "tokens without firing after which a latent is dead (one not shorter than the run becomes half the run, logged)",
   },
   aux_k: {
     type: "int",
@@ -107,42 +105,9 @@ export const trainParams: ParamSchema = {
     min: 0,
     doc: "held-out tokens (extract's heldout split) for val_* metrics at each checkpoint and the end; 0 = off",
   },
-};
+} as const satisfies ParamSchema;
 
-export interface TrainParams {
-  architecture: Architecture;
-  expansion_factor: number;
-  d_sae: number | null;
-  k: number;
-  lr: number;
-  batch_size: number;
-  training_tokens: number | null;
-  epochs: number;
-  seed: number;
-  adam_beta1: number;
-  adam_beta2: number;
-  adam_epsilon: number;
-  lr_warmup_steps: number;
-  lr_decay: LrDecay;
-  l1_coefficient: number;
-  l1_warmup_steps: number;
-  l0_coefficient: number;
-  jumprelu_bandwidth: number;
-  jumprelu_init_threshold: number;
-  clip_grad_norm: number;
-  normalize_activations: "none" | "expected_average_only_in";
-  b_dec_init: BDecInit;
-  normalize_decoder: boolean | null;
-  dead_feature_window: number;
-  aux_k: number | null;
-  aux_k_coefficient: number;
-  batchtopk_candidates: number;
-  threshold_decay: number;
-  shuffle_buffer_tokens: number;
-  log_every: number;
-  checkpoint_every: number;
-  validation_tokens: number;
-}
+export type TrainParams = ParamsOf<typeof trainParams>;
 
 /**
  * Whether decoder rows stay unit norm. Default (null): TopK-family SAEs select by rank, so unit rows

@@ -1,8 +1,7 @@
 /**
  * A trained SAE on the CPU in float64: the reference the GPU code and the evaluate/export stages
- * check against. API (stable):
+ * check against (reading a folder: loadSae in ../export/load.ts). API (stable):
  *
- *   loadSae(dir)                         -> { weights, cfg }  (reads sae_weights.safetensors + cfg.json)
  *   saeFromSafetensors(tensors, cfg)     -> SaeWeights (checks shapes against cfg)
  *   preActivations(w, cfg, x, n)         -> Float64Array [n, d_sae]   pre = (x - b_dec)·W_enc + b_enc
  *   encode(w, cfg, x, n)                 -> Float64Array [n, d_sae]   latents z (dense)
@@ -17,8 +16,7 @@
  *              saves it as a JumpReLU SAE, which is what the train stage writes)
  * Weights are in raw activation space (the train stage folds any activation scaling into them).
  */
-import { join } from "node:path";
-import { readSafetensors, type Tensor } from "../io/safetensors.ts";
+import type { Tensor } from "../io/safetensors.ts";
 
 export type SaeArchitecture = "topk" | "batchtopk" | "standard" | "jumprelu";
 
@@ -79,13 +77,6 @@ export function saeFromSafetensors(tensors: Record<string, Tensor>, cfg: SaeConf
     b_dec: get("b_dec", [d_in])!,
     threshold: get("threshold", [d_sae], needsThreshold),
   };
-}
-
-/** Read `sae_weights.safetensors` and `cfg.json` from a train (or SAELens export) directory. */
-export async function loadSae(dir: string): Promise<{ weights: SaeWeights; cfg: SaeConfig }> {
-  const cfg = JSON.parse(await Deno.readTextFile(join(dir, "cfg.json"))) as SaeConfig;
-  const file = await readSafetensors(join(dir, "sae_weights.safetensors"));
-  return { weights: saeFromSafetensors(file.tensors, cfg), cfg };
 }
 
 /** pre[t, i] = Σ_d (x[t, d] − b_dec[d]) · W_enc[d, i] + b_enc[i], in float64. */

@@ -3,11 +3,12 @@
  * write `sae_weights.safetensors` (raw activation space), `cfg.json` (SAELens fields),
  * `train_log.parquet` and `train_summary.json` into outDir.
  */
+import { effectiveDeadWindow } from "./dead_window.ts";
 import { join } from "node:path";
 import { readActivationMeta } from "../io/activations.ts";
 import { writeParquet } from "../io/parquet.ts";
 import { f32, writeSafetensors } from "../io/safetensors.ts";
-import { getDevice } from "../../kernels/device.ts";
+import { getDevice } from "../../kernels/runtime/device.ts";
 import { BatchStream, firstRows } from "./data.ts";
 import { initBDec, initParams } from "./init.ts";
 import { coefficientWarmup, learningRate } from "./schedule.ts";
@@ -22,6 +23,7 @@ import {
 } from "./trainer.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { normalizesDecoder, type TrainParams } from "./params.ts";
+import { LOG_SCHEMA } from "./log_schema.ts";
 
 export interface TrainIO {
   params: TrainParams;
@@ -36,21 +38,7 @@ export interface TrainIO {
   stopAfterSteps?: number;
 }
 
-export const LOG_SCHEMA = {
-  step: "BIGINT",
-  tokens: "BIGINT",
-  lr: "DOUBLE",
-  loss: "DOUBLE",
-  mse: "DOUBLE",
-  explained_variance: "DOUBLE",
-  l0: "DOUBLE",
-  l1: "DOUBLE",
-  dead_latents: "BIGINT",
-  aux_loss: "DOUBLE",
-  val_mse: "DOUBLE",
-  val_explained_variance: "DOUBLE",
-  val_l0: "DOUBLE",
-};
+export { LOG_SCHEMA };
 
 export class TrainInterrupted extends Error {
   constructor(step: number) {
@@ -85,7 +73,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     eps: p.adam_epsilon,
     clipGradNorm: p.clip_grad_norm,
     normalizeDecoder: normalizesDecoder(p),
-    deadWindow: p.dead_feature_window,
+    deadWindow: effectiveDeadWindow(p.dead_feature_window, steps * B, B, log),
     auxK,
     bandwidth: p.jumprelu_bandwidth,
     batchTopkCap: p.batchtopk_candidates,

@@ -13,101 +13,44 @@
  *   through dense GEMMs; penalty l1·Σ z_i‖W_dec_i‖ (standard) or l0·Σ H(pre − θ) (jumprelu, STE).
  * Then: drop the gradient parallel to decoder rows, clip by global norm, Adam, renormalise rows.
  */
-import { createEncoderGemm, createGemm } from "../../kernels/gemm/mod.ts";
-import { createBuffer, readBuffers, readF32, writeBuffer } from "../../kernels/device.ts";
-import type { BoundKernel } from "../../kernels/kernel.ts";
-import { createCenter } from "../../kernels/center.ts";
-import { createTopk } from "../../kernels/topk.ts";
-import { createBatchTopk } from "../../kernels/batchtopk.ts";
-import { createSparseDecode } from "../../kernels/sparse_decode.ts";
-import { createReconLoss } from "../../kernels/recon_loss.ts";
-import { createSparseGrad } from "../../kernels/sparse_grad.ts";
-import { createCsc } from "../../kernels/csc.ts";
-import { createLatentGrad } from "../../kernels/latent_grad.ts";
-import { createRowTexture, type RowTexture, rowTexturesAvailable } from "../../kernels/row_texture.ts";
-import { createBdecGrad } from "../../kernels/bdec_grad.ts";
-import { createGradNorm } from "../../kernels/grad_norm.ts";
-import { createAdam } from "../../kernels/adam.ts";
-import { createDecoderNorm } from "../../kernels/decoder_norm.ts";
-import { createDecoderAdam } from "../../kernels/decoder_adam.ts";
-import { createMetrics, METRIC_NAMES } from "../../kernels/metrics.ts";
-import { createDenseAct } from "../../kernels/dense_act.ts";
+import {
+  type BoundKernel,
+  createBuffer,
+  createRowTexture,
+  HYPER_WORDS,
+  hyperArray,
+  readBuffers,
+  readF32,
+  type RowTexture,
+  STATE,
+  STATE_WORDS,
+  writeBuffer,
+} from "../../kernels/runtime/mod.ts";
+import { METRIC_NAMES } from "../../kernels/loss/mod.ts";
+import {
+  checkConfig,
+  isSparse,
+  type Metrics,
+  PARAM_NAMES,
+  type ParamName,
+  type SaeParams,
+  type StepHyper,
+  type TrainerConfig,
+} from "./trainer_config.ts";
+import type { StepContext } from "./step_context.ts";
+import { buildSparseStep } from "./sparse_step.ts";
+import { buildDenseStep } from "./dense_step.ts";
 
-export type Architecture = "topk" | "batchtopk" | "standard" | "jumprelu";
-
-export interface TrainerConfig {
-  architecture: Architecture;
-  d_in: number;
-  d_sae: number;
-  k: number;
-  /** Tokens per step. */
-  batch: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  /** Max global gradient norm; 0 turns clipping off. */
-  clipGradNorm: number;
-  /** Keep decoder rows unit norm (and drop the gradient parallel to them). */
-  normalizeDecoder: boolean;
-  /** Tokens without firing after which a latent counts as dead. */
-  deadWindow: number;
-  /** AuxK latents per token (TopK family); 0 turns AuxK off. */
-  auxK: number;
-  /** JumpReLU STE bandwidth ε. */
-  bandwidth: number;
-  /** BatchTopK candidates kept per row, as a multiple of k. */
-  batchTopkCap: number;
-  /** BatchTopK threshold moving-average decay. */
-  thresholdDecay: number;
-}
-
-/** Host copies of the parameters (the trainer's scaled activation space). */
-export interface SaeParams {
-  W_enc: Float32Array;
-  W_dec: Float32Array;
-  b_enc: Float32Array;
-  b_dec: Float32Array;
-  log_threshold: Float32Array;
-}
-
-/** Per-step values written by the host. */
-export interface StepHyper {
-  lr: number;
-  /** Adam step count t (1-based) for bias correction. */
-  t: number;
-  /** l1 (standard) or l0 (jumprelu) coefficient after warmup. */
-  sparsityCoef: number;
-  auxCoef: number;
-}
-
-export type Metrics = Record<(typeof METRIC_NAMES)[number], number>;
-
-export const PARAM_NAMES = ["W_enc", "W_dec", "b_enc", "b_dec", "log_threshold"] as const;
-type ParamName = (typeof PARAM_NAMES)[number];
-
-const STATE_SLOTS = 8;
-
-export function isSparse(a: Architecture): boolean {
-  return a === "topk" || a === "batchtopk";
-}
-
-/** Check a config against itself and the device; one-line errors. */
-export function checkConfig(c: TrainerConfig, device: GPUDevice): void {
-  if (c.k < 1 || c.k > c.d_sae) throw new Error(`train: k = ${c.k} must be between 1 and d_sae (${c.d_sae})`);
-  if (c.batch < 1 || c.batch > device.limits.maxComputeWorkgroupsPerDimension) {
-    throw new Error(`train: batch_size ${c.batch} must be in 1..${device.limits.maxComputeWorkgroupsPerDimension}`);
-  }
-  if (c.d_in > device.limits.maxComputeWorkgroupsPerDimension) throw new Error(`train: d_in ${c.d_in} is too large`);
-  const max = device.limits.maxStorageBufferBindingSize;
-  const big = c.batch * c.d_sae * 4;
-  if (big > max || c.d_in * c.d_sae * 4 > max) {
-    throw new Error(
-      `train: batch_size × d_sae (${c.batch} × ${c.d_sae} f32 = ${
-        (big / 2 ** 20).toFixed(0)
-      } MiB) or d_in × d_sae exceeds maxStorageBufferBindingSize (${max / 2 ** 20} MiB); lower batch_size or d_sae`,
-    );
-  }
-}
+export {
+  type Architecture,
+  checkConfig,
+  isSparse,
+  type Metrics,
+  PARAM_NAMES,
+  type SaeParams,
+  type StepHyper,
+  type TrainerConfig,
+} from "./trainer_config.ts";
 
 export class GpuTrainer {
   readonly cap: number;
@@ -137,9 +80,9 @@ export class GpuTrainer {
       return b;
     };
     this.#x = buf(B * D, "x");
-    this.#hyper = buf(8, "hyper");
-    this.#metrics = buf(8, "metrics");
-    this.#valMetrics = buf(8, "val metrics");
+    this.#hyper = buf(HYPER_WORDS, "hyper");
+    this.#metrics = buf(METRIC_NAMES.length, "metrics");
+    this.#valMetrics = buf(METRIC_NAMES.length, "val metrics");
     const sizes: Record<ParamName, number> = { W_enc: D * S, W_dec: S * D, b_enc: S, b_dec: D, log_threshold: S };
     const make = (prefix: string) =>
       Object.fromEntries(PARAM_NAMES.map((n) => [n, buf(sizes[n], `${prefix}${n}`)])) as Record<ParamName, GPUBuffer>;
@@ -147,7 +90,7 @@ export class GpuTrainer {
     this.#m = make("m_");
     this.#v = make("v_");
     this.#since = buf(S, "since");
-    this.#state = buf(STATE_SLOTS, "state");
+    this.#state = buf(STATE_WORDS, "state");
   }
 
   /** Build buffers and pipelines, upload the initial parameters. */
@@ -156,8 +99,33 @@ export class GpuTrainer {
     const t = new GpuTrainer(device, cfg);
     t.setParams(init);
     t.#resetOptimizer();
-    await (isSparse(cfg.architecture) ? t.#buildSparse() : t.#buildDense());
+    const built = await (isSparse(cfg.architecture) ? buildSparseStep(t.#context()) : buildDenseStep(t.#context()));
+    t.#steps = built.steps;
+    t.#forward = built.forward;
+    t.#grads = built.grads;
     return t;
+  }
+
+  /** What the step builders see of this trainer. */
+  #context(): StepContext {
+    return {
+      device: this.device,
+      cfg: this.cfg,
+      cap: this.cap,
+      auxCap: this.auxCap,
+      x: this.#x,
+      hyper: this.#hyper,
+      state: this.#state,
+      since: this.#since,
+      metrics: this.#metrics,
+      valMetrics: this.#valMetrics,
+      params: this.#params,
+      m: this.#m,
+      v: this.#v,
+      buf: (n, label) => this.#buf(n, label),
+      rowTexture: (rows, cols, label, src) => this.#tex(rows, cols, label, src),
+      keepTexture: (tex) => this.#textures.push(tex),
+    };
   }
 
   /** A row texture mirroring `src` and the step's kernel that refreshes it. */
@@ -174,336 +142,9 @@ export class GpuTrainer {
   }
 
   #resetOptimizer(): void {
-    const state = new Float32Array(STATE_SLOTS);
-    state[0] = 1; // clip factor until clipping writes one
+    const state = new Float32Array(STATE_WORDS);
+    state[STATE.CLIP] = 1; // until clipping writes one
     writeBuffer(this.device, this.#state, state);
-  }
-
-  async #common(pre: GPUBuffer, xc: GPUBuffer) {
-    const { device, cfg } = this;
-    const { batch: B, d_in: D, d_sae: S } = cfg;
-    const center = (await createCenter(device, { B, D }))({ x: this.#x, b_dec: this.#params.b_dec, xc });
-    const enc = createEncoderGemm(device, { M: B, K: D, N: S });
-    const encoder: BoundKernel = {
-      encode: (e) => enc.encode(e, { x: xc, W: this.#params.W_enc, bias: this.#params.b_enc, out: pre }),
-    };
-    return { center, encoder };
-  }
-
-  /**
-   * The encoder GEMM with x − b_dec packed by the GEMM (its A texture = xc rows) and pre written into a
-   * row texture; undefined unless the GEMM takes the texture path and both row textures exist.
-   */
-  #fusedEncoder(): { center: undefined; encoder: BoundKernel; xcTex: RowTexture; preTex: RowTexture } | undefined {
-    const { device, cfg } = this;
-    const { batch: B, d_in: D, d_sae: S } = cfg;
-    if (!rowTexturesAvailable(device, D) || !rowTexturesAvailable(device, S)) return undefined;
-    const preTex = createRowTexture(device, B, S, "pre rows");
-    let enc;
-    try {
-      enc = createEncoderGemm(device, { M: B, K: D, N: S }, { subtractInput: true, outTexture: preTex });
-    } catch {
-      preTex.destroy(); // the texture path does not fit this shape
-      return undefined;
-    }
-    if (!enc.packedA) {
-      enc.destroy();
-      preTex.destroy();
-      return undefined;
-    }
-    this.#textures.push(preTex);
-    const encoder: BoundKernel = {
-      label: "encoder gemm (fused center, pre rows)",
-      encode: (e) =>
-        enc.encode(e, { x: this.#x, W: this.#params.W_enc, bias: this.#params.b_enc, sub: this.#params.b_dec }),
-    };
-    return { center: undefined, encoder, xcTex: enc.packedA, preTex };
-  }
-
-  /** Gradient-norm clip, Adam on each trained parameter, decoder renormalisation, metrics. */
-  async #optimizer(grads: Partial<Record<ParamName, GPUBuffer>>, rowstats: GPUBuffer, penalty: boolean) {
-    const { device, cfg } = this;
-    const names = PARAM_NAMES.filter((n) => grads[n]);
-    const out: BoundKernel[] = [];
-    if (cfg.clipGradNorm > 0) {
-      const clip = await createGradNorm(device, {
-        sizes: names.map((n) => grads[n]!.size / 4),
-        maxNorm: cfg.clipGradNorm,
-      });
-      out.push(clip({ grads: names.map((n) => grads[n]!), state: this.#state }));
-    }
-    // W_dec: Adam fused with the row projection (when no clip needs the projected gradient first) and
-    // the renormalisation, one pass over the decoder (kernels/decoder_adam.wgsl).
-    const fuseProject = cfg.normalizeDecoder && !(cfg.clipGradNorm > 0);
-    for (const n of names) {
-      const bufs = { hyper: this.#hyper, state: this.#state, m: this.#m[n], v: this.#v[n] };
-      if (n === "W_dec") {
-        const dims = { D: cfg.d_in, S: cfg.d_sae, project: fuseProject, normalize: cfg.normalizeDecoder };
-        out.push((await createDecoderAdam(device, dims))({ ...bufs, gW_dec: grads[n]!, W_dec: this.#params[n] }));
-        continue;
-      }
-      const adam = await createAdam(device, { n: grads[n]!.size / 4 });
-      out.push(adam({ ...bufs, grad: grads[n]!, param: this.#params[n] }));
-    }
-    const dn = (await createDecoderNorm(device, { D: cfg.d_in, S: cfg.d_sae }))({
-      W_dec: this.#params.W_dec,
-      gW_dec: grads.W_dec!,
-    });
-    const aux = this.auxCap > 0;
-    const metricsDims = {
-      B: cfg.batch,
-      D: cfg.d_in,
-      S: cfg.d_sae,
-      window: cfg.deadWindow,
-      auxK: cfg.auxK,
-      penalty,
-      aux,
-    };
-    const bufs = { rowstats, x: this.#x, since: this.#since, hyper: this.#hyper, state: this.#state };
-    out.push((await createMetrics(device, metricsDims))({ ...bufs, metrics: this.#metrics }));
-    const val = (await createMetrics(device, { ...metricsDims, aux: false, dead: false }))({
-      ...bufs,
-      metrics: this.#valMetrics,
-    });
-    return { out, project: cfg.normalizeDecoder && !fuseProject ? dn.project : undefined, val };
-  }
-
-  async #buildSparse(): Promise<void> {
-    const { device, cfg, cap, auxCap } = this;
-    const { batch: B, d_in: D, d_sae: S } = cfg;
-    const NE = B * cap + B * auxCap;
-    const idx = this.#buf(NE, "idx");
-    const val = this.#buf(NE, "val");
-    const g = this.#buf(NE, "entry grad");
-    const list = this.#buf(NE, "latent lists");
-    const start = this.#buf(S + 1, "latent starts");
-    const xhat = this.#buf(B * D, "xhat");
-    const ehat = auxCap ? this.#buf(B * D, "aux ehat") : xhat;
-    const dvec = this.#buf((auxCap ? 2 : 1) * B * D, "dvec");
-    const rowstats = this.#buf(B * 8, "rowstats");
-    const grads = {
-      W_enc: this.#buf(D * S, "gW_enc"),
-      W_dec: this.#buf(S * D, "gW_dec"),
-      b_enc: this.#buf(S, "gb_enc"),
-      b_dec: this.#buf(D, "gb_dec"),
-    };
-    // Row textures (fast texel gathers, kernels/row_texture.ts), refreshed once per step and shared.
-    // Fused when the encoder GEMM runs on textures: it packs xc = x − b_dec into its A texture (read
-    // as the xc rows) and writes pre straight into the pre rows, so neither center nor copies run.
-    const fused = this.#fusedEncoder();
-    const pre = fused ? this.#buf(4, "pre (in texture)") : this.#buf(B * S, "pre");
-    const xc = fused ? this.#buf(4, "xc (in texture)") : this.#buf(B * D, "xc");
-    const { center, encoder } = fused ?? await this.#common(pre, xc);
-    const tex = rowTexturesAvailable(device, D)
-      ? {
-        W_dec: this.#tex(S, D, "W_dec rows", this.#params.W_dec),
-        dvec: this.#tex((auxCap ? 2 : 1) * B, D, "dvec rows", dvec),
-        xc: fused ? { texture: fused.xcTex, copy: undefined } : this.#tex(B, D, "xc rows", xc),
-      }
-      : undefined;
-    const preTex = fused
-      ? { texture: fused.preTex, copy: undefined }
-      : rowTexturesAvailable(device, S)
-      ? this.#tex(B, S, "pre rows", pre)
-      : undefined;
-    const sel = (await createTopk(device, { rows: B, S, k: cap, cap }))({
-      pre,
-      since: this.#since,
-      state: this.#state,
-      idx,
-      val,
-      preTex: preTex?.texture,
-    });
-    const fwd: BoundKernel[] = center ? [center, encoder] : [encoder];
-    if (preTex?.copy) fwd.push(preTex.copy);
-    fwd.push(sel);
-    const step: BoundKernel[] = [...fwd];
-    if (tex) {
-      fwd.push(tex.W_dec.copy);
-      step.push(tex.W_dec.copy);
-      if (tex.xc.copy) step.push(tex.xc.copy);
-    }
-    if (cfg.architecture === "batchtopk") {
-      const bt = (await createBatchTopk(device, { n: B * cap, kTotal: cfg.k * B, emaDecay: cfg.thresholdDecay }))({
-        idx,
-        val,
-        state: this.#state,
-      });
-      fwd.push(bt.select);
-      step.push(bt.select, bt.ema);
-    }
-    const dec = (await createSparseDecode(device, { rows: B, D, cap }))({
-      idx,
-      val,
-      W_dec: this.#params.W_dec,
-      b_dec: this.#params.b_dec,
-      out: xhat,
-      rowstats,
-      W_decTex: tex?.W_dec.texture,
-    });
-    // the main and the AuxK reconstruction losses read and write the same buffers
-    const lossBuffers = { x: this.#x, xhat, ehat, state: this.#state, hyper: this.#hyper, dvec, rowstats };
-    const loss = (await createReconLoss(device, { B, D }))(lossBuffers);
-    fwd.push(dec, loss);
-    step.push(dec, loss);
-    if (auxCap) {
-      const auxSel = (await createTopk(device, {
-        rows: B,
-        S,
-        k: auxCap,
-        outBase: B * cap,
-        aux: true,
-        window: cfg.deadWindow,
-      }))({ pre, since: this.#since, state: this.#state, idx, val, preTex: preTex?.texture });
-      const auxDec = (await createSparseDecode(device, {
-        rows: B,
-        D,
-        cap: auxCap,
-        entryBase: B * cap,
-        bias: false,
-        stats: false,
-        auxBound: true,
-      }))({
-        idx,
-        val,
-        W_dec: this.#params.W_dec,
-        b_dec: this.#params.b_dec,
-        out: ehat,
-        rowstats,
-        state: this.#state,
-        W_decTex: tex?.W_dec.texture,
-      });
-      const auxLoss = (await createReconLoss(device, { B, D, aux: true, auxK: cfg.auxK }))(lossBuffers);
-      step.push(auxSel, auxDec, auxLoss);
-    }
-    if (tex) step.push(tex.dvec.copy);
-    const sg = (await createSparseGrad(device, { B, D, cap, auxCap, auxBound: true }))({
-      idx,
-      dvec,
-      W_dec: this.#params.W_dec,
-      g,
-      state: this.#state,
-      dvecTex: tex?.dvec.texture,
-      W_decTex: tex?.W_dec.texture,
-    });
-    const csc = (await createCsc(device, { B, S, cap, auxCap, auxBound: true }))({
-      idx,
-      start,
-      list,
-      state: this.#state,
-    });
-    const lg = (await createLatentGrad(device, { B, D, S, cap, auxCap }))({
-      list,
-      start,
-      val,
-      g,
-      dvec,
-      xc,
-      gW_dec: grads.W_dec,
-      gW_enc: grads.W_enc,
-      gb_enc: grads.b_enc,
-      since: this.#since,
-      dvecTex: tex?.dvec.texture,
-      xcTex: tex?.xc.texture,
-    });
-    const bd = (await createBdecGrad(device, { B, D, S }))({
-      dvec,
-      W_enc: this.#params.W_enc,
-      gb_enc: grads.b_enc,
-      gb_dec: grads.b_dec,
-    });
-    step.push(sg, csc, lg, bd);
-    this.#grads = grads;
-    const opt = await this.#optimizer(grads, rowstats, false);
-    if (opt.project) step.push(opt.project);
-    step.push(...opt.out);
-    fwd.push(opt.val);
-    this.#steps = step;
-    this.#forward = fwd;
-  }
-
-  async #buildDense(): Promise<void> {
-    const { device, cfg } = this;
-    const { batch: B, d_in: D, d_sae: S } = cfg;
-    const jump = cfg.architecture === "jumprelu";
-    const pre = this.#buf(B * S, "pre");
-    const z = this.#buf(B * S, "z");
-    const dz = this.#buf(B * S, "dz");
-    const xc = this.#buf(B * D, "xc");
-    const xhat = this.#buf(B * D, "xhat");
-    const dvec = this.#buf(B * D, "dvec");
-    const rowstats = this.#buf(B * 8, "rowstats");
-    const wnorm = this.#buf(S, "wnorm");
-    const zsum = this.#buf(S, "zsum");
-    const grads: Partial<Record<ParamName, GPUBuffer>> = {
-      W_enc: this.#buf(D * S, "gW_enc"),
-      W_dec: this.#buf(S * D, "gW_dec"),
-      b_enc: this.#buf(S, "gb_enc"),
-      b_dec: this.#buf(D, "gb_dec"),
-    };
-    const glog = this.#buf(S, "glog");
-    if (jump) grads.log_threshold = glog;
-    const { center, encoder } = await this.#common(pre, xc);
-    const dn = (await createDecoderNorm(device, { D, S, B }))({
-      W_dec: this.#params.W_dec,
-      gW_dec: grads.W_dec!,
-      wnorm,
-      zsum,
-      hyper: this.#hyper,
-    });
-    const act = (await createDenseAct(device, { B, S, jump, bandwidth: cfg.bandwidth }))({
-      pre,
-      z,
-      dz,
-      log_thr: this.#params.log_threshold,
-      wnorm,
-      hyper: this.#hyper,
-      gb_enc: grads.b_enc!,
-      zsum,
-      glog,
-      since: this.#since,
-      rowstats,
-    });
-    const decode = createGemm(device, { M: B, K: S, N: D, bias: true });
-    const dec: BoundKernel = {
-      encode: (e) => decode.encode(e, { a: z, b: this.#params.W_dec, bias: this.#params.b_dec, out: xhat }),
-    };
-    const loss = (await createReconLoss(device, { B, D }))({
-      x: this.#x,
-      xhat,
-      ehat: xhat,
-      state: this.#state,
-      hyper: this.#hyper,
-      dvec,
-      rowstats,
-    });
-    const dzGemm = createGemm(device, { M: B, K: D, N: S, transB: true });
-    const gDecGemm = createGemm(device, { M: S, K: B, N: D, transA: true });
-    const gEncGemm = createGemm(device, { M: D, K: B, N: S, transA: true });
-    const bd = (await createBdecGrad(device, { B, D, S }))({
-      dvec,
-      W_enc: this.#params.W_enc,
-      gb_enc: grads.b_enc!,
-      gb_dec: grads.b_dec!,
-    });
-    const fwd: BoundKernel[] = [center, encoder, dn.norms, act.forward, dec, loss];
-    const step: BoundKernel[] = [...fwd];
-    step.push(
-      { encode: (e) => dzGemm.encode(e, { a: dvec, b: this.#params.W_dec, out: dz }) },
-      { encode: (e) => gDecGemm.encode(e, { a: z, b: dvec, out: grads.W_dec! }) },
-      act.stats,
-      act.backward,
-      { encode: (e) => gEncGemm.encode(e, { a: xc, b: dz, out: grads.W_enc! }) },
-      bd,
-    );
-    if (!jump && dn.l1Grad) step.push(dn.l1Grad);
-    this.#grads = grads;
-    const opt = await this.#optimizer(grads, rowstats, true);
-    if (opt.project) step.push(opt.project);
-    step.push(...opt.out);
-    fwd.push(opt.val);
-    this.#steps = step;
-    this.#forward = fwd;
   }
 
   #writeHyper(h: StepHyper): void {
@@ -511,7 +152,16 @@ export class GpuTrainer {
     writeBuffer(
       this.device,
       this.#hyper,
-      new Float32Array([h.lr, b1, b2, eps, 1 - b1 ** h.t, 1 - b2 ** h.t, h.sparsityCoef, h.auxCoef]),
+      hyperArray({
+        LR: h.lr,
+        BETA1: b1,
+        BETA2: b2,
+        EPS: eps,
+        BC1: 1 - b1 ** h.t,
+        BC2: 1 - b2 ** h.t,
+        SPARSITY_COEF: h.sparsityCoef,
+        AUX_COEF: h.auxCoef,
+      }),
     );
   }
 
@@ -556,7 +206,7 @@ export class GpuTrainer {
 
   /** Metrics of the last step (waits for it). */
   async metrics(): Promise<Metrics> {
-    return toMetrics(await readF32(this.device, this.#metrics, 8));
+    return toMetrics(await readF32(this.device, this.#metrics, METRIC_NAMES.length));
   }
 
   /** Forward-only metrics of batch x (no parameter, optimizer or dead-latent update). */
@@ -566,7 +216,7 @@ export class GpuTrainer {
     const enc = this.device.createCommandEncoder();
     for (const k of this.#forward) k.encode(enc);
     this.device.queue.submit([enc.finish()]);
-    return toMetrics(await readF32(this.device, this.#valMetrics, 8));
+    return toMetrics(await readF32(this.device, this.#valMetrics, METRIC_NAMES.length));
   }
 
   /** The last step's gradients (after the parallel-component removal), for tests. */
@@ -594,7 +244,7 @@ export class GpuTrainer {
 
   /** The BatchTopK threshold moving average (uncorrected for its zero start). */
   async thresholdEma(): Promise<number> {
-    return (await readF32(this.device, this.#state, STATE_SLOTS))[6];
+    return (await readF32(this.device, this.#state, STATE_WORDS))[STATE.BT_THR];
   }
 
   /** Everything a resume needs: parameters, Adam moments, dead-latent clocks, GPU state slots. */
@@ -613,7 +263,7 @@ export class GpuTrainer {
     const data = await readBuffers(this.device, [
       ...parts,
       { buf: this.#since, bytes: S * 4 },
-      { buf: this.#state, bytes: STATE_SLOTS * 4 },
+      { buf: this.#state, bytes: STATE_WORDS * 4 },
     ]);
     const out: Record<string, Float32Array | Uint32Array> = {};
     names.forEach((n, i) => out[n] = new Float32Array(data[i]));

@@ -3,6 +3,8 @@ import { downstreamFidelity } from "../../stages/evaluate/downstream.ts";
 import { makeTinyModelDir } from "../fixtures/tiny_model.ts";
 import { DType, OnnxGraphBuilder } from "../../stages/model/onnx_builder.ts";
 import { mulberry32 } from "./fixtures.ts";
+import { modelIo } from "../../stages/model/model_io.ts";
+import onnxProto from "onnx-proto";
 
 async function setup() {
   const dir = await Deno.makeTempDir();
@@ -151,4 +153,28 @@ Deno.test("downstream on a causal LM: CE loss and KL against a float64 reference
   const exact = await downstreamFidelity({ ...base, reconstruct: (x) => Promise.resolve(x.slice()) });
   assertAlmostEquals(exact.spliced.kl_div, 0, 1e-9);
   assertAlmostEquals(exact.fraction_recovered_zero, 1, 1e-9);
+});
+
+Deno.test("downstream: an encoder output under another name (model.output_name) is compared the same way", async () => {
+  const { dir, hook, ids, mask, nSeq, S } = await setup();
+  try {
+    const modelBytes = await Deno.readFile(`${dir}/onnx/model.onnx`);
+    // the same graph, its only output renamed: sentence_embedding -> pooled, last_hidden_state dropped
+    const model = onnxProto.onnx.ModelProto.decode(modelBytes);
+    const g = model.graph!;
+    g.output = g.output!.filter((o) => o.name === "sentence_embedding").map((o) => ({ ...o, name: "pooled" }));
+    for (const n of g.node!) n.output = n.output!.map((o) => (o === "sentence_embedding" ? "pooled" : o));
+    const renamed = onnxProto.onnx.ModelProto.encode(model).finish();
+    const io = modelIo(renamed, { output_name: "pooled" });
+    assertEquals([io.kind, io.output], ["encoder", "pooled"]);
+    const base = { hookTensor: hook.tensor, dIn: 16, ids, mask, nSeq, contextSize: S, mean: new Float64Array(16) };
+    const zero = (_x: Float32Array, n: number) => Promise.resolve(new Float32Array(n * 16));
+    const r = await downstreamFidelity({ ...base, modelBytes: renamed, io, reconstruct: zero });
+    const ref = await downstreamFidelity({ ...base, modelBytes, reconstruct: zero });
+    assertAlmostEquals(r.zero_ablation.pooled_mse, ref.zero_ablation.sentence_embedding_mse, 1e-9);
+    assertAlmostEquals(r.zero_ablation.pooled_cosine, ref.zero_ablation.sentence_embedding_cosine, 1e-9);
+    assertEquals(r.fraction_recovered_zero, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

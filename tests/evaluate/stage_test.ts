@@ -2,7 +2,8 @@ import { join } from "node:path";
 import { assert, assertAlmostEquals, assertEquals } from "../assert.ts";
 import { readParquet } from "../../stages/io/parquet.ts";
 import { evaluateStage } from "../../stages/evaluate/mod.ts";
-import { decode, encode, loadSae } from "../../stages/train/sae_cpu.ts";
+import { decode, encode } from "../../stages/train/sae_cpu.ts";
+import { loadSae } from "../../stages/export/load.ts";
 import { evalContext, type EvalFixture, GENRES, makeEvalFixture, TAGS } from "./stage_fixture.ts";
 
 /** Dense float64 reference: latents z [n, d_sae] and x̂ of every held-out row. */

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
 import { loadSae } from "../../stages/export/load.ts";
 import { writeSaelens } from "../../stages/export/saelens.ts";
-import { encode as trainEncode, loadSae as loadTrainSae } from "../../stages/train/sae_cpu.ts";
+import { encode as trainEncode } from "../../stages/train/sae_cpu.ts";
 import { f32, writeSafetensors } from "../../stages/io/safetensors.ts";
 import { makeFixture, randn, rng } from "./fixtures.ts";
 
@@ -13,7 +13,7 @@ Deno.test("loadSae: the exported BatchTopK SAE (as JumpReLU) gives the train dir
     const sae = await loadSae(`${root}/saelens`);
     assertEquals([sae.architecture, sae.dIn, sae.dSae, sae.k], ["jumprelu", 12, 30, undefined]);
     const n = 9, x = randn(rng(4), n * 12, 2);
-    const train = await loadTrainSae(fx.inputs.train);
+    const train = await loadSae(fx.inputs.train);
     const want = trainEncode(train.weights, train.cfg, x, n);
     const z = sae.encode(x, n);
     assertEquals(z, Float32Array.from(want));

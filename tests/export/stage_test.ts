@@ -23,6 +23,8 @@ Deno.test("export stage: writes the SAELens folder, plots and dashboard; identic
         "saelens/cfg.json",
         "saelens/sae_weights.safetensors",
         "saelens/sparsity.safetensors",
+        "sparsify/blocks.0.hook_resid_post/cfg.json",
+        "sparsify/blocks.0.hook_resid_post/sae.safetensors",
         "plots/loss.svg",
         "plots/l0.svg",
         "plots/dead_latents.svg",
@@ -56,7 +58,7 @@ Deno.test("export stage: writes the SAELens folder, plots and dashboard; identic
     const changed = names.filter((f) =>
       c.get(f)!.length !== a.get(f)!.length || c.get(f)!.some((x, i) => x !== a.get(f)![i])
     );
-    assertEquals(changed, ["saelens/sae_weights.safetensors"]);
+    assertEquals(changed, ["saelens/sae_weights.safetensors", "sparsify/blocks.0.hook_resid_post/sae.safetensors"]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -1,8 +1,9 @@
 /** Adam (three steps, clip factor, bias correction) against its float64 reference. */
-import { createBuffer, getDevice, readF32, uploadBuffer, writeBuffer } from "../../kernels/device.ts";
-import { adamReference, createAdam } from "../../kernels/adam.ts";
+import { createBuffer, getDevice, readF32, uploadBuffer, writeBuffer } from "../../kernels/runtime/device.ts";
+import { adamReference, createAdam } from "../../kernels/optim/mod.ts";
+import { HYPER_WORDS } from "../../kernels/runtime/slots.ts";
 import { Rng } from "../../stages/train/rng.ts";
-import { assertClose, randn, run } from "./harness.ts";
+import { adamHyper, assertClose, randn, run, stateWith } from "./harness.ts";
 
 for (const n of [100, 37, 48 * 100, 512 * 4096]) {
   Deno.test(`adam kernel n ${n}: three steps match float64`, async () => {
@@ -14,8 +15,8 @@ for (const n of [100, 37, 48 * 100, 512 * 4096]) {
     const h = { lr: f(0.01), b1: f(0.9), b2: f(0.999), eps: f(1e-8), clip: f(0.7) };
     const bufs = {
       grad: createBuffer(device, n * 4),
-      hyper: createBuffer(device, 8 * 4),
-      state: uploadBuffer(device, new Float32Array([h.clip, 0, 0, 0, 0, 0, 0, 0])),
+      hyper: createBuffer(device, HYPER_WORDS * 4),
+      state: uploadBuffer(device, stateWith({ CLIP: h.clip })),
       param: uploadBuffer(device, p0),
       m: createBuffer(device, n * 4),
       v: createBuffer(device, n * 4),
@@ -27,11 +28,7 @@ for (const n of [100, 37, 48 * 100, 512 * 4096]) {
     for (let step = 1; step <= 3; step++) {
       const g = randn(r, n, 0.1 * step);
       writeBuffer(device, bufs.grad, g);
-      writeBuffer(
-        device,
-        bufs.hyper,
-        new Float32Array([h.lr, h.b1, h.b2, h.eps, 1 - h.b1 ** step, 1 - h.b2 ** step, 0, 0]),
-      );
+      writeBuffer(device, bufs.hyper, adamHyper(h, step));
       await run(device, k);
       adamReference(p, m, v, g, { ...h, step });
     }

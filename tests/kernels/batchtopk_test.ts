@@ -1,9 +1,10 @@
 /** BatchTopK selection and its threshold moving average against the float64 reference, with ties. */
 import { assert, assertEquals } from "../assert.ts";
-import { getDevice, readF32, readU32, uploadBuffer } from "../../kernels/device.ts";
-import { batchTopkEmaReference, batchTopkReference, createBatchTopk } from "../../kernels/batchtopk.ts";
+import { getDevice, readF32, readU32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { batchTopkEmaReference, batchTopkReference, createBatchTopk } from "../../kernels/select/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { run } from "./harness.ts";
+import { STATE, STATE_WORDS } from "../../kernels/runtime/slots.ts";
 
 const INVALID = 0xffffffff;
 const f32Bits = (v: number) => new Uint32Array(new Float32Array([v]).buffer)[0];
@@ -29,8 +30,8 @@ for (const [B, cap, k, ties] of cases) {
     });
     const decay = 0.9;
     const thr0 = 0.75;
-    const state = new Uint32Array(8);
-    state[6] = f32Bits(thr0);
+    const state = new Uint32Array(STATE_WORDS);
+    state[STATE.BT_THR] = f32Bits(thr0);
     const b = { idx: uploadBuffer(device, idx), val: uploadBuffer(device, val), state: uploadBuffer(device, state) };
     const bt = (await createBatchTopk(device, { n, kTotal, emaDecay: decay }))(b);
     await run(device, bt.select, bt.ema);

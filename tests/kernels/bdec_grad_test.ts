@@ -1,6 +1,6 @@
 /** bdec_grad (gb_dec = Σ_t dvec − W_enc·gb_enc) against its float64 reference. */
-import { createBuffer, getDevice, readF32, uploadBuffer } from "../../kernels/device.ts";
-import { bdecGradReference, createBdecGrad } from "../../kernels/bdec_grad.ts";
+import { createBuffer, getDevice, readF32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { bdecGradReference, createBdecGrad } from "../../kernels/dense/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { assertClose, randn, run } from "./harness.ts";
 

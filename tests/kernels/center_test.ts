@@ -1,6 +1,6 @@
 /** center (xc = x − b_dec) against its float64 reference, on and off the 256-wide workgroup. */
-import { createBuffer, getDevice, readF32, uploadBuffer } from "../../kernels/device.ts";
-import { centerReference, createCenter } from "../../kernels/center.ts";
+import { createBuffer, getDevice, readF32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { centerReference, createCenter } from "../../kernels/dense/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { assertClose, randn, run } from "./harness.ts";
 

@@ -1,10 +1,10 @@
 /** Fused decoder Adam (projection → Adam → renormalisation per row) against the float64 references. */
-import { getDevice, readF32, uploadBuffer, writeBuffer } from "../../kernels/device.ts";
-import { createDecoderAdam } from "../../kernels/decoder_adam.ts";
-import { adamReference } from "../../kernels/adam.ts";
-import { decoderNormReference } from "../../kernels/decoder_norm.ts";
+import { getDevice, readF32, uploadBuffer, writeBuffer } from "../../kernels/runtime/device.ts";
+import { createDecoderAdam } from "../../kernels/optim/mod.ts";
+import { adamReference } from "../../kernels/optim/mod.ts";
+import { decoderNormReference } from "../../kernels/optim/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
-import { assertClose, randn, run } from "./harness.ts";
+import { adamHyper, assertClose, hyperWith, randn, run, stateWith } from "./harness.ts";
 
 const cases = [
   { D: 512, S: 96, project: true, normalize: true },
@@ -29,8 +29,8 @@ for (const c of cases) {
     const v0 = new Float32Array(S * D).map(() => 1e-4 * r.next() + 1e-6);
     const bufs = {
       gW_dec: uploadBuffer(device, new Float32Array(S * D)),
-      hyper: uploadBuffer(device, new Float32Array(8)),
-      state: uploadBuffer(device, new Float32Array([h.clip, 0, 0, 0, 0, 0, 0, 0])),
+      hyper: uploadBuffer(device, hyperWith({})),
+      state: uploadBuffer(device, stateWith({ CLIP: h.clip })),
       W_dec: uploadBuffer(device, W0),
       m: uploadBuffer(device, m0),
       v: uploadBuffer(device, v0),
@@ -43,11 +43,7 @@ for (const c of cases) {
     for (const step of [5, 6]) {
       const g = randn(r, S * D, 0.01);
       writeBuffer(device, bufs.gW_dec, g);
-      writeBuffer(
-        device,
-        bufs.hyper,
-        new Float32Array([h.lr, h.b1, h.b2, h.eps, 1 - h.b1 ** step, 1 - h.b2 ** step, 0, 0]),
-      );
+      writeBuffer(device, bufs.hyper, adamHyper(h, step));
       await run(device, k);
       projected = c.project ? decoderNormReference(W, g, { D, S }).projected : Float64Array.from(g);
       adamReference(W, m, v, projected, { ...h, step });

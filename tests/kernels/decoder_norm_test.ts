@@ -1,8 +1,8 @@
 /** Decoder-row kernels (norms, project, normalize, l1_grad) against the float64 reference. */
-import { createBuffer, getDevice, readF32, uploadBuffer } from "../../kernels/device.ts";
-import { createDecoderNorm, decoderNormReference } from "../../kernels/decoder_norm.ts";
+import { createBuffer, getDevice, readF32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { createDecoderNorm, decoderNormReference } from "../../kernels/optim/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
-import { assertClose, randn, run } from "./harness.ts";
+import { assertClose, hyperWith, randn, run } from "./harness.ts";
 
 for (const [D, S] of [[48, 100], [512, 4096], [100, 37]]) {
   Deno.test(`decoder_norm kernels d_in ${D} d_sae ${S} match float64`, async () => {
@@ -24,7 +24,7 @@ for (const [D, S] of [[48, 100], [512, 4096], [100, 37]]) {
       gW_dec: uploadBuffer(device, g),
       wnorm: createBuffer(device, S * 4),
       zsum: uploadBuffer(device, zsum),
-      hyper: uploadBuffer(device, new Float32Array([0, 0, 0, 0, 0, 0, l1, 0])),
+      hyper: uploadBuffer(device, hyperWith({ SPARSITY_COEF: l1 })),
     });
     const make = await createDecoderNorm(device, { D, S, B });
     const a = fresh();

@@ -1,9 +1,9 @@
 /** Dense ReLU / JumpReLU forward, latent statistics and backward against the float64 reference. */
 import { assertEquals } from "../assert.ts";
-import { createBuffer, getDevice, readF32, readU32, uploadBuffer } from "../../kernels/device.ts";
-import { createDenseAct, denseActReference } from "../../kernels/dense_act.ts";
+import { createBuffer, getDevice, readF32, readU32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { createDenseAct, denseActReference } from "../../kernels/dense/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
-import { assertClose, randn, run } from "./harness.ts";
+import { assertClose, hyperWith, randn, run } from "./harness.ts";
 
 for (const jump of [false, true]) {
   for (const [B, S] of [[37, 100], [64, 4096]]) {
@@ -39,7 +39,7 @@ for (const jump of [false, true]) {
         dz: uploadBuffer(device, dz),
         log_thr: uploadBuffer(device, logThr),
         wnorm: uploadBuffer(device, wnorm),
-        hyper: uploadBuffer(device, new Float32Array([0, 0, 0, 0, 0, 0, coef, 0])),
+        hyper: uploadBuffer(device, hyperWith({ SPARSITY_COEF: coef })),
         gb_enc: createBuffer(device, S * 4),
         zsum: createBuffer(device, S * 4),
         glog: createBuffer(device, S * 4),

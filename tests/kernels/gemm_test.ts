@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { createEncoderGemm, createGemm, type GemmSpec } from "../../kernels/gemm/mod.ts";
 import { gemmReference } from "../../kernels/gemm/reference.ts";
-import { expandTemplate } from "../../kernels/gemm/unroll.ts";
-import { createRowTexture, type RowTexture } from "../../kernels/row_texture.ts";
+import { expandTemplate } from "../../kernels/runtime/unroll.ts";
+import { createRowTexture, type RowTexture } from "../../kernels/runtime/row_texture.ts";
 
 const adapter = await navigator.gpu.requestAdapter();
 if (!adapter) throw new Error("no WebGPU adapter");

@@ -1,7 +1,7 @@
 /** Global gradient norm and clip factor over several buffers, against the float64 reference. */
 import { assert } from "../assert.ts";
-import { getDevice, readF32, uploadBuffer } from "../../kernels/device.ts";
-import { createGradNorm, gradNormReference } from "../../kernels/grad_norm.ts";
+import { getDevice, readF32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { createGradNorm, gradNormReference } from "../../kernels/optim/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { randn, run } from "./harness.ts";
 

@@ -1,7 +1,8 @@
 /** Shared pieces of the kernel tests: random inputs, running bound kernels, float32-tolerance checks. */
 import { assert } from "../assert.ts";
-import type { BoundKernel } from "../../kernels/kernel.ts";
+import type { BoundKernel } from "../../kernels/runtime/kernel.ts";
 import type { Rng } from "../../stages/train/rng.ts";
+import { HYPER, hyperArray, STATE, STATE_WORDS } from "../../kernels/runtime/slots.ts";
 
 /** n values scale·N(0, 1) + shift (never exactly zero in practice). */
 export function randn(r: Rng, n: number, scale = 1, shift = 0): Float32Array {
@@ -40,4 +41,22 @@ export function assertClose(
   }
   const min = tol.nonzero ?? 0.5;
   assert(nonzero >= min * want.length, `${what}: only ${nonzero}/${want.length} reference values are non-zero`);
+}
+
+/** A hyper buffer's contents with the named slots set, the others 0. */
+export function hyperWith(values: Partial<Record<keyof typeof HYPER, number>>): Float32Array {
+  const all = Object.fromEntries(Object.keys(HYPER).map((k) => [k, 0])) as Record<keyof typeof HYPER, number>;
+  return hyperArray({ ...all, ...values });
+}
+
+/** The hyper values of Adam step `step` (1-based: bias corrections 1 − β^step). */
+export function adamHyper(h: { lr: number; b1: number; b2: number; eps: number }, step: number): Float32Array {
+  return hyperWith({ LR: h.lr, BETA1: h.b1, BETA2: h.b2, EPS: h.eps, BC1: 1 - h.b1 ** step, BC2: 1 - h.b2 ** step });
+}
+
+/** A state buffer's contents (f32 view) with the named slots set, the others 0. */
+export function stateWith(values: Partial<Record<keyof typeof STATE, number>>): Float32Array {
+  const a = new Float32Array(STATE_WORDS);
+  for (const [k, v] of Object.entries(values)) a[STATE[k as keyof typeof STATE]] = v;
+  return a;
 }

@@ -1,8 +1,8 @@
 /** csc + per-latent gradients (texture and buffer paths) against the float64 reference. */
 import { assert, assertEquals } from "../assert.ts";
-import { createBuffer, getDevice, readF32, readU32, uploadBuffer } from "../../kernels/device.ts";
-import { createCsc } from "../../kernels/csc.ts";
-import { createLatentGrad, latentGradReference } from "../../kernels/latent_grad.ts";
+import { createBuffer, getDevice, readF32, readU32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { createCsc } from "../../kernels/select/mod.ts";
+import { createLatentGrad, latentGradReference } from "../../kernels/sparse/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { randomEntries } from "./entries.ts";
 

@@ -1,9 +1,10 @@
 /** The per-step metrics reduction against its float64 reference (training and validation modes). */
 import { assert, assertEquals } from "../assert.ts";
-import { createBuffer, getDevice, readF32, readU32, uploadBuffer } from "../../kernels/device.ts";
-import { createMetrics, metricsReference } from "../../kernels/metrics.ts";
+import { createBuffer, getDevice, readF32, readU32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { createMetrics, metricsReference } from "../../kernels/loss/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
-import { randn, run } from "./harness.ts";
+import { adamHyper, randn, run, stateWith } from "./harness.ts";
+import { HYPER, STATE } from "../../kernels/runtime/slots.ts";
 
 for (const [B, D, S] of [[37, 48, 100], [256, 512, 4096]]) {
   for (const mode of ["train", "validation"] as const) {
@@ -19,10 +20,10 @@ for (const [B, D, S] of [[37, 48, 100], [256, 512, 4096]]) {
       }
       const window = 1000;
       const since = new Uint32Array(S).map(() => r.int(2 * window));
-      const hyper = new Float32Array([0.01, 0.9, 0.999, 1e-8, 0.1, 0.001, 0.7, 0.25]);
-      const state = new Uint32Array(8);
-      state[1] = new Uint32Array(new Float32Array([3.5]).buffer)[0]; // gradient norm, f32 bits
-      state[2] = 40; // dead count the step's AuxK used
+      const hyper = adamHyper({ lr: 0.01, b1: 0.9, b2: 0.999, eps: 1e-8 }, 1);
+      hyper.set([0.7, 0.25], HYPER.SPARSITY_COEF); // then AUX_COEF
+      const state = new Uint32Array(stateWith({ GRAD_NORM: 3.5 }).buffer);
+      state[STATE.N_DEAD] = 40; // dead count the step's AuxK used
       const d = { B, D, S, window, auxK: 64, penalty: true, aux: mode === "train", dead: mode === "train" };
       const bufs = {
         rowstats: uploadBuffer(device, rowstats),

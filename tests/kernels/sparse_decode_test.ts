@@ -1,9 +1,10 @@
 /** Sparse decode (texture and buffer paths) against its float64 reference, on and off the tile sizes. */
 import { assert, assertEquals } from "../assert.ts";
-import { createBuffer, getDevice, readF32, uploadBuffer } from "../../kernels/device.ts";
-import { createSparseDecode, sparseDecodeReference } from "../../kernels/sparse_decode.ts";
+import { createBuffer, getDevice, readF32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { createSparseDecode, sparseDecodeReference } from "../../kernels/sparse/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { randomEntries } from "./entries.ts";
+import { STATE, STATE_WORDS } from "../../kernels/runtime/slots.ts";
 
 const INVALID = 0xffffffff;
 async function decode(
@@ -19,8 +20,8 @@ async function decode(
   const { idx, val } = randomEntries(r, rows, S, cap);
   const W = new Float32Array(S * D).map(() => r.normal());
   const bDec = new Float32Array(D).map(() => r.normal());
-  const state = new Uint32Array(8);
-  state[2] = opts.nDead ?? 0;
+  const state = new Uint32Array(STATE_WORDS);
+  state[STATE.N_DEAD] = opts.nDead ?? 0;
   const b = {
     idx: uploadBuffer(device, idx),
     val: uploadBuffer(device, val),

@@ -1,9 +1,10 @@
 /** Per-entry sparse gradient (texture and buffer paths) against the float64 reference. */
 import { assert } from "../assert.ts";
-import { getDevice, readF32, uploadBuffer } from "../../kernels/device.ts";
-import { createSparseGrad, sparseGradReference } from "../../kernels/sparse_grad.ts";
+import { getDevice, readF32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { createSparseGrad, sparseGradReference } from "../../kernels/sparse/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { randomEntries } from "./entries.ts";
+import { STATE, STATE_WORDS } from "../../kernels/runtime/slots.ts";
 
 const SENTINEL = 12345;
 
@@ -16,8 +17,8 @@ async function check(path: "texture" | "buffer", B: number, D: number, S: number
   const dvec = new Float32Array((auxCap ? 2 : 1) * B * D).map(() => r.normal());
   const W = new Float32Array(S * D).map(() => r.normal());
   const nDead = Math.max(0, auxCap - 2); // AuxK slots ≥ n_dead are skipped
-  const state = new Uint32Array(8);
-  state[2] = nDead;
+  const state = new Uint32Array(STATE_WORDS);
+  state[STATE.N_DEAD] = nDead;
   const b = {
     idx: uploadBuffer(device, idx),
     dvec: uploadBuffer(device, dvec),

@@ -1,9 +1,9 @@
 /** The TopK and BatchTopK kernels against their references, at sizes on and off the tile. */
 import { assert, assertEquals } from "../assert.ts";
-import { createBuffer, getDevice, readF32, readU32, uploadBuffer } from "../../kernels/device.ts";
-import { createTopk, topkReference } from "../../kernels/topk.ts";
-import { batchTopkReference, createBatchTopk } from "../../kernels/batchtopk.ts";
-import { createCsc, cscReference } from "../../kernels/csc.ts";
+import { createBuffer, getDevice, readF32, readU32, uploadBuffer } from "../../kernels/runtime/device.ts";
+import { createTopk, topkReference } from "../../kernels/select/mod.ts";
+import { batchTopkReference, createBatchTopk } from "../../kernels/select/mod.ts";
+import { createCsc, cscReference } from "../../kernels/select/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 
 /** Marks output slots a kernel must leave alone. */

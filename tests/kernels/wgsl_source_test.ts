@@ -1,6 +1,6 @@
 import { assertEquals } from "../assert.ts";
 import { join, toFileUrl } from "../pipeline/path_util.ts";
-import { readWgsl } from "../../kernels/wgsl_source.ts";
+import { readWgsl } from "../../kernels/runtime/wgsl_source.ts";
 import { clearFingerprintCache, fingerprint } from "../../pipeline/fingerprint.ts";
 
 Deno.test("WGSL @include: expanded once, relative to the including file, and part of the fingerprint", async () => {

@@ -1,4 +1,4 @@
-/** The model stage: local directories copied unchanged, clear errors, deterministic use-lite output, transformers.js loads it. */
+/** The model stage: local directories copied unchanged (what the pipeline reads), clear errors, deterministic use-lite output, transformers.js loads it. */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { makeTinyModelDir } from "../fixtures/tiny_model.ts";
 import { type ModelParams, modelStage, writeUseLiteDir } from "../../stages/model/mod.ts";
@@ -51,15 +51,30 @@ Deno.test("local model dir: copied unchanged, hooks.json and model.json present"
     "tokenizer.json",
     "tokenizer_config.json",
   ]);
-  for (const f of files.filter((f) => f !== "hooks.json")) {
+  for (const f of files.filter((f) => f !== "hooks.json" && f !== "model.json")) {
     assertEquals(await Deno.readFile(`${out}/${f}`), await Deno.readFile(`${src}/${f}`), f);
   }
+  // model.json: the directory's own, plus the io the model stage decided
+  const own = JSON.parse(await Deno.readTextFile(`${src}/model.json`));
+  assertEquals(JSON.parse(await Deno.readTextFile(`${out}/model.json`)), {
+    ...own,
+    io: {
+      kind: "encoder",
+      input_ids: "input_ids",
+      attention_mask: "attention_mask",
+      token_type_ids: null,
+      position_ids: null,
+      output: "sentence_embedding",
+    },
+  });
   const rows = await listHooksForModelDir(out);
   assertEquals(rows.find((r) => r.name === "blocks.0.hook_resid_post"), {
     name: "blocks.0.hook_resid_post",
     shape: "[batch, seq, 16]",
     op: "Add",
+    names: "mapped",
   });
+  assertEquals(rows.find((r) => r.name === "attn_mask_bias")?.names, "raw");
 });
 
 Deno.test("local model dir: missing tokenizer / onnx / dir -> one-line error naming the file and the fix", async () => {

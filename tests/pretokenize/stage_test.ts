@@ -65,6 +65,7 @@ Deno.test("pretokenize is deterministic (byte-identical reruns) and the seed mat
     "genre.bin",
     "meta.json",
     "tag.bin",
+    "token_text.json",
     "tokens.bin",
     "vocab.json",
   ]);
@@ -105,11 +106,21 @@ Deno.test("pretokenize: one-line errors for bad input", async () => {
   const empty = tempDir();
   const emptyTxt = tempDir();
   Deno.writeTextFileSync(`${emptyTxt}/blank.txt`, "   \n");
+  // Valid text, then a Latin-1 "é" (0xe9 followed by an ASCII byte is not UTF-8) at byte 11.
+  const latin1 = tempDir();
+  Deno.writeFileSync(`${latin1}/a.txt`, new Uint8Array([...new TextEncoder().encode("fine text, "), 0xe9, 0x74]));
+  const badJsonl = tempDir();
+  Deno.writeFileSync(
+    `${badJsonl}/b.jsonl`,
+    new Uint8Array([...new TextEncoder().encode('{"text": "'), 0xff, 0x22, 0x7d]),
+  );
   const cases: [Promise<string>, RegExp][] = [
     [run({ corpus: "/nonexistent/corpus.txt" }), /corpus path .* does not exist: set pretokenize.corpus/],
     [run({ corpus: empty }), /holds no \.txt or \.jsonl files/],
     [run({ corpus: emptyTxt }), /is empty: no document holds any text/],
     [run({ corpus: FIXTURE, text_field: "body" }), /no string field "body" \(set pretokenize.text_field/],
+    [run({ corpus: latin1 }), /corpus file .*\/a\.txt is not UTF-8 text: invalid byte 0xe9 at offset 11 \(convert/],
+    [run({ corpus: badJsonl }), /corpus file .*\/b\.jsonl is not UTF-8 text: invalid byte 0xff at offset 10 /],
     [run({}, { model: empty }), /has no tokenizer\.json: re-run the model stage/],
     [run({ context_size: 128 }), /context_size 128 is above the max positions of tiny-test-model \(64\)/],
     [run({ begin_batch_token: "bos" }), /has no bos token; set it to null/],

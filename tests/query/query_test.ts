@@ -114,6 +114,9 @@ Deno.test("query CLI: formats, --run, --schema, errors", async () => {
     ]);
     assertEquals(json.code, 0);
     assertEquals(JSON.parse(json.out).map((r: { latent: number }) => r.latent), [0, 1]);
+    // count(*) is a BIGINT: a JSON number, as the new user expected.
+    const count = await cli(["--store", store, "--format", "json", "SELECT count(*) AS n FROM latents"]);
+    assertEquals(JSON.parse(count.out), [{ n: fx.dSae }]);
     const csv = await cli([
       "--store",
       store,

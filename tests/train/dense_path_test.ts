@@ -4,7 +4,7 @@
  * off the kernels' tiles.
  */
 import { assert } from "../assert.ts";
-import { getDevice } from "../../kernels/device.ts";
+import { getDevice } from "../../kernels/runtime/device.ts";
 import { GpuTrainer } from "../../stages/train/trainer.ts";
 import { initParams } from "../../stages/train/init.ts";
 import { referenceStep } from "../../stages/train/reference.ts";

@@ -9,7 +9,7 @@ import { recovered, writeSynthetic } from "./synthetic.ts";
 import { trainSae } from "../../stages/train/train_loop.ts";
 import { resolveParams } from "../../pipeline/params.ts";
 import { type TrainParams, trainParams } from "../../stages/train/params.ts";
-import { loadSae } from "../../stages/train/sae_cpu.ts";
+import { loadSae } from "../../stages/export/load.ts";
 
 const data = writeSynthetic({ dIn: 64, nDirs: 256, nTrain: 65536, nHeld: 4096, l0: 4, noise: 0.01, seed: 1 });
 

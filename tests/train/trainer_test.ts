@@ -1,6 +1,6 @@
 /** The GPU trainer's loss and gradients against the float64 reference, for every architecture. */
 import { assert } from "../assert.ts";
-import { getDevice } from "../../kernels/device.ts";
+import { getDevice } from "../../kernels/runtime/device.ts";
 import { type Architecture, GpuTrainer } from "../../stages/train/trainer.ts";
 import { initParams } from "../../stages/train/init.ts";
 import { referenceStep } from "../../stages/train/reference.ts";

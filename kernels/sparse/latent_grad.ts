@@ -1,0 +1,80 @@
+/**
+ * Per-latent sparse gradients from the latent-major lists of csc.ts, each latent reading only the tokens
+ * where it is active (e: entry id; t(e) its token; r(e) = t for main entries, B + t for AuxK ones):
+ *   gW_dec[i, d] = Σ_e val[e]·dvec[r(e), d],  gW_enc[d, i] = Σ_e g[e]·xc[t(e), d],  gb_enc[i] = Σ_e g[e],
+ *   since[i] = 0 if i fired (a main entry), else since[i] + B.
+ * Paths: "texture" (latent_grad_tex.wgsl: dvec/xc rows as rgba32float texels, d_in % 4 == 0) and
+ * "buffer" (latent_grad.wgsl, scalar loads, any d_in ≤ 4096).
+ */
+import { type BoundKernel, compileKernel, groupsFor, kernelOf } from "../runtime/kernel.ts";
+import { compileShader } from "../runtime/compile.ts";
+import { createRowTexture, type RowTexture, rowTexturesAvailable } from "../runtime/row_texture.ts";
+
+const BUFFER_URL = new URL("./latent_grad.wgsl", import.meta.url);
+const TEX_URL = new URL("./latent_grad_tex.wgsl", import.meta.url);
+/** Texels per invocation on the texture path. */
+const CQ = 8;
+
+export interface LatentGradDims {
+  B: number;
+  D: number;
+  S: number;
+  cap: number;
+  auxCap: number;
+  path?: "auto" | "texture" | "buffer";
+}
+
+export interface LatentGradBuffers {
+  list: GPUBuffer;
+  start: GPUBuffer;
+  val: GPUBuffer;
+  g: GPUBuffer;
+  /** [B (+B with AuxK), D]: main then AuxK gradient rows. */
+  dvec: GPUBuffer;
+  xc: GPUBuffer;
+  gW_dec: GPUBuffer;
+  /** [D, S] (W_enc's layout). */
+  gW_enc: GPUBuffer;
+  gb_enc: GPUBuffer;
+  since: GPUBuffer;
+  /** Texture path: row textures of dvec / xc refreshed by the caller; else owned and copied per encode. */
+  dvecTex?: RowTexture;
+  xcTex?: RowTexture;
+}
+
+export async function createLatentGrad(device: GPUDevice, d: LatentGradDims) {
+  const want = d.path ?? "auto";
+  const ok = rowTexturesAvailable(device, d.D);
+  if (want === "texture" && !ok) throw new Error(`latent_grad: texture path unavailable for d_in ${d.D}`);
+  const consts = { B: d.B, D: d.D, S: d.S, CAP: d.cap, AUXCAP: d.auxCap };
+  if (want === "buffer" || !ok) {
+    if (d.D > 4096) throw new Error(`latent_grad: d_in ${d.D} above 4096 (32 KiB workgroup storage)`);
+    const k = await compileKernel(device, BUFFER_URL, "main", consts);
+    return (b: LatentGradBuffers): BoundKernel => k.bind(latentGradBindings(b, b.dvec, b.xc), d.S);
+  }
+  const shader = await compileShader(device, TEX_URL, { CQ });
+  const nch = Math.ceil(d.D / 4 / CQ);
+  const dvecRows = (d.auxCap > 0 ? 2 : 1) * d.B;
+  return (b: LatentGradBuffers): BoundKernel => {
+    const dvecTex = b.dvecTex ?? createRowTexture(device, dvecRows, d.D, "dvec rows");
+    const xcTex = b.xcTex ?? createRowTexture(device, d.B, d.D, "xc rows");
+    const run = kernelOf(device, shader, "main", { ...consts, FOLD_G: dvecTex.fold, FOLD_X: xcTex.fold }).bind(
+      latentGradBindings(b, dvecTex.view, xcTex.view),
+      groupsFor(d.S * nch, 64),
+    );
+    return {
+      label: run.label,
+      encode(enc) {
+        if (!b.dvecTex) dvecTex.encodeCopy(enc, b.dvec);
+        if (!b.xcTex) xcTex.encodeCopy(enc, b.xc);
+        run.encode(enc);
+      },
+    };
+  };
+}
+
+/** The shader's bindings; dvec and xc are buffers or row-texture views by path. */
+function latentGradBindings(b: LatentGradBuffers, dvec: GPUBuffer | GPUTextureView, xc: GPUBuffer | GPUTextureView) {
+  const { list, start, val, g, gW_dec, gW_enc, gb_enc, since } = b;
+  return { list, start, val, g, dvec, xc, gW_dec, gW_enc, gb_enc, since };
+}

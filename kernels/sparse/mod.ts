@@ -1,0 +1,14 @@
+/**
+ * Sparse kernels (TopK family): the decode from (idx, val) entries, the per-entry pre-activation
+ * gradient and the per-latent weight gradients, each with a texture and a buffer path.
+ * Float64 references: ./reference.ts.
+ */
+export {
+  createSparseDecode,
+  type SparseDecodeBuffers,
+  type SparseDecodeDims,
+  sparseDecodePath,
+} from "./sparse_decode.ts";
+export { createSparseGrad, type SparseGradBuffers, type SparseGradDims } from "./sparse_grad.ts";
+export { createLatentGrad, type LatentGradBuffers, type LatentGradDims } from "./latent_grad.ts";
+export * from "./reference.ts";

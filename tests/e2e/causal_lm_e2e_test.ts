@@ -1,0 +1,143 @@
+/**
+ * Bring your own causal LM, end to end through the real CLI: the tiny GPT-2 fixture (a plain torch.onnx
+ * style export, byte-level BPE) runs every stage; `--set pretokenize.begin_batch_token=eos` takes the
+ * bare word; special tokens are left out of the activations by default; tokens read as text in the
+ * examples, the tokens view and the dashboard; the plain CE numbers are in eval.json and the dashboard;
+ * the short run's dead-latent window is adapted and said so; `hooks` marks mapped and raw names. A
+ * model returning last-position logits fails at the model stage, before anything else runs.
+ */
+import { assert, assertEquals, assertMatch } from "../assert.ts";
+import { join } from "node:path";
+import { makeTinyGpt2Dir, type TinyGpt2Options } from "../fixtures/tiny_gpt2.ts";
+import { readParquet } from "../../stages/io/parquet.ts";
+import { lastRun, pipeline, root } from "./cli_run.ts";
+
+async function setup(model: TinyGpt2Options = {}) {
+  const dir = await Deno.makeTempDir({ prefix: "e2e_gpt2_" });
+  const m = await makeTinyGpt2Dir(join(dir, "model"), model);
+  const config = {
+    model: { source: join(dir, "model") },
+    pretokenize: { corpus: "brown", context_size: 32, max_tokens: 4096 },
+    extract: { hook: "blocks.0.hook_resid_post", batch_size: 16, heldout_fraction: 0.25 },
+    train: { d_sae: 64, k: 4, batch_size: 256, training_tokens: 2048, lr: 0.004, log_every: 2 },
+    evaluate: { downstream_sequences: 4, top_n: 3, quantile_examples: 1 },
+    export: {},
+  };
+  const cfgPath = join(dir, "pipeline.json");
+  await Deno.writeTextFile(cfgPath, JSON.stringify(config));
+  return { ...m, cfgPath, store: join(dir, "store") };
+}
+
+const u32 = async (path: string) => new Uint32Array((await Deno.readFile(path)).buffer);
+
+Deno.test("e2e causal LM: a GPT-2-architecture export runs every stage with text tokens and CE numbers", async () => {
+  const s = await setup();
+  const res = await pipeline(["run", "--set", "pretokenize.begin_batch_token=eos"], s);
+  assertEquals(res.code, 0, res.text);
+  assertMatch(res.text, /CE loss \d+\.\d+ clean \/ \d+\.\d+ with SAE \/ \d+\.\d+ zero-ablated/);
+  assertMatch(res.text, /dead_feature_window 200000 tokens is not shorter than the run \(2048 tokens\)/);
+  const run = await lastRun(s.store);
+  const obj = (stage: string) => join(s.store, "objects", run[stage].key);
+
+  // every sequence starts with <|endoftext|>, and no special-token row reached the activations
+  const tokens = await u32(join(obj("pretokenize"), "tokens.bin"));
+  assertEquals(tokens[0], s.eosId);
+  const meta = JSON.parse(await Deno.readTextFile(join(obj("extract"), "meta.json")));
+  assertEquals(meta.excluded_token_ids, [s.eosId]);
+  let rows = 0;
+  for (const split of ["train", "heldout"]) {
+    for (const sh of meta.splits[split].shards) {
+      for (const r of await u32(join(obj("extract"), sh.rows))) {
+        assert(tokens[r] !== s.eosId, `row ${r} is <|endoftext|>`);
+        rows++;
+      }
+    }
+  }
+  const nSeq = Math.ceil(4096 / 32);
+  assertEquals(rows, 4096 - nSeq, "all tokens but one <|endoftext|> per sequence");
+
+  const ev = JSON.parse(await Deno.readTextFile(join(obj("evaluate"), "eval.json")));
+  const d = ev.downstream;
+  assertEquals(d.kind, "causal_lm");
+  assertEquals(d.ce_loss_without_sae, d.clean_ce_loss);
+  assertEquals(d.ce_loss_with_sae, d.spliced.ce_loss);
+  assertEquals(d.ce_loss_with_ablation, d.zero_ablation.ce_loss);
+  for (const k of ["ce_loss_without_sae", "ce_loss_with_sae", "ce_loss_with_ablation", "fraction_recovered_zero"]) {
+    assert(Number.isFinite(d[k]), `${k} = ${d[k]}`);
+  }
+
+  // byte-level pieces read as text: no Ġ in the examples, the dashboard or the tokens view
+  const examples = await readParquet(join(obj("evaluate"), "examples.parquet"));
+  assert(examples.length > 0);
+  const text = examples.map((e) => String(e.text)).join("");
+  assert(!text.includes("Ġ") && text.includes(" the"), text.slice(0, 200));
+  const html = await Deno.readTextFile(join(obj("export"), "dashboard", "index.html"));
+  assert(html.includes("ce_loss_with_sae") && html.includes("ce_loss_with_ablation"), "dashboard CE numbers");
+  assert(!html.includes("\\u0120") && !html.includes("Ġ"), "dashboard shows raw byte-level pieces");
+  const q = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      join(root, "stages/query/cli.ts"),
+      "--store",
+      s.store,
+      "--format",
+      "json",
+      "SELECT piece, text FROM tokens WHERE piece LIKE 'Ġ%' LIMIT 3",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(q.stdout);
+  assertEquals(q.code, 0, out + new TextDecoder().decode(q.stderr));
+  const viewRows = JSON.parse(out.slice(out.indexOf("["))) as { piece: string; text: string }[];
+  assert(viewRows.length === 3, out);
+  for (const r of viewRows) assertEquals(r.text, " " + r.piece.slice(1));
+
+  // seqpos_slice reruns extract and what reads it; every stage sees the same kept tokens
+  const sliced = await pipeline([
+    "run",
+    "--set",
+    "pretokenize.begin_batch_token=eos",
+    "--set",
+    "extract.seqpos_slice=[4,null]",
+  ], s);
+  assertEquals(sliced.code, 0, sliced.text);
+  const run2 = await lastRun(s.store);
+  assertEquals(Object.values(run2).map((r) => r.status), ["fresh", "fresh", "ran", "ran", "ran", "ran"]);
+  const meta2 = JSON.parse(await Deno.readTextFile(join(s.store, "objects", run2.extract.key, "meta.json")));
+  for (const sh of meta2.splits.heldout.shards) {
+    for (const r of await u32(join(s.store, "objects", run2.extract.key, sh.rows))) assert(r % 32 >= 4, `row ${r}`);
+  }
+  const ev2 = JSON.parse(await Deno.readTextFile(join(s.store, "objects", run2.evaluate.key, "eval.json")));
+  assertEquals(ev2.n_tokens, meta2.splits.heldout.n_tokens);
+  assertEquals(meta2.splits.train.n_tokens + meta2.splits.heldout.n_tokens, nSeq * 28);
+
+  const hooks = await pipeline(["hooks"], s);
+  assertEquals(hooks.code, 0, hooks.text);
+  assertMatch(hooks.text, /blocks\.0\.attn\.hook_q\s+mapped\s+\[batch, sequence, 2, 8\]/);
+  assertMatch(hooks.text, /\/transformer\/h\.0\/attn\/Split_output_0\s+raw/);
+});
+
+Deno.test("e2e causal LM: nanoGPT-style names (idx, out) and weights in external data run every stage", async () => {
+  const s = await setup({ inputName: "idx", outputName: "out", externalData: true });
+  const res = await pipeline(["run"], s);
+  assertEquals(res.code, 0, res.text);
+  const run = await lastRun(s.store);
+  const ev = JSON.parse(await Deno.readTextFile(join(s.store, "objects", run.evaluate.key, "eval.json")));
+  assertEquals([ev.downstream.kind, ev.downstream.n_sequences], ["causal_lm", 4]);
+  assert(Number.isFinite(ev.downstream.ce_loss_with_sae), JSON.stringify(ev.downstream));
+});
+
+Deno.test("e2e causal LM: last-position logits fail at the model stage in one line", async () => {
+  const s = await setup({ lastPositionLogits: true });
+  const res = await pipeline(["run"], s);
+  assert(res.code !== 0);
+  assertMatch(
+    res.text,
+    /model output "logits" has shape \[batch, 1, \d+\]: it returns logits for the last position only/,
+  );
+  const run = await lastRun(s.store);
+  assertEquals(Object.keys(run), ["model"]);
+  assertEquals(run.model.status, "failed");
+});
