@@ -7,6 +7,10 @@
  *   evaluate.encode  the WebGPU runner alone (GEMM + TopK + reading the sparse codes back), 4096-row batches.
  *   evaluate.stats   the host-side statistics alone (reconstruction metrics, firing counts, histograms, tag
  *                    co-occurrence, top-N and sample heaps, codes spool) on synthetic sparse codes: tokens/s.
+ *   evaluate.supervised  the whole stage with and without sparse probing + absorption, in one process, on the
+ *                    default run's inputs when `deno task pipeline` has run in data/store (else the synthetic
+ *                    inputs above): milliseconds with them, and the ratio to the stage without them (< 2 = the
+ *                    metrics do not double the stage); the stage logs each metric's own seconds.
  *
  *   deno run -A bench/evaluate_bench.ts [--json] [--filter NAME] [--tokens 16384] [--d-sae 8192] [--k 32]
  */
@@ -24,6 +28,7 @@ import { ActivationHistograms } from "../stages/evaluate/latent_stats.ts";
 import { FiringAccumulator, ReconstructionAccumulator } from "../stages/evaluate/metrics.ts";
 import { fixedWidthCodes } from "../stages/evaluate/sparse_codes.ts";
 import { LabelCooccurrence } from "../stages/evaluate/tag_association.ts";
+import { resolveRun } from "../stages/query/resolve_run.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -72,7 +77,7 @@ async function writeInputs(root: string) {
   );
   await Deno.writeTextFile(
     join(dirs.pretokenize, "vocab.json"),
-    JSON.stringify(Array.from({ length: 8000 }, (_, i) => `▁w${i}`)),
+    JSON.stringify(Array.from({ length: 8000 }, (_, i) => `▁${String.fromCharCode(97 + (i % 26))}w${i}`)),
   );
   await Deno.writeTextFile(
     join(dirs.pretokenize, "meta.json"),
@@ -123,18 +128,16 @@ async function writeInputs(root: string) {
   return dirs;
 }
 
-if (want("evaluate.stage")) {
-  const root = await Deno.makeTempDir({ prefix: "evaluate_bench_" });
+/** Run the evaluate stage once on `inputs` with `overrides`: wall seconds, peak RSS (sampled) and eval.json. */
+async function runStage(inputs: Record<string, string>, overrides: Record<string, unknown>) {
+  const root = await Deno.makeTempDir({ prefix: "evaluate_bench_run_" });
   try {
-    const inputs = await writeInputs(root);
     const outDir = join(root, "out"), scratchDir = join(root, "scratch");
     await Deno.mkdir(outDir);
     await Deno.mkdir(scratchDir);
+    const params = resolveParams("evaluate", evaluateStage.params, overrides) as unknown as EvaluateParams;
     let peak = 0;
     const timer = setInterval(() => (peak = Math.max(peak, Deno.memoryUsage().rss)), 100);
-    const params = resolveParams("evaluate", evaluateStage.params, {
-      downstream_sequences: 0,
-    }) as unknown as EvaluateParams;
     const t0 = performance.now();
     await evaluateStage.run({
       params,
@@ -146,9 +149,18 @@ if (want("evaluate.stage")) {
       progress() {},
       log: (m) => console.error(m),
     });
-    const s = (performance.now() - t0) / 1000;
+    const seconds = (performance.now() - t0) / 1000;
     clearInterval(timer);
-    const ev = JSON.parse(await Deno.readTextFile(join(outDir, "eval.json")));
+    return { seconds, peak, ev: JSON.parse(await Deno.readTextFile(join(outDir, "eval.json"))) };
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+if (want("evaluate.stage")) {
+  const root = await Deno.makeTempDir({ prefix: "evaluate_bench_" });
+  try {
+    const { seconds: s, peak, ev } = await runStage(await writeInputs(root), { downstream_sequences: 0 });
     console.error(
       `evaluate.stage: ${N} tokens in ${s.toFixed(1)} s on ${ev.encoder}, peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`,
     );
@@ -218,6 +230,43 @@ if (want("evaluate.stats")) {
   await spool.dispose();
   await Deno.remove(dir, { recursive: true });
   report("evaluate.stats", { d_in: dIn, d_sae: dSae, k, tokens: n }, n / sec, "tokens/s");
+}
+
+if (want("evaluate.supervised")) {
+  let inputs: Record<string, string>, source = "default run", tmp: string | null = null;
+  try {
+    const run = await resolveRun("data/store");
+    const s = run.stages;
+    if (!s.model || !s.pretokenize || !s.extract || !s.train) throw new Error("incomplete run");
+    inputs = { model: s.model, pretokenize: s.pretokenize, extract: s.extract, train: s.train };
+  } catch {
+    tmp = await Deno.makeTempDir({ prefix: "evaluate_bench_" });
+    inputs = await writeInputs(tmp);
+    source = `synthetic ${N} tokens`;
+  }
+  try {
+    const off = { probe_examples: 0, probe_max_sequences: 0, absorption_examples: 0 };
+    const without = await runStage(inputs, { downstream_sequences: 0, ...off });
+    const withThem = await runStage(inputs, { downstream_sequences: 0 });
+    const sp = withThem.ev.sparse_probing, ab = withThem.ev.absorption;
+    report(
+      "evaluate.supervised",
+      {
+        inputs: source,
+        tokens: withThem.ev.n_tokens,
+        seconds_without: +without.seconds.toFixed(1),
+        ratio_to_without: +(withThem.seconds / without.seconds).toFixed(3),
+        metrics_seconds: +(withThem.seconds - without.seconds).toFixed(1),
+        absorption_letters: ab ? ab.letters : null,
+        pos_tasks: sp.pos_tasks,
+        genre_tasks: sp.genre_tasks,
+      },
+      withThem.seconds * 1000,
+      "ms",
+    );
+  } finally {
+    if (tmp) await Deno.remove(tmp, { recursive: true });
+  }
 }
 
 if (args.json) console.log(JSON.stringify(results));

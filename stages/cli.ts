@@ -6,6 +6,7 @@ import { createReporter } from "../pipeline/progress.ts";
 import { defaultStages } from "./graph.ts";
 import type { EvalJson } from "./evaluate/eval_json.ts";
 import { ignoreMissing } from "../pipeline/missing.ts";
+import { addInspectCommand } from "./inspect/cli.ts";
 
 const root = resolve(new URL("..", import.meta.url).pathname);
 
@@ -60,6 +61,10 @@ const code = await runCli(Deno.args, {
     console.log(`\ncompare:        deno task query "SELECT point, l0, explained_variance FROM saes ORDER BY l0"`);
   },
   extend(program, resolveOptions) {
+    addInspectCommand(program, resolveOptions, {
+      config: join(root, "data", "pipeline.json"),
+      store: join(root, "data", "store"),
+    });
     program.command("hooks")
       .description("list the hookable tensors of the configured model (runs the model stage if needed)")
       .option("-c, --config <file>", "pipeline config (JSON/JSONC)", join(root, "data", "pipeline.json"))

@@ -13,8 +13,37 @@ export interface EvalJson extends ReconstructionResult, FiringResult {
   hook_name: string;
   split: "heldout";
   downstream: DownstreamResult | null;
+  /** k-sparse probing on POS tags and genres (supervised.ts). */
+  sparse_probing: SparseProbingJson;
+  /** First-letter feature absorption; null when no letter had enough sampled tokens (supervised.ts). */
+  absorption: AbsorptionJson | null;
   /** Which SAE runner encoded the held-out activations. */
   encoder: string;
+}
+
+/** Mean over tasks of one probe kind: accuracy and F1 on the held-out split. */
+export interface ProbeScoresJson {
+  accuracy: number;
+  f1: number;
+  tasks: number;
+}
+
+export interface SparseProbingJson {
+  /** Keys `sae_top_K`, `random_top_K` (K = 1, 2, 5, 10, 20) and `raw`. */
+  pos: Record<string, ProbeScoresJson>;
+  genre: Record<string, ProbeScoresJson>;
+  pos_tasks: number;
+  genre_tasks: number;
+  sample_tokens: number;
+  sample_sequences: number;
+}
+
+export interface AbsorptionJson {
+  letters: number;
+  mean_absorption_fraction: number;
+  mean_full_absorption_rate: number;
+  mean_main_latents: number;
+  sample_tokens: number;
 }
 
 export type VariantMetrics = Record<string, number>;

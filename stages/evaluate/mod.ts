@@ -26,6 +26,7 @@ import { decodeSparse } from "./sae_runner.ts";
 import type { SparseCodes } from "./sparse_codes.ts";
 import { LabelCooccurrence } from "./tag_association.ts";
 import { NO_GENRE, NO_TAG, TokenCorpus } from "./token_corpus.ts";
+import { heldoutRows, SUPERVISED_PARAMS, supervisedEvals } from "./supervised.ts";
 
 const evaluateParams = {
   top_n: { type: "int", default: 10, min: 1, max: 1000, doc: "top activating examples kept per latent" },
@@ -78,6 +79,7 @@ const evaluateParams = {
     default: "auto",
     doc: "SAE encoder: WebGPU kernels, the float64 CPU reference, or auto",
   },
+  ...SUPERVISED_PARAMS,
 } as const satisfies ParamSchema;
 
 export type EvaluateParams = ParamsOf<typeof evaluateParams>;
@@ -119,6 +121,7 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
   const genres = corpus.meta.genres.length ? new LabelCooccurrence(dSae, corpus.meta.genres.length, NO_GENRE) : null;
   const top = new LatentHeaps(dSae, p.top_n);
   const sample = p.quantile_examples > 0 ? new LatentHeaps(dSae, p.quantile_sample) : null;
+  const supervised = supervisedEvals(corpus, await heldoutRows(ctx.inputs.extract, split.shards, total), p, dIn, dSae);
   const spool = await CodesSpool.create(join(ctx.scratchDir, "codes"));
   const runner = await openRunner(weights, cfg, p.backend, p.batch_tokens, (m) => ctx.log(m));
   const B = Math.min(p.batch_tokens, runner.maxRows);
@@ -146,6 +149,7 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
         tags?.add(codes, gather(corpus.tag, r));
         genres?.add(codes, gather(corpus.genre, r));
         pushHeaps(codes, r, top, sample);
+        supervised.add(xb, codes, r);
         await spool.append(codes);
         done += b;
         ctx.progress(done, total, `${Math.round(done / ((performance.now() - started) / 1000))} tokens/s`);
@@ -177,6 +181,8 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
       await exampleRows(picks, corpus, spool, p.window),
     );
 
+    const supervisedResult = await supervised.finish(ctx.outDir, weights.W_dec, (m) => ctx.log(m));
+
     let downstream: DownstreamResult | null = null;
     if (p.downstream_sequences > 0) {
       downstream = await runDownstream(ctx, corpus, acts.hook_name, dIn, recon.mean(), async (xs, n) => {
@@ -199,6 +205,7 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
       ...reconstruction,
       ...firingResult,
       downstream,
+      ...supervisedResult,
       encoder: runner.name,
     };
     await Deno.writeTextFile(join(ctx.outDir, "eval.json"), JSON.stringify(evalJson, finiteOrNull, 2) + "\n");

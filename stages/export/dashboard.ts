@@ -28,6 +28,10 @@ export interface DashboardInput {
   /** Latents shown (the rest are left out of the dashboard). */
   latentCap: number;
   chunkSize?: number;
+  /** Probe associations and absorption roles per latent (latent_cards.ts), shown on each latent's card. */
+  cards?: Record<number, [string, string][]>;
+  /** Extra summary HTML (the sparse probing and absorption sections). */
+  supervisedHtml?: string;
 }
 
 /** Headline metrics: [eval.json key (evaluate's EvalJson), label]. */
@@ -271,6 +275,7 @@ export async function buildDashboard(input: DashboardInput): Promise<Map<string,
     cols: table.cols,
     list: table.list,
     hasExamples: examples.length > 0,
+    cards: Object.fromEntries(Object.entries(input.cards ?? {}).filter(([l]) => Number(l) < n)),
   };
   files.set("data.js", `globalThis.SAE = ${scriptJson(data)};\n`);
   for (const [name, src] of exampleChunks(examples, input.latents, table.hist, n, chunkSize)) {
@@ -295,6 +300,7 @@ ${css}</style></head>
 <header><h1>${escapeXml(input.title)}</h1></header>
 <main>
 ${summaryHtml(input)}
+${input.supervisedHtml ?? ""}
 <section id="plots"><h2>Training and density</h2><div class="plots">
 ${plots}
 </div></section>

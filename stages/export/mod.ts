@@ -4,14 +4,17 @@
  *   `loadSae()` in ./load.ts;
  * - `sparsify/<hook>/` (cfg.json, sae.safetensors) for TopK SAEs, loadable by EleutherAI sparsify;
  * - `plots/*.svg`: loss, L0, dead latents (and explained variance) over training tokens, latent density;
- * - `dashboard/index.html` (+ data.js, examples/*.js): a static dashboard that works from file://.
+ * - `dashboard/index.html` (+ data.js, examples/*.js): a static dashboard that works from file://;
+ * - `neuronpedia/batch-N.json` + `skipped_indexes.json`: Neuronpedia upload batches (neuronpedia.ts).
  * Every byte is a function of the inputs and params (no timestamps), so reruns give identical outputs.
  */
 import { defineStage } from "../../pipeline/stage.ts";
 import type { ParamSchema, ParamsOf } from "../../pipeline/params.ts";
 import { writeDashboard } from "./dashboard.ts";
-import { type Columns, readExamples, readExportInputs } from "./inputs.ts";
+import { type Columns, readColumns, readExamples, readExportInputs } from "./inputs.ts";
 import type { LatentColumn } from "./eval_columns.ts";
+import { latentCards, supervisedHtml } from "./latent_cards.ts";
+import { neuronpediaBatches } from "./neuronpedia.ts";
 import { densityHistogram, densityPlot, histogramFromEval, trainingPlots } from "./plots.ts";
 import { writeSaelens } from "./saelens.ts";
 import { sparsifyUnsupported, writeSparsify } from "./sparsify.ts";
@@ -29,6 +32,12 @@ const params = {
   examples_per_latent: { type: "int", default: 10, min: 0, doc: "top activating contexts shown per latent" },
   quantile_examples: { type: "int", default: 4, min: 0, doc: "examples shown per lower-quantile group per latent" },
   chunk_latents: { type: "int", default: 256, min: 1, doc: "latents per dashboard examples file (loaded on demand)" },
+  neuronpedia_batch: {
+    type: "int",
+    default: 256,
+    min: 0,
+    doc: "features per Neuronpedia batch file (0 = none written)",
+  },
 } as const satisfies ParamSchema;
 
 /** Firing density per latent in [0, 1]: latents.parquet's `frequency` column; null without latents.parquet. */
@@ -101,6 +110,9 @@ export const exportStage = defineStage<ExportParams>({
       }
     }
     const order = ["loss", "explained_variance", "l0", "dead_latents", "density_histogram"];
+    const ev = ctx.inputs.evaluate;
+    const probes = ev ? await readColumns(`${ev}/probes.parquet`) : null;
+    const absorption = ev ? await readColumns(`${ev}/absorption.parquet`) : null;
     await writeDashboard(`${ctx.outDir}/dashboard`, {
       title: `SAE ${[t.model_name, t.hook_name].filter(Boolean).join(" · ")} — ${arch}, d_sae ${dSae}`,
       info,
@@ -111,7 +123,27 @@ export const exportStage = defineStage<ExportParams>({
       examples,
       latentCap: cap,
       chunkSize: p.chunk_latents,
+      cards: latentCards(probes, absorption),
+      supervisedHtml: supervisedHtml(inp.evalJson, probes, absorption),
     });
+    if (p.neuronpedia_batch > 0 && ctx.inputs.evaluate) {
+      const all = cap === dSae
+        ? examples
+        : await readExamples(`${ctx.inputs.evaluate}/examples.parquet`, dSae, p.examples_per_latent, 0);
+      const files = neuronpediaBatches({
+        modelId: String(t.model_name ?? "model"),
+        layer: Number(t.hook_layer ?? 0),
+        hookName: String(t.hook_name ?? ""),
+        dSae,
+        dIn: Number(t.d_in),
+        wDec: inp.weights.W_dec.data as Float32Array,
+        latents: inp.latents,
+        examples: all,
+        batchSize: p.neuronpedia_batch,
+      });
+      await Deno.mkdir(`${ctx.outDir}/neuronpedia`, { recursive: true });
+      for (const [name, text] of files) await Deno.writeTextFile(`${ctx.outDir}/neuronpedia/${name}`, text);
+    }
     ctx.progress(3, 3, "done");
   },
 });

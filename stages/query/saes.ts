@@ -3,6 +3,8 @@
  *   point, run_id, hook, every train param as its own column (k, expansion_factor, d_sae, lr, ...),
  *   the scalar metrics of evaluate's eval.json (explained_variance, l0, mse, dead_latents, ...),
  *   downstream fidelity as downstream_<field> (downstream_fraction_recovered_zero, ...),
+ *   sparse probing as probe_<task>_<probe>_accuracy|f1 (probe_pos_sae_top_1_accuracy, probe_genre_raw_f1, ...)
+ *   and absorption as absorption_<field> (absorption_mean_absorption_fraction, ...),
  *   the point's params of every stage as JSON (`params`), and the paths: train_dir, evaluate_dir, export_dir,
  *   dashboard, saelens.
  * Built from the run's records in runs.ndjson (the last successful record of each stage per point), so
@@ -55,6 +57,18 @@ export async function saeRows(store: string, runId: string): Promise<Record<stri
     const ds = ev?.downstream as Record<string, unknown> | null | undefined;
     for (const [k, v] of Object.entries(ds ?? {})) {
       if (v === null || typeof v !== "object") row[`downstream_${k}`] = v;
+    }
+    const probing = ev?.sparse_probing as Record<string, unknown> | null | undefined;
+    for (const task of ["pos", "genre"]) {
+      const scores = (probing?.[task] ?? {}) as Record<string, { accuracy: number; f1: number }>;
+      for (const [probe, sc] of Object.entries(scores)) {
+        row[`probe_${task}_${probe}_accuracy`] = sc.accuracy;
+        row[`probe_${task}_${probe}_f1`] = sc.f1;
+      }
+    }
+    const absorption = ev?.absorption as Record<string, unknown> | null | undefined;
+    for (const [k, v] of Object.entries(absorption ?? {})) {
+      if (v === null || typeof v !== "object") row[`absorption_${k}`] = v;
     }
     row.params = JSON.stringify(Object.fromEntries([...stages].map(([s, r]) => [s, r.params])));
     row.train_dir = dir("train");

@@ -3,6 +3,8 @@
  *   saes        one row per SAE of the run (per sweep point): params, eval metrics, paths (saes.ts)
  *   latents     evaluate/latents.parquet, one row per latent
  *   examples    evaluate/examples.parquet, top and quantile examples per latent
+ *   probes      evaluate/probes.parquet, one row per sparse probe (task, label, method sae|random|raw, k)
+ *   absorption  evaluate/absorption.parquet, one row per first letter (main latents, absorption rates)
  *   eval        evaluate/eval.json (one row; nested fields as structs: eval.downstream.fraction_recovered_zero)
  *   train_log   train/train_log.parquet, one row per logged step
  *   runs        the engine's runs.ndjson, every stage of every run (params and inputs as JSON)
@@ -20,7 +22,18 @@ import { createSaesView } from "./saes.ts";
 
 type Connection = Parameters<typeof createTableFromColumns>[0];
 
-export const VIEW_NAMES = ["saes", "latents", "examples", "eval", "train_log", "runs", "stages", "tokens"] as const;
+export const VIEW_NAMES = [
+  "saes",
+  "latents",
+  "examples",
+  "probes",
+  "absorption",
+  "eval",
+  "train_log",
+  "runs",
+  "stages",
+  "tokens",
+] as const;
 
 export function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
@@ -61,6 +74,8 @@ export async function createViews(
   };
   await file("latents", "evaluate", "latents.parquet", (p) => `read_parquet(${p})`);
   await file("examples", "evaluate", "examples.parquet", (p) => `read_parquet(${p})`);
+  await file("probes", "evaluate", "probes.parquet", (p) => `read_parquet(${p})`);
+  await file("absorption", "evaluate", "absorption.parquet", (p) => `read_parquet(${p})`);
   await file("eval", "evaluate", "eval.json", (p) => `read_json(${p}, maximum_depth = -1)`);
   await file("train_log", "train", "train_log.parquet", (p) => `read_parquet(${p})`);
   const runsFile = join(store, "runs.ndjson");

@@ -94,6 +94,26 @@ Deno.test("e2e causal LM: a GPT-2-architecture export runs every stage with text
   assert(viewRows.length === 3, out);
   for (const r of viewRows) assertEquals(r.text, " " + r.piece.slice(1));
 
+  // inspect --top-logits on the causal LM (cached run): each shown latent gets its boosted/suppressed tokens
+  const insp = await pipeline([
+    "inspect",
+    "the cat sat on the mat",
+    "--format",
+    "json",
+    "--top",
+    "2",
+    "--top-logits",
+    "3",
+    "--set",
+    "pretokenize.begin_batch_token=eos",
+  ], s);
+  assertEquals(insp.code, 0, insp.text);
+  const ins = JSON.parse(insp.text.slice(insp.text.indexOf("{"), insp.text.lastIndexOf("}") + 1));
+  assertEquals(ins.tokens[0].token_id, s.eosId, "the BOS of pretokenize comes first");
+  const shown = ins.tokens.flatMap((t: { latents: { boosted?: unknown[]; suppressed?: unknown[] }[] }) => t.latents);
+  assert(shown.length > 0 && shown.every((l: { boosted?: unknown[] }) => l.boosted?.length === 3), insp.text);
+  assertEquals(ins.notes, []);
+
   // seqpos_slice reruns extract and what reads it; every stage sees the same kept tokens
   const sliced = await pipeline([
     "run",

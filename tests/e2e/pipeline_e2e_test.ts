@@ -42,6 +42,17 @@ Deno.test("e2e: tiny pipeline runs, reruns as a no-op, and --set train.k reruns 
   // the product target is < 2 s; the bound here leaves room for a loaded CI machine
   assert(noopSeconds < 6, `no-op rerun took ${noopSeconds.toFixed(2)} s`);
 
+  // inspect on the cached run: per-token latents with evaluate's frequencies; the encoder has no unembedding.
+  const insp = await pipeline(
+    ["inspect", "the cat sat on the mat", "--format", "json", "--top", "2", "--top-logits"],
+    s,
+  );
+  assertEquals(insp.code, 0, insp.text);
+  const r = JSON.parse(insp.text.slice(insp.text.indexOf("{"), insp.text.lastIndexOf("}") + 1));
+  assert(r.tokens.length >= 6 && r.tokens.every((t: { latents: unknown[] }) => t.latents.length <= 2), insp.text);
+  assert(r.tokens.some((t: { latents: { frequency: number }[] }) => t.latents.some((l) => l.frequency > 0)));
+  assertMatch(r.notes.join("\n"), /--top-logits skipped/);
+
   const status = await pipeline(["status", "--set", "train.k=8"], s);
   assertEquals(status.code, 0, status.text);
   const lines = status.text.split("\n");

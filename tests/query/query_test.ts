@@ -28,9 +28,11 @@ Deno.test("query views over the latest run and an older one", async () => {
     try {
       assertEquals(r.run_id, "run-2");
       assertEquals([...r.views].sort(), [
+        "absorption",
         "eval",
         "examples",
         "latents",
+        "probes",
         "runs",
         "saes",
         "stages",
@@ -147,6 +149,46 @@ Deno.test("query CLI: formats, --run, --schema, errors", async () => {
     const noStore = await cli(["--store", join(fx.root, "nowhere"), "SELECT 1"]);
     assertEquals(noStore.code, 1);
     assertMatch(noStore.err, /no pipeline run found/);
+  } finally {
+    await Deno.remove(fx.root, { recursive: true });
+  }
+});
+
+Deno.test("saes view: sparse probing and absorption scalars of eval.json are columns", async () => {
+  const { fx, store } = await makeStore();
+  try {
+    const evalPath = join(store, "objects", "k-evaluate", "eval.json");
+    const ev = JSON.parse(await Deno.readTextFile(evalPath));
+    const score = (accuracy: number, f1: number) => ({ accuracy, f1, tasks: 3 });
+    ev.sparse_probing = {
+      pos: { sae_top_1: score(0.75, 0.5), raw: score(0.875, 0.625) },
+      genre: { sae_top_1: score(0.25, 0.125) },
+      pos_tasks: 3,
+      genre_tasks: 3,
+      sample_tokens: 100,
+      sample_sequences: 10,
+    };
+    ev.absorption = {
+      letters: 2,
+      mean_absorption_fraction: 0.375,
+      mean_full_absorption_rate: 0.25,
+      mean_main_latents: 1.5,
+      sample_tokens: 64,
+      per_letter: [{ letter: "a" }],
+    };
+    await Deno.writeTextFile(evalPath, JSON.stringify(ev));
+    const r = await openResults({ store });
+    try {
+      const got = await rows(
+        r.connection,
+        `SELECT probe_pos_sae_top_1_accuracy::DOUBLE AS a, probe_pos_raw_f1::DOUBLE AS b,
+                probe_genre_sae_top_1_accuracy::DOUBLE AS c, absorption_mean_absorption_fraction::DOUBLE AS d,
+                absorption_letters::INT AS e FROM saes`,
+      );
+      assertEquals(got, [{ a: 0.75, b: 0.625, c: 0.25, d: 0.375, e: 2 }]);
+    } finally {
+      r.close();
+    }
   } finally {
     await Deno.remove(fx.root, { recursive: true });
   }

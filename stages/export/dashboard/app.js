@@ -147,8 +147,18 @@
     const assoc = D.cols.filter((c) => /tag|genre|pos/i.test(c.name));
     const other = D.cols.filter((c) => !assoc.includes(c) && c.name !== "latent");
     const kv = (cs) => cs.map((c) => `<tr><td>${esc(c.name)}</td><td>${esc(fmt(c.v[i]))}</td></tr>`).join("");
+    const card = (D.cards && D.cards[i]) || [];
+    const lines = (kind, title) => {
+      const ls = card.filter((c) => c[0] === kind);
+      return ls.length
+        ? `<h4>${title}</h4><ul class="card" data-card="${kind}">${
+          ls.map((c) => `<li>${esc(c[1])}</li>`).join("")
+        }</ul>`
+        : "";
+    };
     return `<h3>Latent ${i}</h3><table class="kv">${kv(other)}</table>` +
-      (assoc.length ? `<h4>POS / genre association</h4><table class="kv assoc">${kv(assoc)}</table>` : "");
+      (assoc.length ? `<h4>POS / genre association</h4><table class="kv assoc">${kv(assoc)}</table>` : "") +
+      lines("probe", "Sparse-probe associations") + lines("absorption", "Absorption role");
   }
   function select(i) {
     selected = i;
