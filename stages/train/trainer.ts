@@ -3,17 +3,12 @@
  * uploads one activation batch and the step's hyper-parameters, records all kernels into one command
  * buffer and submits it without waiting. The host reads the 8 metrics only when it asks.
  *
- * TopK family (topk, batchtopk), sparse path — only active latents carry gradient:
- *   xc = x − b_dec;  pre = xc·W_enc + b_enc (dense GEMM);  TopK per row (BatchTopK: per-row top
- *   `cap` candidates, then the top k·B of the batch);  x̂ = b_dec + Σ val·W_dec[idx] (sparse decode);
- *   L = mean_t ‖x − x̂‖² + aux_coef·min(n_dead/aux_k, 1)·mean_t ‖ê − (x − x̂)‖²  (AuxK, ê from the
- *   top aux_k dead latents, no bias);  g_e = dvec_t·W_dec[i];  per-latent lists → gW_dec, gW_enc,
- *   gb_enc touching k rows per token;  gb_dec = Σ dvec − W_enc·gb_enc.
- * standard / jumprelu, dense path: z = ReLU(pre) or JumpReLU; x̂ = z·W_dec + b_dec and the backward
- *   through dense GEMMs; penalty l1·Σ z_i‖W_dec_i‖ (standard) or l0·Σ H(pre − θ) (jumprelu, STE).
- * Then: drop the gradient parallel to decoder rows, clip by global norm, Adam, renormalise rows.
+ * Width is bounded by device memory, not by one storage binding: ./slab_plan.ts splits d_sae into
+ * latent slabs (and the encoder's batch into chunks) and the parameters live in per-slab buffers
+ * (./param_store.ts). The step itself: ./sparse_path.ts (topk, batchtopk), ./dense_path.ts (standard,
+ * jumprelu), both ending in ./optimizer_path.ts (drop the gradient parallel to decoder rows, clip by
+ * global norm, Adam, renormalise rows).
  */
-import { createEncoderGemm, createGemm } from "../../kernels/gemm/mod.ts";
 import {
   type BoundKernel,
   createBuffer,
@@ -23,89 +18,51 @@ import {
   readBuffers,
   readF32,
   type RowTexture,
-  rowTexturesAvailable,
   STATE,
   STATE_WORDS,
   writeBuffer,
 } from "../../kernels/runtime/mod.ts";
-import { createBdecGrad, createCenter, createDenseAct } from "../../kernels/dense/mod.ts";
-import { createBatchTopk, createCsc, createTopk } from "../../kernels/select/mod.ts";
-import { createLatentGrad, createSparseDecode, createSparseGrad } from "../../kernels/sparse/mod.ts";
-import { createMetrics, createReconLoss, METRIC_NAMES } from "../../kernels/loss/mod.ts";
-import { createAdam, createDecoderAdam, createDecoderNorm, createGradNorm } from "../../kernels/optim/mod.ts";
+import { METRIC_NAMES } from "../../kernels/loss/mod.ts";
+import { ParamStore } from "./param_store.ts";
+import { checkMemory, describeNeed, planSlabs, type SlabPlan } from "./slab_plan.ts";
+import { buildDense } from "./dense_path.ts";
+import { buildSparse, selectionCaps } from "./sparse_path.ts";
+import type { StepContext, StepKernels } from "./step_context.ts";
+import {
+  isSparse,
+  type Metrics,
+  PARAM_NAMES,
+  type ParamName,
+  type SaeParams,
+  type StepHyper,
+  type TrainerConfig,
+} from "./trainer_types.ts";
 
-export type Architecture = "topk" | "batchtopk" | "standard" | "jumprelu";
+export {
+  type Architecture,
+  isSparse,
+  type Metrics,
+  PARAM_NAMES,
+  type SaeParams,
+  type StepHyper,
+  type TrainerConfig,
+} from "./trainer_types.ts";
 
-export interface TrainerConfig {
-  architecture: Architecture;
-  d_in: number;
-  d_sae: number;
-  k: number;
-  /** Tokens per step. */
-  batch: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  /** Max global gradient norm; 0 turns clipping off. */
-  clipGradNorm: number;
-  /** Keep decoder rows unit norm (and drop the gradient parallel to them). */
-  normalizeDecoder: boolean;
-  /** Tokens without firing after which a latent counts as dead. */
-  deadWindow: number;
-  /** AuxK latents per token (TopK family); 0 turns AuxK off. */
-  auxK: number;
-  /** JumpReLU STE bandwidth ε. */
-  bandwidth: number;
-  /** BatchTopK candidates kept per row, as a multiple of k. */
-  batchTopkCap: number;
-  /** BatchTopK threshold moving-average decay. */
-  thresholdDecay: number;
-}
-
-/** Host copies of the parameters (the trainer's scaled activation space). */
-export interface SaeParams {
-  W_enc: Float32Array;
-  W_dec: Float32Array;
-  b_enc: Float32Array;
-  b_dec: Float32Array;
-  log_threshold: Float32Array;
-}
-
-/** Per-step values written by the host. */
-export interface StepHyper {
-  lr: number;
-  /** Adam step count t (1-based) for bias correction. */
-  t: number;
-  /** l1 (standard) or l0 (jumprelu) coefficient after warmup. */
-  sparsityCoef: number;
-  auxCoef: number;
-}
-
-export type Metrics = Record<(typeof METRIC_NAMES)[number], number>;
-
-export const PARAM_NAMES = ["W_enc", "W_dec", "b_enc", "b_dec", "log_threshold"] as const;
-type ParamName = (typeof PARAM_NAMES)[number];
-
-export function isSparse(a: Architecture): boolean {
-  return a === "topk" || a === "batchtopk";
-}
-
-/** Check a config against itself and the device; one-line errors. */
-export function checkConfig(c: TrainerConfig, device: GPUDevice): void {
+/** Check a config against itself and the device and plan its slabs; one-line errors. */
+export function checkConfig(c: TrainerConfig, device: GPUDevice): SlabPlan {
   if (c.k < 1 || c.k > c.d_sae) throw new Error(`train: k = ${c.k} must be between 1 and d_sae (${c.d_sae})`);
   if (c.batch < 1 || c.batch > device.limits.maxComputeWorkgroupsPerDimension) {
     throw new Error(`train: batch_size ${c.batch} must be in 1..${device.limits.maxComputeWorkgroupsPerDimension}`);
   }
   if (c.d_in > device.limits.maxComputeWorkgroupsPerDimension) throw new Error(`train: d_in ${c.d_in} is too large`);
-  const max = device.limits.maxStorageBufferBindingSize;
-  const big = c.batch * c.d_sae * 4;
-  if (big > max || c.d_in * c.d_sae * 4 > max) {
-    throw new Error(
-      `train: batch_size × d_sae (${c.batch} × ${c.d_sae} f32 = ${
-        (big / 2 ** 20).toFixed(0)
-      } MiB) or d_in × d_sae exceeds maxStorageBufferBindingSize (${max / 2 ** 20} MiB); lower batch_size or d_sae`,
-    );
-  }
+  const sparse = isSparse(c.architecture);
+  const { cap, auxCap } = sparse ? selectionCaps(c) : { cap: 0, auxCap: 0 };
+  const plan = planSlabs(
+    { d_in: c.d_in, d_sae: c.d_sae, batch: c.batch, cap, auxCap, sparse, bindingLimit: c.bindingLimit },
+    device.limits.maxStorageBufferBindingSize,
+  );
+  checkMemory(plan.memory, device);
+  return plan;
 }
 
 export class GpuTrainer {
@@ -117,58 +74,89 @@ export class GpuTrainer {
   #hyper: GPUBuffer;
   #metrics: GPUBuffer;
   #valMetrics: GPUBuffer;
-  #params: Record<ParamName, GPUBuffer>;
-  #m: Record<ParamName, GPUBuffer>;
-  #v: Record<ParamName, GPUBuffer>;
+  #store: ParamStore;
   #since: GPUBuffer;
   #state: GPUBuffer;
-  #all: GPUBuffer[] = [];
-  #textures: RowTexture[] = [];
-  #grads: Partial<Record<ParamName, GPUBuffer>> = {};
+  #owned: { destroy(): void }[] = [];
+  #bytes = 0;
+  #grads: StepKernels["grads"] = {};
+  #entries: StepKernels["entries"];
 
-  private constructor(readonly device: GPUDevice, readonly cfg: TrainerConfig) {
+  private constructor(readonly device: GPUDevice, readonly cfg: TrainerConfig, readonly plan: SlabPlan) {
     const { batch: B, d_in: D, d_sae: S } = cfg;
-    this.cap = cfg.architecture === "batchtopk" ? Math.min(S, Math.ceil(cfg.k * cfg.batchTopkCap)) : cfg.k;
-    this.auxCap = isSparse(cfg.architecture) ? Math.min(cfg.auxK, S) : 0;
-    const buf = (n: number, label: string) => {
-      const b = createBuffer(device, n * 4, label);
-      this.#all.push(b);
-      return b;
-    };
-    this.#x = buf(B * D, "x");
-    this.#hyper = buf(HYPER_WORDS, "hyper");
-    this.#metrics = buf(METRIC_NAMES.length, "metrics");
-    this.#valMetrics = buf(METRIC_NAMES.length, "val metrics");
-    const sizes: Record<ParamName, number> = { W_enc: D * S, W_dec: S * D, b_enc: S, b_dec: D, log_threshold: S };
-    const make = (prefix: string) =>
-      Object.fromEntries(PARAM_NAMES.map((n) => [n, buf(sizes[n], `${prefix}${n}`)])) as Record<ParamName, GPUBuffer>;
-    this.#params = make("");
-    this.#m = make("m_");
-    this.#v = make("v_");
-    this.#since = buf(S, "since");
-    this.#state = buf(STATE_WORDS, "state");
+    const caps = isSparse(cfg.architecture) ? selectionCaps(cfg) : { cap: cfg.k, auxCap: 0 };
+    this.cap = caps.cap;
+    this.auxCap = caps.auxCap;
+    this.#x = this.#buf(B * D, "x");
+    this.#hyper = this.#buf(HYPER_WORDS, "hyper");
+    this.#metrics = this.#buf(METRIC_NAMES.length, "metrics");
+    this.#valMetrics = this.#buf(METRIC_NAMES.length, "val metrics");
+    this.#store = new ParamStore(D, S, plan.slabs, (n, label) => this.#buf(n, label));
+    this.#since = this.#buf(S, "since");
+    this.#state = this.#buf(STATE_WORDS, "state");
   }
 
   /** Build buffers and pipelines, upload the initial parameters. */
   static async create(device: GPUDevice, cfg: TrainerConfig, init: SaeParams): Promise<GpuTrainer> {
-    checkConfig(cfg, device);
-    const t = new GpuTrainer(device, cfg);
-    t.setParams(init);
-    t.#resetOptimizer();
-    await (isSparse(cfg.architecture) ? t.#buildSparse() : t.#buildDense());
+    const plan = checkConfig(cfg, device);
+    device.pushErrorScope("out-of-memory");
+    const t = new GpuTrainer(device, cfg, plan);
+    let built: StepKernels | undefined;
+    try {
+      t.setParams(init);
+      t.#resetOptimizer();
+      built = await (isSparse(cfg.architecture) ? buildSparse(t.#context()) : buildDense(t.#context()));
+    } finally {
+      const oom = await device.popErrorScope();
+      if (oom || !built) t.destroy();
+      if (oom) {
+        throw new Error(
+          `train: out of device memory: the config ${describeNeed(plan.memory)}; lower d_sae or batch_size`,
+        );
+      }
+    }
+    t.#steps = built.step;
+    t.#forward = built.forward;
+    t.#grads = built.grads;
+    t.#entries = built.entries;
     return t;
+  }
+
+  /** Device bytes of the buffers and row textures the trainer allocated (kernels' own scratch excluded). */
+  get deviceBytes(): number {
+    return this.#bytes;
+  }
+
+  #context(): StepContext {
+    return {
+      device: this.device,
+      cfg: this.cfg,
+      plan: this.plan,
+      store: this.#store,
+      x: this.#x,
+      hyper: this.#hyper,
+      state: this.#state,
+      since: this.#since,
+      metrics: this.#metrics,
+      valMetrics: this.#valMetrics,
+      buf: (n, label) => this.#buf(n, label),
+      tex: (rows, cols, label, src) => this.#tex(rows, cols, label, src),
+      own: (o) => this.#owned.push(o),
+    };
   }
 
   /** A row texture mirroring `src` and the step's kernel that refreshes it. */
   #tex(rows: number, cols: number, label: string, src: GPUBuffer): { texture: RowTexture; copy: BoundKernel } {
     const texture = createRowTexture(this.device, rows, cols, label);
-    this.#textures.push(texture);
+    this.#owned.push(texture);
+    this.#bytes += rows * cols * 4;
     return { texture, copy: { label: `copy ${label}`, encode: (e) => texture.encodeCopy(e, src) } };
   }
 
   #buf(n: number, label: string): GPUBuffer {
     const b = createBuffer(this.device, n * 4, label);
-    this.#all.push(b);
+    this.#owned.push(b);
+    this.#bytes += b.size;
     return b;
   }
 
@@ -176,333 +164,6 @@ export class GpuTrainer {
     const state = new Float32Array(STATE_WORDS);
     state[STATE.CLIP] = 1; // until clipping writes one
     writeBuffer(this.device, this.#state, state);
-  }
-
-  async #common(pre: GPUBuffer, xc: GPUBuffer) {
-    const { device, cfg } = this;
-    const { batch: B, d_in: D, d_sae: S } = cfg;
-    const center = (await createCenter(device, { B, D }))({ x: this.#x, b_dec: this.#params.b_dec, xc });
-    const enc = createEncoderGemm(device, { M: B, K: D, N: S });
-    const encoder: BoundKernel = {
-      encode: (e) => enc.encode(e, { x: xc, W: this.#params.W_enc, bias: this.#params.b_enc, out: pre }),
-    };
-    return { center, encoder };
-  }
-
-  /**
-   * The encoder GEMM with x − b_dec packed by the GEMM (its A texture = xc rows) and pre written into a
-   * row texture; undefined unless the GEMM takes the texture path and both row textures exist.
-   */
-  #fusedEncoder(): { center: undefined; encoder: BoundKernel; xcTex: RowTexture; preTex: RowTexture } | undefined {
-    const { device, cfg } = this;
-    const { batch: B, d_in: D, d_sae: S } = cfg;
-    if (!rowTexturesAvailable(device, D) || !rowTexturesAvailable(device, S)) return undefined;
-    const preTex = createRowTexture(device, B, S, "pre rows");
-    let enc;
-    try {
-      enc = createEncoderGemm(device, { M: B, K: D, N: S }, { subtractInput: true, outTexture: preTex });
-    } catch {
-      preTex.destroy(); // the texture path does not fit this shape
-      return undefined;
-    }
-    if (!enc.packedA) {
-      enc.destroy();
-      preTex.destroy();
-      return undefined;
-    }
-    this.#textures.push(preTex);
-    const encoder: BoundKernel = {
-      label: "encoder gemm (fused center, pre rows)",
-      encode: (e) =>
-        enc.encode(e, { x: this.#x, W: this.#params.W_enc, bias: this.#params.b_enc, sub: this.#params.b_dec }),
-    };
-    return { center: undefined, encoder, xcTex: enc.packedA, preTex };
-  }
-
-  /** Gradient-norm clip, Adam on each trained parameter, decoder renormalisation, metrics. */
-  async #optimizer(grads: Partial<Record<ParamName, GPUBuffer>>, rowstats: GPUBuffer, penalty: boolean) {
-    const { device, cfg } = this;
-    const names = PARAM_NAMES.filter((n) => grads[n]);
-    const out: BoundKernel[] = [];
-    if (cfg.clipGradNorm > 0) {
-      const clip = await createGradNorm(device, {
-        sizes: names.map((n) => grads[n]!.size / 4),
-        maxNorm: cfg.clipGradNorm,
-      });
-      out.push(clip({ grads: names.map((n) => grads[n]!), state: this.#state }));
-    }
-    // W_dec: Adam fused with the row projection (when no clip needs the projected gradient first) and
-    // the renormalisation, one pass over the decoder (kernels/optim/decoder_adam.wgsl).
-    const fuseProject = cfg.normalizeDecoder && !(cfg.clipGradNorm > 0);
-    for (const n of names) {
-      const bufs = { hyper: this.#hyper, state: this.#state, m: this.#m[n], v: this.#v[n] };
-      if (n === "W_dec") {
-        const dims = { D: cfg.d_in, S: cfg.d_sae, project: fuseProject, normalize: cfg.normalizeDecoder };
-        out.push((await createDecoderAdam(device, dims))({ ...bufs, gW_dec: grads[n]!, W_dec: this.#params[n] }));
-        continue;
-      }
-      const adam = await createAdam(device, { n: grads[n]!.size / 4 });
-      out.push(adam({ ...bufs, grad: grads[n]!, param: this.#params[n] }));
-    }
-    const dn = (await createDecoderNorm(device, { D: cfg.d_in, S: cfg.d_sae }))({
-      W_dec: this.#params.W_dec,
-      gW_dec: grads.W_dec!,
-    });
-    const aux = this.auxCap > 0;
-    const metricsDims = {
-      B: cfg.batch,
-      D: cfg.d_in,
-      S: cfg.d_sae,
-      window: cfg.deadWindow,
-      auxK: cfg.auxK,
-      penalty,
-      aux,
-    };
-    const bufs = { rowstats, x: this.#x, since: this.#since, hyper: this.#hyper, state: this.#state };
-    out.push((await createMetrics(device, metricsDims))({ ...bufs, metrics: this.#metrics }));
-    const val = (await createMetrics(device, { ...metricsDims, aux: false, dead: false }))({
-      ...bufs,
-      metrics: this.#valMetrics,
-    });
-    return { out, project: cfg.normalizeDecoder && !fuseProject ? dn.project : undefined, val };
-  }
-
-  async #buildSparse(): Promise<void> {
-    const { device, cfg, cap, auxCap } = this;
-    const { batch: B, d_in: D, d_sae: S } = cfg;
-    const NE = B * cap + B * auxCap;
-    const idx = this.#buf(NE, "idx");
-    const val = this.#buf(NE, "val");
-    const g = this.#buf(NE, "entry grad");
-    const list = this.#buf(NE, "latent lists");
-    const start = this.#buf(S + 1, "latent starts");
-    const xhat = this.#buf(B * D, "xhat");
-    const ehat = auxCap ? this.#buf(B * D, "aux ehat") : xhat;
-    const dvec = this.#buf((auxCap ? 2 : 1) * B * D, "dvec");
-    const rowstats = this.#buf(B * 8, "rowstats");
-    const grads = {
-      W_enc: this.#buf(D * S, "gW_enc"),
-      W_dec: this.#buf(S * D, "gW_dec"),
-      b_enc: this.#buf(S, "gb_enc"),
-      b_dec: this.#buf(D, "gb_dec"),
-    };
-    // Row textures (fast texel gathers, kernels/runtime/row_texture.ts), refreshed once per step and shared.
-    // Fused when the encoder GEMM runs on textures: it packs xc = x − b_dec into its A texture (read
-    // as the xc rows) and writes pre straight into the pre rows, so neither center nor copies run.
-    const fused = this.#fusedEncoder();
-    const pre = fused ? this.#buf(4, "pre (in texture)") : this.#buf(B * S, "pre");
-    const xc = fused ? this.#buf(4, "xc (in texture)") : this.#buf(B * D, "xc");
-    const { center, encoder } = fused ?? await this.#common(pre, xc);
-    const tex = rowTexturesAvailable(device, D)
-      ? {
-        W_dec: this.#tex(S, D, "W_dec rows", this.#params.W_dec),
-        dvec: this.#tex((auxCap ? 2 : 1) * B, D, "dvec rows", dvec),
-        xc: fused ? { texture: fused.xcTex, copy: undefined } : this.#tex(B, D, "xc rows", xc),
-      }
-      : undefined;
-    const preTex = fused
-      ? { texture: fused.preTex, copy: undefined }
-      : rowTexturesAvailable(device, S)
-      ? this.#tex(B, S, "pre rows", pre)
-      : undefined;
-    const sel = (await createTopk(device, { rows: B, S, k: cap, cap }))({
-      pre,
-      since: this.#since,
-      state: this.#state,
-      idx,
-      val,
-      preTex: preTex?.texture,
-    });
-    const fwd: BoundKernel[] = center ? [center, encoder] : [encoder];
-    if (preTex?.copy) fwd.push(preTex.copy);
-    fwd.push(sel);
-    const step: BoundKernel[] = [...fwd];
-    if (tex) {
-      fwd.push(tex.W_dec.copy);
-      step.push(tex.W_dec.copy);
-      if (tex.xc.copy) step.push(tex.xc.copy);
-    }
-    if (cfg.architecture === "batchtopk") {
-      const bt = (await createBatchTopk(device, { n: B * cap, kTotal: cfg.k * B, emaDecay: cfg.thresholdDecay }))({
-        idx,
-        val,
-        state: this.#state,
-      });
-      fwd.push(bt.select);
-      step.push(bt.select, bt.ema);
-    }
-    const dec = (await createSparseDecode(device, { rows: B, D, cap }))({
-      idx,
-      val,
-      W_dec: this.#params.W_dec,
-      b_dec: this.#params.b_dec,
-      out: xhat,
-      rowstats,
-      W_decTex: tex?.W_dec.texture,
-    });
-    // the main and the AuxK reconstruction losses read and write the same buffers
-    const lossBuffers = { x: this.#x, xhat, ehat, state: this.#state, hyper: this.#hyper, dvec, rowstats };
-    const loss = (await createReconLoss(device, { B, D }))(lossBuffers);
-    fwd.push(dec, loss);
-    step.push(dec, loss);
-    if (auxCap) {
-      const auxSel = (await createTopk(device, {
-        rows: B,
-        S,
-        k: auxCap,
-        outBase: B * cap,
-        aux: true,
-        window: cfg.deadWindow,
-      }))({ pre, since: this.#since, state: this.#state, idx, val, preTex: preTex?.texture });
-      const auxDec = (await createSparseDecode(device, {
-        rows: B,
-        D,
-        cap: auxCap,
-        entryBase: B * cap,
-        bias: false,
-        stats: false,
-        auxBound: true,
-      }))({
-        idx,
-        val,
-        W_dec: this.#params.W_dec,
-        b_dec: this.#params.b_dec,
-        out: ehat,
-        rowstats,
-        state: this.#state,
-        W_decTex: tex?.W_dec.texture,
-      });
-      const auxLoss = (await createReconLoss(device, { B, D, aux: true, auxK: cfg.auxK }))(lossBuffers);
-      step.push(auxSel, auxDec, auxLoss);
-    }
-    if (tex) step.push(tex.dvec.copy);
-    const sg = (await createSparseGrad(device, { B, D, cap, auxCap, auxBound: true }))({
-      idx,
-      dvec,
-      W_dec: this.#params.W_dec,
-      g,
-      state: this.#state,
-      dvecTex: tex?.dvec.texture,
-      W_decTex: tex?.W_dec.texture,
-    });
-    const csc = (await createCsc(device, { B, S, cap, auxCap, auxBound: true }))({
-      idx,
-      start,
-      list,
-      state: this.#state,
-    });
-    const lg = (await createLatentGrad(device, { B, D, S, cap, auxCap }))({
-      list,
-      start,
-      val,
-      g,
-      dvec,
-      xc,
-      gW_dec: grads.W_dec,
-      gW_enc: grads.W_enc,
-      gb_enc: grads.b_enc,
-      since: this.#since,
-      dvecTex: tex?.dvec.texture,
-      xcTex: tex?.xc.texture,
-    });
-    const bd = (await createBdecGrad(device, { B, D, S }))({
-      dvec,
-      W_enc: this.#params.W_enc,
-      gb_enc: grads.b_enc,
-      gb_dec: grads.b_dec,
-    });
-    step.push(sg, csc, lg, bd);
-    this.#grads = grads;
-    const opt = await this.#optimizer(grads, rowstats, false);
-    if (opt.project) step.push(opt.project);
-    step.push(...opt.out);
-    fwd.push(opt.val);
-    this.#steps = step;
-    this.#forward = fwd;
-  }
-
-  async #buildDense(): Promise<void> {
-    const { device, cfg } = this;
-    const { batch: B, d_in: D, d_sae: S } = cfg;
-    const jump = cfg.architecture === "jumprelu";
-    const pre = this.#buf(B * S, "pre");
-    const z = this.#buf(B * S, "z");
-    const dz = this.#buf(B * S, "dz");
-    const xc = this.#buf(B * D, "xc");
-    const xhat = this.#buf(B * D, "xhat");
-    const dvec = this.#buf(B * D, "dvec");
-    const rowstats = this.#buf(B * 8, "rowstats");
-    const wnorm = this.#buf(S, "wnorm");
-    const zsum = this.#buf(S, "zsum");
-    const grads: Partial<Record<ParamName, GPUBuffer>> = {
-      W_enc: this.#buf(D * S, "gW_enc"),
-      W_dec: this.#buf(S * D, "gW_dec"),
-      b_enc: this.#buf(S, "gb_enc"),
-      b_dec: this.#buf(D, "gb_dec"),
-    };
-    const glog = this.#buf(S, "glog");
-    if (jump) grads.log_threshold = glog;
-    const { center, encoder } = await this.#common(pre, xc);
-    const dn = (await createDecoderNorm(device, { D, S, B }))({
-      W_dec: this.#params.W_dec,
-      gW_dec: grads.W_dec!,
-      wnorm,
-      zsum,
-      hyper: this.#hyper,
-    });
-    const act = (await createDenseAct(device, { B, S, jump, bandwidth: cfg.bandwidth }))({
-      pre,
-      z,
-      dz,
-      log_thr: this.#params.log_threshold,
-      wnorm,
-      hyper: this.#hyper,
-      gb_enc: grads.b_enc!,
-      zsum,
-      glog,
-      since: this.#since,
-      rowstats,
-    });
-    const decode = createGemm(device, { M: B, K: S, N: D, bias: true });
-    const dec: BoundKernel = {
-      encode: (e) => decode.encode(e, { a: z, b: this.#params.W_dec, bias: this.#params.b_dec, out: xhat }),
-    };
-    const loss = (await createReconLoss(device, { B, D }))({
-      x: this.#x,
-      xhat,
-      ehat: xhat,
-      state: this.#state,
-      hyper: this.#hyper,
-      dvec,
-      rowstats,
-    });
-    const dzGemm = createGemm(device, { M: B, K: D, N: S, transB: true });
-    const gDecGemm = createGemm(device, { M: S, K: B, N: D, transA: true });
-    const gEncGemm = createGemm(device, { M: D, K: B, N: S, transA: true });
-    const bd = (await createBdecGrad(device, { B, D, S }))({
-      dvec,
-      W_enc: this.#params.W_enc,
-      gb_enc: grads.b_enc!,
-      gb_dec: grads.b_dec!,
-    });
-    const fwd: BoundKernel[] = [center, encoder, dn.norms, act.forward, dec, loss];
-    const step: BoundKernel[] = [...fwd];
-    step.push(
-      { encode: (e) => dzGemm.encode(e, { a: dvec, b: this.#params.W_dec, out: dz }) },
-      { encode: (e) => gDecGemm.encode(e, { a: z, b: dvec, out: grads.W_dec! }) },
-      act.stats,
-      act.backward,
-      { encode: (e) => gEncGemm.encode(e, { a: xc, b: dz, out: grads.W_enc! }) },
-      bd,
-    );
-    if (!jump && dn.l1Grad) step.push(dn.l1Grad);
-    this.#grads = grads;
-    const opt = await this.#optimizer(grads, rowstats, true);
-    if (opt.project) step.push(opt.project);
-    step.push(...opt.out);
-    fwd.push(opt.val);
-    this.#steps = step;
-    this.#forward = fwd;
   }
 
   #writeHyper(h: StepHyper): void {
@@ -577,27 +238,40 @@ export class GpuTrainer {
     return toMetrics(await readF32(this.device, this.#valMetrics, METRIC_NAMES.length));
   }
 
-  /** The last step's gradients (after the parallel-component removal), for tests. */
+  /** The last step's gradients (after the parallel-component removal), whole tensors, for tests. */
   async gradients(): Promise<Partial<Record<ParamName, Float32Array>>> {
-    const out: Partial<Record<ParamName, Float32Array>> = {};
-    for (const [n, b] of Object.entries(this.#grads) as [ParamName, GPUBuffer][]) {
-      out[n] = await readF32(this.device, b, b.size / 4);
-    }
-    return out;
+    const names = PARAM_NAMES.filter((n) => this.#grads[n]);
+    return Object.fromEntries(
+      await Promise.all(names.map(async (n) => [n, await this.#readParts(n, this.#grads[n]!)])),
+    );
+  }
+
+  /** TopK family: the last step's (idx, val) entries, main (batch × cap) then AuxK (batch × auxCap); for tests. */
+  async entries(): Promise<{ idx: Uint32Array; val: Float32Array }> {
+    if (!this.#entries) throw new Error("train: the dense architectures have no sparse entries");
+    const n = this.cfg.batch * (this.cap + this.auxCap) * 4;
+    const [idx, val] = await readBuffers(this.device, [{ buf: this.#entries.idx, bytes: n }, {
+      buf: this.#entries.val,
+      bytes: n,
+    }]);
+    return { idx: new Uint32Array(idx), val: new Float32Array(val) };
   }
 
   setParams(p: SaeParams): void {
-    for (const n of PARAM_NAMES) writeBuffer(this.device, this.#params[n], p[n]);
+    this.#store.setParams(this.device, p);
   }
 
   async params(): Promise<SaeParams> {
-    const { d_in: D, d_sae: S } = this.cfg;
-    const sizes: Record<ParamName, number> = { W_enc: D * S, W_dec: S * D, b_enc: S, b_dec: D, log_threshold: S };
-    const data = await readBuffers(
-      this.device,
-      PARAM_NAMES.map((n) => ({ buf: this.#params[n], bytes: sizes[n] * 4 })),
-    );
-    return Object.fromEntries(PARAM_NAMES.map((n, i) => [n, new Float32Array(data[i])])) as unknown as SaeParams;
+    const P = this.#store.params;
+    const out = await Promise.all(PARAM_NAMES.map((n) => this.#readParts(n, P[n])));
+    return Object.fromEntries(PARAM_NAMES.map((n, i) => [n, out[i]])) as unknown as SaeParams;
+  }
+
+  /** Parameter `n`'s parts (exact sizes) read in one map and joined into the whole tensor. */
+  async #readParts(n: ParamName, bufs: GPUBuffer[]): Promise<Float32Array> {
+    const sizes = this.#store.sizes(n);
+    const data = await readBuffers(this.device, bufs.map((buf, j) => ({ buf, bytes: sizes[j] * 4 })));
+    return this.#store.join(n, data.map((d) => new Float32Array(d)));
   }
 
   /** The BatchTopK threshold moving average (uncorrected for its zero start). */
@@ -607,35 +281,39 @@ export class GpuTrainer {
 
   /** Everything a resume needs: parameters, Adam moments, dead-latent clocks, GPU state slots. */
   async snapshot(): Promise<Record<string, Float32Array | Uint32Array>> {
-    // One staging copy (per 256 MiB) and one map for all 17 tensors: each map costs ≥ 10 ms of polling.
-    const { d_in: D, d_sae: S } = this.cfg;
-    const sizes: Record<ParamName, number> = { W_enc: D * S, W_dec: S * D, b_enc: S, b_dec: D, log_threshold: S };
-    const names: string[] = [];
+    // One staging copy (per 256 MiB) and one map for all parts: each map costs ≥ 10 ms of polling.
+    const store = this.#store;
+    const names: { key: string; n: ParamName; parts: number }[] = [];
     const parts: { buf: GPUBuffer; bytes: number }[] = [];
     for (const n of PARAM_NAMES) {
-      for (const [pfx, bufs] of [["", this.#params], ["m_", this.#m], ["v_", this.#v]] as const) {
-        names.push(`${pfx}${n}`);
-        parts.push({ buf: bufs[n], bytes: sizes[n] * 4 });
+      for (const [pfx, bufs] of [["", store.params], ["m_", store.m], ["v_", store.v]] as const) {
+        names.push({ key: `${pfx}${n}`, n, parts: bufs[n].length });
+        bufs[n].forEach((buf, j) => parts.push({ buf, bytes: store.sizes(n)[j] * 4 }));
       }
     }
     const data = await readBuffers(this.device, [
       ...parts,
-      { buf: this.#since, bytes: S * 4 },
+      { buf: this.#since, bytes: this.cfg.d_sae * 4 },
       { buf: this.#state, bytes: STATE_WORDS * 4 },
     ]);
     const out: Record<string, Float32Array | Uint32Array> = {};
-    names.forEach((n, i) => out[n] = new Float32Array(data[i]));
-    out.since = new Uint32Array(data[names.length]);
-    out.state = new Uint32Array(data[names.length + 1]);
+    let at = 0;
+    for (const { key, n, parts: count } of names) {
+      out[key] = store.join(n, data.slice(at, at + count).map((d) => new Float32Array(d)));
+      at += count;
+    }
+    out.since = new Uint32Array(data[at]);
+    out.state = new Uint32Array(data[at + 1]);
     return out;
   }
 
   restore(s: Record<string, Float32Array | Uint32Array>): void {
+    const store = this.#store;
     for (const n of PARAM_NAMES) {
-      for (const [pfx, bufs] of [["", this.#params], ["m_", this.#m], ["v_", this.#v]] as const) {
+      for (const [pfx, bufs] of [["", store.params], ["m_", store.m], ["v_", store.v]] as const) {
         const a = s[`${pfx}${n}`];
         if (!a) throw new Error(`checkpoint lacks "${pfx}${n}"`);
-        writeBuffer(this.device, bufs[n], a);
+        store.write(this.device, bufs[n], n, a as Float32Array);
       }
     }
     writeBuffer(this.device, this.#since, s.since);
@@ -643,8 +321,8 @@ export class GpuTrainer {
   }
 
   destroy(): void {
-    for (const b of this.#all) b.destroy();
-    for (const t of this.#textures) t.destroy();
+    for (const o of this.#owned) o.destroy();
+    this.#owned = [];
   }
 }
 
