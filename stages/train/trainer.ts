@@ -102,18 +102,23 @@ export class GpuTrainer {
     device.pushErrorScope("out-of-memory");
     const t = new GpuTrainer(device, cfg, plan);
     let built: StepKernels | undefined;
+    let failure: unknown;
     try {
       t.setParams(init);
       t.#resetOptimizer();
       built = await (isSparse(cfg.architecture) ? buildSparse(t.#context()) : buildDense(t.#context()));
-    } finally {
-      const oom = await device.popErrorScope();
-      if (oom || !built) t.destroy();
+    } catch (e) {
+      failure = e;
+    }
+    const oom = await device.popErrorScope();
+    if (oom || !built) {
+      t.destroy();
       if (oom) {
         throw new Error(
           `train: out of device memory: the config ${describeNeed(plan.memory)}; lower d_sae or batch_size`,
         );
       }
+      throw failure;
     }
     t.#steps = built.step;
     t.#forward = built.forward;
