@@ -43,26 +43,12 @@ export class ParamStore {
 
   /** A whole host tensor cut into its parts. */
   split(n: ParamName, host: Float32Array): Float32Array[] {
-    const { D, S, slabs } = this;
-    if (n === "W_dec") return slabs.map((s) => host.subarray(s.start * D, (s.start + s.size) * D));
-    if (n !== "W_enc" || slabs.length === 1) return [host];
-    return slabs.map((s) => {
-      const part = new Float32Array(D * s.size);
-      for (let d = 0; d < D; d++) part.set(host.subarray(d * S + s.start, d * S + s.start + s.size), d * s.size);
-      return part;
-    });
+    return splitParam(n, host, this.D, this.S, this.slabs);
   }
 
   /** Parts read back from the device joined into the whole tensor. */
   join(n: ParamName, parts: Float32Array[]): Float32Array {
-    const { D, S, slabs } = this;
-    if (parts.length === 1) return parts[0];
-    const out = new Float32Array(D * S);
-    slabs.forEach((s, j) => {
-      if (n === "W_dec") out.set(parts[j].subarray(0, s.size * D), s.start * D);
-      else for (let d = 0; d < D; d++) out.set(parts[j].subarray(d * s.size, (d + 1) * s.size), d * S + s.start);
-    });
-    return out;
+    return joinParam(n, parts, this.D, this.S, this.slabs);
   }
 
   /** Upload whole tensor `host` of `n` into the given part buffers. */
@@ -73,4 +59,26 @@ export class ParamStore {
   setParams(device: GPUDevice, p: SaeParams): void {
     for (const n of PARAM_NAMES) this.write(device, this.params[n], n, p[n]);
   }
+}
+
+/** Host tensor `n` ([D, S] for W_enc, [S, D] for W_dec) cut into its slab parts; other tensors whole. */
+export function splitParam(n: ParamName, host: Float32Array, D: number, S: number, slabs: Range[]): Float32Array[] {
+  if (n === "W_dec") return slabs.map((s) => host.subarray(s.start * D, (s.start + s.size) * D));
+  if (n !== "W_enc" || slabs.length === 1) return [host];
+  return slabs.map((s) => {
+    const part = new Float32Array(D * s.size);
+    for (let d = 0; d < D; d++) part.set(host.subarray(d * S + s.start, d * S + s.start + s.size), d * s.size);
+    return part;
+  });
+}
+
+/** The inverse of `splitParam`. */
+export function joinParam(n: ParamName, parts: Float32Array[], D: number, S: number, slabs: Range[]): Float32Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Float32Array(D * S);
+  slabs.forEach((s, j) => {
+    if (n === "W_dec") out.set(parts[j].subarray(0, s.size * D), s.start * D);
+    else for (let d = 0; d < D; d++) out.set(parts[j].subarray(d * s.size, (d + 1) * s.size), d * S + s.start);
+  });
+  return out;
 }
