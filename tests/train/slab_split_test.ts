@@ -1,7 +1,7 @@
 /**
  * The split step (stages/train/slab_plan.ts) against the float64 reference: a test-only binding limit
  * forces several latent slabs (ragged last slab, buffer TopK), slabs and batch chunks together
- * (texture TopK), and batch chunks alone. Inputs have exact ties across slabs (duplicated encoder
+ * (texture TopK), batch chunks alone, and slabs with d_in % 4 != 0 (the sparse kernels' buffer paths). Inputs have exact ties across slabs (duplicated encoder
  * columns, odd k so the boundary splits a tied pair) and rows with fewer than k positive
  * pre-activations; loss, every gradient and the selected indices (main and AuxK) must match.
  */
@@ -20,6 +20,8 @@ const CASES = [
   { name: "slabs, ragged last slab", D: 32, S: 98, B: 8, limit: 1024 * 4, slabs: 4, chunks: 1 },
   { name: "slabs and batch chunks", D: 16, S: 200, B: 24, limit: 768 * 4, slabs: 5, chunks: 2 },
   { name: "batch chunks", D: 16, S: 64, B: 40, limit: 1280 * 4, slabs: 1, chunks: 2 },
+  // d_in % 4 != 0: the sparse kernels' buffer paths
+  { name: "slabs, buffer paths", D: 18, S: 98, B: 8, limit: 576 * 4, slabs: 4, chunks: 1 },
 ];
 
 for (const arch of ["topk", "batchtopk"] as Architecture[]) {
