@@ -5,6 +5,7 @@
  * machine is shared and noisy: only ratios measured together mean anything). Without torch it says so
  * in one line and reports ours alone.
  *   deno run -A bench/train_bench.ts [--json] [--filter NAME] [--small] [--profile] [--reps N] [--wide] [--huge]
+ *     [--no-peer]
  * Cases:
  *   train.topk        d_in 512, d_sae 8192, k 32, batch 4096 (one slab: the default run's shape class)
  *   train.topk.wide   d_in 768, d_sae 65536, k 64, batch 4096 (8 latent slabs); with --wide or its filter
@@ -45,7 +46,7 @@ interface Case {
 
 const CASES: Case[] = [
   { name: "train.topk", D: 512, S: args.includes("--small") ? 4096 : 8192, k: 32, B: 4096, reps },
-  { name: "train.topk.wide", D: 768, S: 65536, k: 64, B: 4096, reps: 2, memory: true, flag: "--wide" },
+  { name: "train.topk.wide", D: 768, S: 65536, k: 64, B: 4096, reps: Math.min(reps, 2), memory: true, flag: "--wide" },
   { name: "train.topk.gemma", D: 2304, S: 131072, k: 64, B: 4096, reps: 1, memory: true, flag: "--huge" },
 ];
 
@@ -128,7 +129,9 @@ async function bench(c: Case) {
     );
   }
   t.destroy();
-  const peer = await runTorchPeer({ d_in: D, d_sae: S, k, batch: B, steps: c.reps });
+  const peer = args.includes("--no-peer")
+    ? { skipped: "PyTorch peer not run (--no-peer)" }
+    : await runTorchPeer({ d_in: D, d_sae: S, k, batch: B, steps: c.reps });
   if ("skipped" in peer) console.error(`${c.name}: ${peer.skipped}`);
   else {
     params.peer_tokens_s = Object.fromEntries(peer.results.map((p) => [p.variant, p.tokensPerS]));

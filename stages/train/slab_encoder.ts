@@ -165,8 +165,9 @@ export async function createSlabEncoder(device: GPUDevice, p: SlabEncoderInput):
       candidates: slabs.length * sel.cap,
       cap: sel.cap,
       outBase: sel.outBase,
+      aux: sel.aux,
     });
-    const run = merge({ candIdx: cand.idx, candVal: cand.val, idx: p.idx, val: p.val, since: p.since, state: p.state });
+    const run = merge({ candIdx: cand.idx, candVal: cand.val, idx: p.idx, val: p.val, state: p.state });
     // AuxK tiles write only min(k, n_dead) slots (none when nothing is dead): the rest must read as 0.
     if (sel.aux) {
       const clear: BoundKernel = { label: "clear aux candidates", encode: (e) => e.clearBuffer(cand.val) };

@@ -29,7 +29,6 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   const { batch: B, d_in: D, d_sae: S } = cfg;
   const { cap, auxCap } = selectionCaps(cfg);
   const slabs = plan.slabs;
-  const split = slabs.length > 1; // AuxK slots are then all written: consumers may not bound them
   const NE = B * cap + B * auxCap;
   const idx = c.buf(NE, "idx");
   const val = c.buf(NE, "val");
@@ -95,7 +94,7 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
     const passes: BoundKernel[] = [];
     for (const [j, s] of slabs.entries()) {
       const dims = aux
-        ? { cap: auxCap, entryBase: B * cap, bias: false, stats: false, auxBound: !split }
+        ? { cap: auxCap, entryBase: B * cap, bias: false, stats: false, auxBound: true }
         : { cap, stats: j === 0 };
       const k = await createSparseDecode(device, {
         rows: B,
@@ -137,7 +136,7 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
       D,
       cap,
       auxCap,
-      auxBound: !split,
+      auxBound: true,
       lo: s.start,
       hi: s.start + s.size,
     });
@@ -145,7 +144,7 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
       sg({ idx, dvec, W_dec: P.W_dec[j], g, state: c.state, dvecTex: dvecTex?.texture, W_decTex: wTex?.[j].texture }),
     );
   }
-  const csc = await createCsc(device, { B, S, cap, auxCap, auxBound: !split, chunk: plan.cscChunk });
+  const csc = await createCsc(device, { B, S, cap, auxCap, auxBound: true, chunk: plan.cscChunk });
   step.push(csc({ idx, start, list, state: c.state }));
   for (const [j, s] of slabs.entries()) {
     const lg = await createLatentGrad(device, { B, D, S: s.size, cap, auxCap, lo: s.start });
