@@ -3,7 +3,8 @@
  * evaluate's GPU runner: for each tile (batch chunk c × latent slab s)
  *   pre_tile = (x[c] − b_dec)·W_enc[s] + b_enc[s]   (GEMM into one reused tile: texture when it fits)
  *   each selection's TopK over the tile → `cap` candidates per row and slab,
- * then (more than one slab) kernels/select/slab_merge.ts picks each row's top `cap` of its candidates.
+ * then (more than one slab), after a chunk's last slab, kernels/select/slab_merge.ts picks each row's
+ * top `cap` of its candidates.
  * `batch × d_sae` never exists; the selections end as (idx, val) entries, as the single-binding TopK
  * writes them. With one slab the tile TopK writes the entries directly.
  */
@@ -80,14 +81,14 @@ export async function createSlabEncoder(device: GPUDevice, p: SlabEncoderInput):
       encode: (e) => slabs.forEach((s, j) => e.copyBufferToBuffer(p.b_enc, s.start * 4, bias[j], 0, s.size * 4)),
     });
   }
-  // Candidate rows per selection (slab-major: candidate order = latent order).
-  const B = chunks.at(-1)!.start + chunks.at(-1)!.size;
+  // Candidate rows of one chunk per selection (slab-major: candidate order = latent order), merged
+  // after the chunk's last slab, so they hold chunk rows × slabs × cap (./slab_plan.ts sizes chunks so).
+  const maxRows = chunks[0].size;
   const cands = p.selections.map((sel, i) => {
     if (!split) return undefined;
-    const n = B * slabs.length * sel.cap;
+    const n = maxRows * slabs.length * sel.cap;
     return { idx: buf(n, `cand idx ${i}`), val: buf(n, `cand val ${i}`) };
   });
-  const maxRows = chunks[0].size;
   const xTile = chunks.length > 1 ? buf(maxRows * D, "x tile") : p.x;
   const texOk = rowTexturesAvailable(device, slabs[0].size) && rowTexturesAvailable(device, slabs.at(-1)!.size);
   // The buffer tile, only for shapes whose GEMM cannot write a texture tile.
@@ -126,6 +127,11 @@ export async function createSlabEncoder(device: GPUDevice, p: SlabEncoderInput):
         encode: (e) => e.copyBufferToBuffer(p.x, c.start * D * 4, xTile, 0, c.size * D * 4),
       });
     }
+    // AuxK tiles write only min(k, n_dead) slots (none when nothing is dead): the rest must read as 0.
+    for (const [i, sel] of p.selections.entries()) {
+      const cand = cands[i];
+      if (sel.aux && cand) push({ label: "clear aux candidates", encode: (e) => e.clearBuffer(cand.val) }, true);
+    }
     for (const [j, s] of slabs.entries()) {
       const { gemm, tex, pre } = shapeOf(c.size, s.size);
       lastGemm = gemm;
@@ -140,7 +146,7 @@ export async function createSlabEncoder(device: GPUDevice, p: SlabEncoderInput):
           S: s.size,
           k: Math.min(sel.k, s.size),
           cap: sel.cap,
-          outBase: split ? c.start * stride + j * sel.cap : sel.outBase + c.start * sel.cap,
+          outBase: split ? j * sel.cap : sel.outBase + c.start * sel.cap,
           rowStride: stride,
           idxBase: s.start,
           sinceBase: s.start,
@@ -156,25 +162,18 @@ export async function createSlabEncoder(device: GPUDevice, p: SlabEncoderInput):
         );
       }
     }
-  }
-  for (const [i, sel] of p.selections.entries()) {
-    const cand = cands[i];
-    if (!cand) continue;
-    const merge = await createSlabMerge(device, {
-      rows: B,
-      candidates: slabs.length * sel.cap,
-      cap: sel.cap,
-      outBase: sel.outBase,
-      aux: sel.aux,
-    });
-    const run = merge({ candIdx: cand.idx, candVal: cand.val, idx: p.idx, val: p.val, state: p.state });
-    // AuxK tiles write only min(k, n_dead) slots (none when nothing is dead): the rest must read as 0.
-    if (sel.aux) {
-      const clear: BoundKernel = { label: "clear aux candidates", encode: (e) => e.clearBuffer(cand.val) };
-      kernels.unshift(clear);
-      auxOnly.add(clear);
+    for (const [i, sel] of p.selections.entries()) {
+      const cand = cands[i];
+      if (!cand) continue;
+      const merge = await createSlabMerge(device, {
+        rows: c.size,
+        candidates: slabs.length * sel.cap,
+        cap: sel.cap,
+        outBase: sel.outBase + c.start * sel.cap,
+        aux: sel.aux,
+      });
+      push(merge({ candIdx: cand.idx, candVal: cand.val, idx: p.idx, val: p.val, state: p.state }), sel.aux);
     }
-    push(run, sel.aux);
   }
   const xcTexture = chunks.length === 1 ? lastGemm?.packedA : undefined;
   const mainKernels = kernels.filter((k) => !auxOnly.has(k));

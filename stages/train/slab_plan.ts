@@ -93,7 +93,17 @@ export function planSlabs(c: SlabPlanInput, deviceBinding: number): SlabPlan {
   if (B * w > L && Math.floor(L / B) >= Math.min(S, MIN_SLAB)) w = Math.floor(L / B);
   const slabs = evenRanges(S, w, 4);
   const width = slabs[0].size;
-  const chunks = evenRanges(B, Math.min(B, Math.floor(L / width)), 1);
+  // A chunk's rows hold one pre tile and (several slabs) slabs × cap merge candidates per selection.
+  const perRow = slabs.length > 1 ? slabs.length * Math.max(c.cap, c.auxCap) : 0;
+  if (perRow > L) {
+    throw new Error(
+      `train: the TopK merge keeps ${slabs.length} slabs × ${
+        Math.max(c.cap, c.auxCap)
+      } candidates per row, over one binding (${mib(bindingBytes)}); lower k or aux_k`,
+    );
+  }
+  const chunkRows = Math.min(B, Math.floor(L / width), perRow ? Math.floor(L / perRow) : B);
+  const chunks = evenRanges(B, chunkRows, 1);
   // csc.ts keeps one count per (chunk of tokens, latent).
   const perS = Math.floor(L / S);
   if (perS < 1) throw new Error(`train: d_sae ${S} exceeds one binding of latent counts (${mib(bindingBytes)})`);
@@ -122,7 +132,8 @@ export function evenRanges(n: number, most: number, align: number): Range[] {
  *   grads   = 2·D·S + 2·S + D
  *   scratch = batch rows (x, x̂, ê, dvec ×2, xc: 6·B·D) + the W_dec row texture (S·D) + the encoder
  *             GEMM's packed operands (tile rows·D + D·w) + the pre tile (rows·w, buffer or texture) +
- *             sparse entries and slab candidates; dense: pre, z, dz (3·B·S).
+ *             sparse entries (4 per slot) and a chunk's slab candidates (2·slabs·rows·(cap + aux cap));
+ *             dense: pre, z, dz (3·B·S).
  */
 export function memoryBudget(c: SlabPlanInput, width: number, tileRows: number, nSlabs = 1): MemoryBudget {
   const { d_in: D, d_sae: S, batch: B } = c;
@@ -130,7 +141,7 @@ export function memoryBudget(c: SlabPlanInput, width: number, tileRows: number, 
   const grads = 4 * (2 * D * S + 2 * S + D);
   const entries = B * (c.cap + c.auxCap);
   const sparse = S * D + tileRows * D + D * width + 2 * tileRows * width + 4 * entries +
-    (nSlabs > 1 ? 2 * nSlabs * entries : 0);
+    (nSlabs > 1 ? 2 * nSlabs * tileRows * (c.cap + c.auxCap) : 0);
   const scratch = 4 * (6 * B * D + (c.sparse ? sparse : 3 * B * S + B * D + D * S));
   return { weights, adam: 2 * weights, grads, scratch, total: 3 * weights + grads + scratch };
 }

@@ -32,8 +32,10 @@ Deno.test("planSlabs: the default size stays one slab; research widths split by 
   assertEquals([one.slabs.length, one.chunks.length], [1, 1]);
   const wide = planSlabs(topk(768, 65536, 4096, 64), MiB128);
   assertEquals([wide.slabs.length, wide.slabs[0].size, wide.chunks.length], [8, 8192, 1]);
+  // aux_k 1152: a row's merge candidates (16 slabs × 1152) bound the rows per chunk too
   const gemma = planSlabs(topk(2304, 131072, 4096, 64), MiB128);
-  assertEquals([gemma.slabs.length, gemma.chunks.length], [16, 1]);
+  assertEquals([gemma.slabs.length, gemma.chunks.length], [16, 3]);
+  assert(gemma.chunks[0].size * 16 * 1152 * 4 <= MiB128);
   for (const p of [one, wide, gemma]) {
     for (const s of p.slabs) assert(s.size * 2304 * 4 <= MiB128 && 4096 * s.size * 4 <= MiB128);
   }
