@@ -151,9 +151,8 @@ export function memoryBudget(c: SlabPlanInput, width: number, tileRows: number, 
  * host's, so its available memory is the bound; on other adapters WebGPU does not say how much there
  * is, and an allocation failure is reported by the trainer with the same numbers.
  */
-export function checkMemory(m: MemoryBudget, device: GPUDevice): void {
-  const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-  if (!info?.isFallbackAdapter) return;
+export function checkMemory(m: MemoryBudget, fallbackAdapter: boolean): void {
+  if (!fallbackAdapter) return;
   const available = Deno.systemMemoryInfo().available;
   if (m.total > available) {
     throw new Error(

@@ -15,6 +15,7 @@ import {
   createRowTexture,
   HYPER_WORDS,
   hyperArray,
+  isFallbackDevice,
   readBuffers,
   readF32,
   type RowTexture,
@@ -61,7 +62,7 @@ export function checkConfig(c: TrainerConfig, device: GPUDevice): SlabPlan {
     { d_in: c.d_in, d_sae: c.d_sae, batch: c.batch, cap, auxCap, sparse, bindingLimit: c.bindingLimit },
     device.limits.maxStorageBufferBindingSize,
   );
-  checkMemory(plan.memory, device);
+  checkMemory(plan.memory, isFallbackDevice(device));
   return plan;
 }
 
