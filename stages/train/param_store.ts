@@ -41,19 +41,14 @@ export class ParamStore {
     return [n === "b_dec" ? D : S];
   }
 
-  /** A whole host tensor cut into its parts. */
-  split(n: ParamName, host: Float32Array): Float32Array[] {
-    return splitParam(n, host, this.D, this.S, this.slabs);
-  }
-
   /** Parts read back from the device joined into the whole tensor. */
   join(n: ParamName, parts: Float32Array[]): Float32Array {
     return joinParam(n, parts, this.D, this.S, this.slabs);
   }
 
-  /** Upload whole tensor `host` of `n` into the given part buffers. */
+  /** Upload whole tensor `host` of `n` into the given part buffers (one part's copy alive at a time). */
   write(device: GPUDevice, bufs: GPUBuffer[], n: ParamName, host: Float32Array): void {
-    this.split(n, host).forEach((p, j) => writeBuffer(device, bufs[j], p));
+    bufs.forEach((b, j) => writeBuffer(device, b, paramPart(n, host, this.D, this.S, this.slabs, j)));
   }
 
   setParams(device: GPUDevice, p: SaeParams): void {
@@ -63,13 +58,25 @@ export class ParamStore {
 
 /** Host tensor `n` ([D, S] for W_enc, [S, D] for W_dec) cut into its slab parts; other tensors whole. */
 export function splitParam(n: ParamName, host: Float32Array, D: number, S: number, slabs: Range[]): Float32Array[] {
-  if (n === "W_dec") return slabs.map((s) => host.subarray(s.start * D, (s.start + s.size) * D));
-  if (n !== "W_enc" || slabs.length === 1) return [host];
-  return slabs.map((s) => {
-    const part = new Float32Array(D * s.size);
-    for (let d = 0; d < D; d++) part.set(host.subarray(d * S + s.start, d * S + s.start + s.size), d * s.size);
-    return part;
-  });
+  const parts = n === "W_enc" || n === "W_dec" ? slabs.length : 1;
+  return Array.from({ length: parts }, (_, j) => paramPart(n, host, D, S, slabs, j));
+}
+
+/** Part `j` of `splitParam` alone (W_dec rows and whole vectors are views, W_enc columns a copy). */
+export function paramPart(
+  n: ParamName,
+  host: Float32Array,
+  D: number,
+  S: number,
+  slabs: Range[],
+  j: number,
+): Float32Array {
+  const s = slabs[j];
+  if (n === "W_dec") return host.subarray(s.start * D, (s.start + s.size) * D);
+  if (n !== "W_enc" || slabs.length === 1) return host;
+  const part = new Float32Array(D * s.size);
+  for (let d = 0; d < D; d++) part.set(host.subarray(d * S + s.start, d * S + s.start + s.size), d * s.size);
+  return part;
 }
 
 /** The inverse of `splitParam`. */
