@@ -239,7 +239,9 @@ if (want("evaluate.supervised")) {
     const s = run.stages;
     if (!s.model || !s.pretokenize || !s.extract || !s.train) throw new Error("incomplete run");
     inputs = { model: s.model, pretokenize: s.pretokenize, extract: s.extract, train: s.train };
-  } catch {
+  } catch (e) {
+    if (!(e instanceof Error)) throw e; // no usable default run in data/store (resolveRun says why): synthetic inputs
+    console.error(`evaluate bench: ${e.message}; using synthetic activations`);
     tmp = await Deno.makeTempDir({ prefix: "evaluate_bench_" });
     inputs = await writeInputs(tmp);
     source = `synthetic ${N} tokens`;

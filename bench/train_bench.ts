@@ -1,12 +1,20 @@
 /**
- * Train-step speed: a full TopK training step (d_in 512, d_sae 8192, k 32, batch 4096, AuxK on) in
- * tokens/s, median of repeats after a warm-up, plus (without --json's filter) the per-kernel profile
- * of one step (each kernel timed alone, so the profile sums to more than a pipelined step; each entry
- * also holds ~11 ms of submit-and-wait latency: Deno's WebGPU polls for completion on a ~10 ms timer).
- *   deno run -A bench/train_bench.ts [--json] [--filter train.topk] [--small] [--profile] [--reps N]
- * `--small` uses d_sae 4096 (the default real run's size). With --profile it also prints the median
- * CPU time of a step (all threads, from /proc/self/stat on Linux): on a shared machine the wall time
- * swings with the load, the CPU time much less.
+ * Train-step speed: a full TopK training step (AuxK on) in tokens/s, median of repeats after a warm-up,
+ * each case followed by the PyTorch peer (bench/torch_peer.ts: SAELens-style dense, embedding_bag
+ * decoder, sparsify-style fully sparse) at the same size in the same run, reported as ratios (the
+ * machine is shared and noisy: only ratios measured together mean anything). Without torch it says so
+ * in one line and reports ours alone.
+ *   deno run -A bench/train_bench.ts [--json] [--filter NAME] [--small] [--profile] [--reps N] [--wide] [--huge]
+ *     [--no-peer]
+ * Cases:
+ *   train.topk        d_in 512, d_sae 8192, k 32, batch 4096 (one slab: the default run's shape class)
+ *   train.topk.wide   d_in 768, d_sae 65536, k 64, batch 4096 (8 latent slabs); with --wide or its filter
+ *   train.topk.gemma  d_in 2304, d_sae 131072, k 64, batch 4096 (16 slabs, 2 steps, ~12 GB); --huge or filter
+ * Wide cases also report peak RSS (VmHWM: on a CPU adapter device memory is host memory), the bytes of
+ * device buffers and row textures the trainer allocated, and the plan's budget against weights + Adam.
+ * `--small` uses d_sae 4096 for train.topk. With --profile: median CPU time of a step (all threads,
+ * /proc/self/stat) and the per-kernel profile of one step (each kernel timed alone, so it sums to more
+ * than a pipelined step; each entry also holds ~11 ms of submit-and-wait latency).
  */
 import "../stages/cli_help.ts"; // --help prints the comment above
 import { trainerConfig } from "../tests/train/trainer_setup.ts";
@@ -15,62 +23,61 @@ import { GpuTrainer } from "../stages/train/trainer.ts";
 import { initParams } from "../stages/train/init.ts";
 import { Rng } from "../stages/train/rng.ts";
 import { ignoreMissing } from "../pipeline/missing.ts";
+import { mib } from "../stages/train/slab_plan.ts";
+import { type PeerResult, runTorchPeer } from "./torch_peer.ts";
 
 const args = Deno.args;
 const fi = args.indexOf("--filter");
 const filter = fi >= 0 ? args[fi + 1] : undefined;
+const ri = args.indexOf("--reps");
+const reps = ri >= 0 ? Number(args[ri + 1]) : 3;
 const device = await getDevice();
 
-async function bench(
-  name: string,
-  arch: "topk" | "batchtopk",
-  D: number,
-  S: number,
-  k: number,
-  B: number,
-  reps: number,
-) {
-  if (filter && !name.startsWith(filter) && !filter.startsWith("train")) return;
-  if (filter && filter.startsWith("train.") && name !== filter) return;
-  const init = initParams({ d_in: D, d_sae: S, seed: 1, decoderNorm: 1, initThreshold: 0.1 }, new Float32Array(D));
-  const t = await GpuTrainer.create(device, trainerConfig(arch, { d_in: D, d_sae: S, k, batch: B }), init);
-  const r = new Rng(3);
-  const x = new Float32Array(B * D).map(() => r.normal());
-  const h = { lr: 1e-3, t: 1, sparsityCoef: 0, auxCoef: 1 / 32 };
-  t.step(x, h);
-  await t.metrics();
-  const times: number[] = [];
-  const cpus: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const c0 = cpuMs();
-    const t0 = performance.now();
-    t.step(x, { ...h, t: i + 2 });
-    await t.metrics();
-    times.push(performance.now() - t0);
-    cpus.push(cpuMs() - c0);
+interface Case {
+  name: string;
+  D: number;
+  S: number;
+  k: number;
+  B: number;
+  reps: number;
+  /** Report memory (wide cases). */
+  memory?: boolean;
+  /** Opt-in flag (slow on a CPU adapter). */
+  flag?: string;
+  /** Why the peer is not run at this size. */
+  noPeer?: string;
+}
+
+const CASES: Case[] = [
+  { name: "train.topk", D: 512, S: args.includes("--small") ? 4096 : 8192, k: 32, B: 4096, reps },
+  { name: "train.topk.wide", D: 768, S: 65536, k: 64, B: 4096, reps: Math.min(reps, 2), memory: true, flag: "--wide" },
+  {
+    name: "train.topk.gemma",
+    D: 2304,
+    S: 131072,
+    k: 64,
+    B: 4096,
+    reps: 1,
+    memory: true,
+    flag: "--huge",
+    noPeer: "PyTorch peer not run at this size: its dense variant alone needs ~10 GB beside ours",
+  },
+];
+
+function selected(c: Case): boolean {
+  if (filter) return c.name === filter || (filter === "train" && !c.flag) || (!!c.flag && args.includes(c.flag));
+  return !c.flag || args.includes(c.flag);
+}
+
+/** Peak resident set of this process (VmHWM), bytes; NaN off Linux. */
+function peakRss(): number {
+  try {
+    const m = Deno.readTextFileSync("/proc/self/status").match(/VmHWM:\s+(\d+) kB/);
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch (e) {
+    ignoreMissing(e); // no /proc here
+    return NaN;
   }
-  const median = (a: number[]) => a.sort((p, q) => p - q)[Math.floor(a.length / 2)];
-  const ms = median(times);
-  const cpu = median(cpus);
-  if (args.includes("--profile")) {
-    // The machine is shared and lavapipe runs on its CPUs: the load says how much to trust the numbers.
-    console.log(
-      `  step ${ms.toFixed(0)} ms, CPU ${cpu.toFixed(0)} ms (medians of ${reps}), load average ${
-        Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
-      }`,
-    );
-    const p = await t.profile(x, h);
-    t.kernelLabels.forEach((l, j) => console.log(`  ${l.padEnd(32)} ${p[j].toFixed(1)} ms`));
-  }
-  t.destroy();
-  console.log(
-    JSON.stringify({
-      name,
-      params: { d_in: D, d_sae: S, k, batch: B },
-      value: Math.round(B / (ms / 1000)),
-      unit: "tokens/s",
-    }),
-  );
 }
 
 /** CPU milliseconds this process has used (user + system, all threads); NaN off Linux. */
@@ -84,6 +91,78 @@ function cpuMs(): number {
   }
 }
 
-const small = args.includes("--small");
-const ri = args.indexOf("--reps");
-await bench("train.topk", "topk", 512, small ? 4096 : 8192, 32, 4096, ri >= 0 ? Number(args[ri + 1]) : 3);
+const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
+
+async function bench(c: Case) {
+  const { D, S, k, B } = c;
+  const init = initParams({ d_in: D, d_sae: S, seed: 1, decoderNorm: 1, initThreshold: 0.1 }, new Float32Array(D));
+  const t0 = performance.now();
+  const t = await GpuTrainer.create(device, trainerConfig("topk", { d_in: D, d_sae: S, k, batch: B }), init);
+  const setup = (performance.now() - t0) / 1000;
+  const r = new Rng(3);
+  const x = new Float32Array(B * D).map(() => r.normal());
+  const h = { lr: 1e-3, t: 1, sparsityCoef: 0, auxCoef: 1 / 32 };
+  t.step(x, h);
+  await t.metrics();
+  const times: number[] = [];
+  const cpus: number[] = [];
+  for (let i = 0; i < c.reps; i++) {
+    const c0 = cpuMs();
+    const w0 = performance.now();
+    t.step(x, { ...h, t: i + 2 });
+    await t.metrics();
+    times.push(performance.now() - w0);
+    cpus.push(cpuMs() - c0);
+  }
+  const ms = median(times);
+  if (args.includes("--profile")) {
+    // The machine is shared and lavapipe runs on its CPUs: the load says how much to trust the numbers.
+    console.log(
+      `  step ${ms.toFixed(0)} ms, CPU ${median(cpus).toFixed(0)} ms (medians of ${c.reps}), load average ${
+        Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
+      }`,
+    );
+    const p = await t.profile(x, h);
+    t.kernelLabels.forEach((l, j) => console.log(`  ${l.padEnd(32)} ${p[j].toFixed(1)} ms`));
+  }
+  const ours = Math.round(B / (ms / 1000));
+  const params: Record<string, unknown> = { d_in: D, d_sae: S, k, batch: B, slabs: t.plan.slabs.length };
+  if (c.memory) {
+    const m = t.plan.memory;
+    const weightsAdam = m.weights + m.adam;
+    Object.assign(params, {
+      setup_s: Number(setup.toFixed(1)),
+      peak_rss_mib: Math.round(peakRss() / 2 ** 20),
+      device_mib: Math.round(t.deviceBytes / 2 ** 20),
+      budget_mib: Math.round(m.total / 2 ** 20),
+      weights_adam_mib: Math.round(weightsAdam / 2 ** 20),
+      peak_over_weights_adam: Number((peakRss() / weightsAdam).toFixed(2)),
+    });
+    console.error(
+      `${c.name}: peak RSS ${mib(peakRss())}, trainer device buffers ${mib(t.deviceBytes)}, budget ${
+        mib(m.total)
+      }, weights + Adam ${mib(weightsAdam)} (peak ${(peakRss() / weightsAdam).toFixed(2)}×)`,
+    );
+  }
+  t.destroy();
+  const peer = args.includes("--no-peer") || c.noPeer
+    ? { skipped: c.noPeer ?? "PyTorch peer not run (--no-peer)" }
+    : await runTorchPeer({ d_in: D, d_sae: S, k, batch: B, steps: c.reps });
+  if ("skipped" in peer) console.error(`${c.name}: ${peer.skipped}`);
+  else {
+    params.peer_tokens_s = Object.fromEntries(peer.results.map((p) => [p.variant, p.tokensPerS]));
+    params.ratio_vs_peer = ratios(ours, peer.results);
+    console.error(`${c.name}: ours ${ours} tokens/s; ${describe(ours, peer.results)}`);
+  }
+  console.log(JSON.stringify({ name: c.name, params, value: ours, unit: "tokens/s" }));
+}
+
+function ratios(ours: number, peer: PeerResult[]): Record<string, number> {
+  return Object.fromEntries(peer.map((p) => [p.variant, Number((ours / p.tokensPerS).toFixed(2))]));
+}
+
+function describe(ours: number, peer: PeerResult[]): string {
+  return peer.map((p) => `${(ours / p.tokensPerS).toFixed(2)}× torch ${p.variant} (${p.tokensPerS})`).join(", ");
+}
+
+for (const c of CASES) if (selected(c)) await bench(c);

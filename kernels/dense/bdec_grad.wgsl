@@ -5,6 +5,10 @@
 override B: u32;
 override D: u32;
 override S: u32;
+// Slab mode (stages/train/slab_plan.ts): W_enc is the slab of latents [LO, LO + S) ([D, S]); ACCUMULATE
+// subtracts its part from gb_dec (the first slab's pass writes Σ_t dvec − its part).
+override LO: u32 = 0u;
+override ACCUMULATE: bool = false;
 
 const WG: u32 = 64u;
 
@@ -19,14 +23,18 @@ var<workgroup> red: array<f32, WG>;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let d = wid.x;
   var s = 0.0;
-  for (var t = lid; t < B; t += WG) { s += dvec[t * D + d]; }
+  if (!ACCUMULATE) {
+    for (var t = lid; t < B; t += WG) { s += dvec[t * D + d]; }
+  }
   var e = 0.0;
-  for (var i = lid; i < S; i += WG) { e += W_enc[d * S + i] * gb_enc[i]; }
+  for (var i = lid; i < S; i += WG) { e += W_enc[d * S + i] * gb_enc[LO + i]; }
   red[lid] = s - e;
   workgroupBarrier();
   for (var off = WG / 2u; off > 0u; off >>= 1u) {
     if (lid < off) { red[lid] += red[lid + off]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { gb_dec[d] = red[0]; }
+  if (lid == 0u) {
+    if (ACCUMULATE) { gb_dec[d] += red[0]; } else { gb_dec[d] = red[0]; }
+  }
 }

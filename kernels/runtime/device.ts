@@ -60,11 +60,21 @@ async function requestDevice(): Promise<GPUDevice> {
       maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
     },
   });
+  // Copied now: reading device.adapterInfo once the adapter object is collected panics Deno 2.9 (wgpu).
+  const info = adapter.info;
+  fallbackAdapters.set(device, info.isFallbackAdapter);
   device.lost.then((info) => {
     cached = null;
     if (info.reason !== "destroyed") console.error(`WebGPU device lost: ${info.message}`);
   });
   return device;
+}
+
+const fallbackAdapters = new WeakMap<GPUDevice, boolean>();
+
+/** Whether `device` came from a fallback (CPU) adapter, whose memory is the host's (false if unknown). */
+export function isFallbackDevice(device: GPUDevice): boolean {
+  return fallbackAdapters.get(device) ?? false;
 }
 
 export const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;

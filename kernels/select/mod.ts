@@ -7,3 +7,4 @@ export { createTopk, type TopkBuffers, type TopkDims } from "./topk.ts";
 export { createBatchTopk } from "./batchtopk.ts";
 export { createCsc, type CscDims } from "./csc.ts";
 export * from "./reference.ts";
+export { createSlabMerge, type SlabMergeBuffers, type SlabMergeDims } from "./slab_merge.ts";

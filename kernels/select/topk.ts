@@ -3,6 +3,8 @@
  * as (idx, val = ReLU(pre)) with INVALID for pre ≤ 0 and unused slots.
  * `aux` restricts candidates to dead latents (since ≥ window) and takes min(k, state.n_dead); only
  * those slots are written (the AuxK consumers read no others) and n_dead = 0 costs nothing.
+ * Slab mode (stages/train/slab_plan.ts): `pre` holds latents idxBase.. only; `rowStride` spaces the rows'
+ * outputs so several slabs' candidates interleave (kernels/select/slab_merge.ts merges them).
  * Paths: "texture" (topk_tex.wgsl: pre read as rgba32float texels, d_sae % 4 == 0, chunk maxima skip
  * most of the second read) and "buffer" (topk.wgsl, any d_sae); same selection.
  */
@@ -25,6 +27,10 @@ export interface TopkDims {
   outBase?: number;
   aux?: boolean;
   window?: number;
+  /** Slab mode: output entries per row (default cap), added to written indices, offset into `since`. */
+  rowStride?: number;
+  idxBase?: number;
+  sinceBase?: number;
   path?: "auto" | "texture" | "buffer";
 }
 
@@ -47,6 +53,9 @@ export async function createTopk(device: GPUDevice, d: TopkDims) {
     OUT_BASE: d.outBase ?? 0,
     AUX: !!d.aux,
     WINDOW: d.window ?? 0,
+    ROW_STRIDE: d.rowStride ?? d.cap ?? d.k,
+    IDX_BASE: d.idxBase ?? 0,
+    SINCE_BASE: d.sinceBase ?? 0,
   };
   const want = d.path ?? "auto";
   const ok = rowTexturesAvailable(device, d.S);

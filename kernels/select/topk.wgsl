@@ -14,6 +14,11 @@ override S: u32;
 override CAP: u32;
 override K: u32;
 override OUT_BASE: u32 = 0u;
+// Slab mode (stages/train/slab_plan.ts): output row stride (default CAP), a latent offset added to the
+// written indices, and the offset of this slab's latents in `since`.
+override ROW_STRIDE: u32 = CAP;
+override IDX_BASE: u32 = 0u;
+override SINCE_BASE: u32 = 0u;
 override AUX: bool = false;
 override WINDOW: u32 = 0u;
 
@@ -47,7 +52,7 @@ fn pre_at(row: u32, j: u32) -> f32 { return pre[row * S + j]; }
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let row = wid.x;
   let base = row * S;
-  let out = OUT_BASE + row * CAP;
+  let out = OUT_BASE + row * ROW_STRIDE;
   if (AUX && state[STATE_N_DEAD] == 0u) { return; }
   // 1. Per-invocation maxima and the lower bound.
   var mx = 0u;

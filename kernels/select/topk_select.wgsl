@@ -1,7 +1,7 @@
 // What the per-row TopK kernels (topk.wgsl, topk_tex.wgsl; method described there) share: k, the
 // lower bound's rank, the candidate list, and steps 3-4 (radix select of the k-th largest listed key,
 // or over the whole row if the list overflowed, then the selection written in latent order).
-// The includer declares the overrides S, K, CAP, AUX, WINDOW, the consts WG, NB, LIST, INVALID,
+// The includer declares the overrides S, K, CAP, ROW_STRIDE, IDX_BASE, SINCE_BASE, AUX, WINDOW, the consts WG, NB, LIST, INVALID,
 // the bindings since, state, out_idx, out_val, the workgroup variables hist, scan, tmax, list, lkey,
 // lsel, nlist, sel, and `fn pre_at(row, j) -> f32` (pre[row, j]).
 // @include "../runtime/slots.wgsl"
@@ -28,7 +28,7 @@ fn rank_of_max(lid: u32, mx: u32) -> u32 {
 
 fn candidate(j: u32) -> bool {
   if (!AUX) { return true; }
-  return since[j] >= WINDOW;
+  return since[SINCE_BASE + j] >= WINDOW;
 }
 
 // Append latent j with key kk to the candidate list when kk >= low.
@@ -40,7 +40,7 @@ fn push(low: u32, j: u32, kk: u32) {
 }
 
 fn write(out: u32, pos: u32, j: u32, v: f32) {
-  if (v > 0.0) { out_idx[out + pos] = j; out_val[out + pos] = v; }
+  if (v > 0.0) { out_idx[out + pos] = IDX_BASE + j; out_val[out + pos] = v; }
   else { out_idx[out + pos] = INVALID; out_val[out + pos] = 0.0; }
 }
 

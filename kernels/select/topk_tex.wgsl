@@ -16,6 +16,11 @@ override S: u32;
 override CAP: u32;
 override K: u32;
 override OUT_BASE: u32 = 0u;
+// Slab mode (stages/train/slab_plan.ts): output row stride (default CAP), a latent offset added to the
+// written indices, and the offset of this slab's latents in `since`.
+override ROW_STRIDE: u32 = CAP;
+override IDX_BASE: u32 = 0u;
+override SINCE_BASE: u32 = 0u;
 override AUX: bool = false;
 override WINDOW: u32 = 0u;
 override FOLD: u32 = 1u;
@@ -65,8 +70,8 @@ fn keys4(row: u32, q: u32) -> vec4<u32> {
   var k = vec4<u32>(key_of(v.x), key_of(v.y), key_of(v.z), key_of(v.w));
   if (AUX) {
     let j = 4u * q;
-    k = select(vec4<u32>(0u), k, vec4<bool>(since[j] >= WINDOW, since[j + 1u] >= WINDOW, since[j + 2u] >= WINDOW,
-      since[j + 3u] >= WINDOW));
+    k = select(vec4<u32>(0u), k, vec4<bool>(since[SINCE_BASE + j] >= WINDOW, since[SINCE_BASE + j + 1u] >= WINDOW,
+      since[SINCE_BASE + j + 2u] >= WINDOW, since[SINCE_BASE + j + 3u] >= WINDOW));
   }
   return k;
 }
@@ -88,7 +93,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 }
 
 fn select_row(row: u32, lid: u32) {
-  let out = OUT_BASE + row * CAP;
+  let out = OUT_BASE + row * ROW_STRIDE;
   // 1. Chunk maxima, per-invocation maxima and the lower bound.
   var mx = 0u;
   for (var c = lid; c < NCHUNK; c += WG) {

@@ -21,6 +21,8 @@ export interface LatentGradDims {
   S: number;
   cap: number;
   auxCap: number;
+  /** Slab mode: this pass covers latents [lo, lo + S) (S = the slab's width; gW_* are its buffers). */
+  lo?: number;
   path?: "auto" | "texture" | "buffer";
 }
 
@@ -46,7 +48,7 @@ export async function createLatentGrad(device: GPUDevice, d: LatentGradDims) {
   const want = d.path ?? "auto";
   const ok = rowTexturesAvailable(device, d.D);
   if (want === "texture" && !ok) throw new Error(`latent_grad: texture path unavailable for d_in ${d.D}`);
-  const consts = { B: d.B, D: d.D, S: d.S, CAP: d.cap, AUXCAP: d.auxCap };
+  const consts = { B: d.B, D: d.D, S: d.S, CAP: d.cap, AUXCAP: d.auxCap, LO: d.lo ?? 0 };
   if (want === "buffer" || !ok) {
     if (d.D > 4096) throw new Error(`latent_grad: d_in ${d.D} above 4096 (32 KiB workgroup storage)`);
     const k = await compileKernel(device, BUFFER_URL, "main", consts);

@@ -11,6 +11,9 @@ override D: u32;
 override S: u32;
 override CAP: u32;
 override AUXCAP: u32 = 0u;
+// Slab mode (stages/train/slab_plan.ts): this pass covers latents [LO, LO + S); gW_dec / gW_enc are the
+// slab's own buffers ([S, D], [D, S]); start, gb_enc and since are indexed by the global latent LO + i.
+override LO: u32 = 0u;
 
 const WG: u32 = 64u;
 const SINCE_MAX: u32 = 0xf0000000u;
@@ -34,8 +37,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
         @builtin(local_invocation_index) lid: u32) {
   let i = wid.x + wid.y * nw.x;
   if (i >= S) { return; }
-  let p0 = start[i];
-  let p1 = start[i + 1u];
+  let p0 = start[LO + i];
+  let p1 = start[LO + i + 1u];
   let main_n = B * CAP;
   // Accumulate in workgroup memory; each lane owns dims d ≡ lid (mod WG); the list walk is outermost.
   for (var d = lid; d < D; d += WG) { aw[d] = 0.0; ae[d] = 0.0; }
@@ -64,7 +67,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
       gs += g[e];
       if (e < main_n) { fired = true; }
     }
-    gb_enc[i] = gs;
-    if (fired) { since[i] = 0u; } else { since[i] = min(since[i] + B, SINCE_MAX); }
+    gb_enc[LO + i] = gs;
+    if (fired) { since[LO + i] = 0u; } else { since[LO + i] = min(since[LO + i] + B, SINCE_MAX); }
   }
 }

@@ -14,6 +14,9 @@ override CAP: u32;
 override AUXCAP: u32 = 0u;
 override FOLD_G: u32 = 1u;
 override FOLD_X: u32 = 1u;
+// Slab mode (stages/train/slab_plan.ts): this pass covers latents [LO, LO + S); gW_dec / gW_enc are the
+// slab's own buffers ([S, D], [D, S]); start, gb_enc and since are indexed by the global latent LO + i.
+override LO: u32 = 0u;
 
 const WG: u32 = 64u;
 const SINCE_MAX: u32 = 0xf0000000u;
@@ -53,8 +56,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i = n / NCH;
   if (i >= S) { return; }
   let q0 = (n % NCH) * $(CQ)u;
-  let p0 = start[i];
-  let p1 = start[i + 1u];
+  let p0 = start[LO + i];
+  let p1 = start[LO + i + 1u];
   let main_n = B * CAP;
   // @unroll(q, CQ)
   var aw_$(q) = vec4<f32>(0.0);
@@ -80,7 +83,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   store4(i, q0 + $(q)u, aw_$(q), ae_$(q));
   // @end
   if (q0 == 0u) {
-    gb_enc[i] = gs;
-    if (fired) { since[i] = 0u; } else { since[i] = min(since[i] + B, SINCE_MAX); }
+    gb_enc[LO + i] = gs;
+    if (fired) { since[LO + i] = 0u; } else { since[LO + i] = min(since[LO + i] + B, SINCE_MAX); }
   }
 }

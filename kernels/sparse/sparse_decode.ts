@@ -3,6 +3,7 @@
  * reading only the active decoder rows; optional per-row L0/L1 stats.
  * Two paths, same sums in the same order: "texture" (sparse_decode_tex.wgsl, W_dec rows as rgba32float
  * texels, d_in % 4 == 0) and "buffer" (sparse_decode.wgsl, scalar loads, any d_in).
+ * Slab mode: `lo`/`hi` bound the latents the given W_dec holds, `accumulate` adds to out (a pass per slab).
  * `auxBound`: only slots < min(cap, state.n_dead) are read (the AuxK selection writes only those).
  */
 import { type BoundKernel, compileKernel, groupsFor, kernelOf } from "../runtime/kernel.ts";
@@ -23,6 +24,10 @@ export interface SparseDecodeDims {
   bias?: boolean;
   stats?: boolean;
   auxBound?: boolean;
+  /** Slab mode: W_dec holds latents [lo, hi) only (others skipped); `accumulate` adds to out. */
+  lo?: number;
+  hi?: number;
+  accumulate?: boolean;
   /** "auto" (default): texture when available for this d_in. */
   path?: "auto" | "texture" | "buffer";
 }
@@ -59,6 +64,9 @@ export async function createSparseDecode(device: GPUDevice, d: SparseDecodeDims)
     BIAS: d.bias ?? true,
     STATS: d.stats ?? true,
     AUX_BOUND: d.auxBound ?? false,
+    LO: d.lo ?? 0,
+    HI: d.hi ?? 0xffffffff,
+    ACCUMULATE: d.accumulate ?? false,
   };
   const dummy = createBuffer(device, 16, "sparse_decode dummy");
   /** The shader's bindings; W_dec is the buffer or its row-texture view by path. */

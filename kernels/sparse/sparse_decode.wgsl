@@ -2,6 +2,8 @@
 // e = ENTRY_BASE + t*CAP + s of row t (INVALID entries skipped): only the active decoder rows are read.
 // Slots s ≥ min(CAP, state.n_dead) are skipped when AUX_BOUND (the AuxK selection fills only those).
 // With STATS, rowstats[t*8 + 2] = L0 (active entries) and rowstats[t*8 + 3] = L1 (Σ val).
+// Slab mode (stages/train/slab_plan.ts): W_dec holds latents [LO, HI) only; entries outside are skipped
+// (another pass adds them) and ACCUMULATE adds to out instead of starting from the bias.
 // This is the scalar buffer path (any d_in); sparse_decode_tex.wgsl is the fast one.
 override D: u32;
 override CAP: u32;
@@ -9,6 +11,9 @@ override ENTRY_BASE: u32 = 0u;
 override BIAS: bool = true;
 override STATS: bool = true;
 override AUX_BOUND: bool = false;
+override LO: u32 = 0u;
+override HI: u32 = 0xffffffffu;
+override ACCUMULATE: bool = false;
 
 const WG: u32 = 64u;
 const INVALID: u32 = 0xffffffffu;
@@ -31,15 +36,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   // The row accumulates in workgroup memory; each lane owns the dims d ≡ lid (mod WG), so the slot
   // loop is outermost (an empty slot costs one load) and W_dec rows are read contiguously.
   for (var d = lid; d < D; d += WG) {
-    if (BIAS) { acc[d] = b_dec[d]; } else { acc[d] = 0.0; }
+    if (ACCUMULATE) { acc[d] = out[t * D + d]; } else if (BIAS) { acc[d] = b_dec[d]; } else { acc[d] = 0.0; }
   }
   var ns = CAP;
   if (AUX_BOUND) { ns = min(CAP, state[STATE_N_DEAD]); }
   for (var s = 0u; s < ns; s++) {
     let i = idx[e0 + s];
-    if (i == INVALID) { continue; }
+    if (i == INVALID || i < LO || i >= HI) { continue; }
     let v = val[e0 + s];
-    let r = i * D;
+    let r = (i - LO) * D;
     for (var d = lid; d < D; d += WG) { acc[d] += v * W_dec[r + d]; }
   }
   for (var d = lid; d < D; d += WG) { out[t * D + d] = acc[d]; }

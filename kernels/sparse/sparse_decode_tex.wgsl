@@ -4,6 +4,8 @@
 // (token t, chunk of CQ texels); the chunks of a token are neighbours, so a SIMD group shares its
 // token's idx/val loads and branches. Slots s ≥ min(CAP, state.n_dead) are skipped when AUX_BOUND (the
 // AuxK selection fills only those). With STATS, rowstats[t*8+2] = L0, rowstats[t*8+3] = L1 (Σ val).
+// Slab mode (stages/train/slab_plan.ts): W_dec holds latents [LO, HI) only; entries outside are skipped
+// (another pass adds them; the stats still count every entry) and ACCUMULATE adds to out.
 override ROWS: u32;
 override D: u32;
 override CAP: u32;
@@ -12,6 +14,9 @@ override BIAS: bool = true;
 override STATS: bool = true;
 override AUX_BOUND: bool = false;
 override FOLD: u32 = 1u;
+override LO: u32 = 0u;
+override HI: u32 = 0xffffffffu;
+override ACCUMULATE: bool = false;
 
 const WG: u32 = 64u;
 override QW: u32 = D / 4u;
@@ -29,8 +34,13 @@ const INVALID: u32 = 0xffffffffu;
 
 // @include "../runtime/row_texel.wgsl"
 
-fn bias4(q: u32) -> vec4<f32> {
-  if (!BIAS || q >= QW) { return vec4<f32>(0.0); }
+fn start4(t: u32, q: u32) -> vec4<f32> {
+  if (q >= QW) { return vec4<f32>(0.0); }
+  if (ACCUMULATE) {
+    let o = t * D + 4u * q;
+    return vec4<f32>(out[o], out[o + 1u], out[o + 2u], out[o + 3u]);
+  }
+  if (!BIAS) { return vec4<f32>(0.0); }
   return vec4<f32>(b_dec[4u * q], b_dec[4u * q + 1u], b_dec[4u * q + 2u], b_dec[4u * q + 3u]);
 }
 
@@ -53,7 +63,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var ns = CAP;
   if (AUX_BOUND) { ns = min(CAP, state[STATE_N_DEAD]); }
   // @unroll(q, CQ)
-  var acc_$(q) = bias4(q0 + $(q)u);
+  var acc_$(q) = start4(t, q0 + $(q)u);
   // @end
   var l0 = 0.0;
   var l1 = 0.0;
@@ -63,9 +73,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let v = val[e0 + s];
     l0 += 1.0;
     l1 += v;
+    if (i < LO || i >= HI) { continue; }
     let vv = vec4<f32>(v);
     // @unroll(q, CQ)
-    acc_$(q) = fma(vv, textureLoad(W_dec, row_texel(i, q0 + $(q)u, FOLD)), acc_$(q));
+    acc_$(q) = fma(vv, textureLoad(W_dec, row_texel(i - LO, q0 + $(q)u, FOLD)), acc_$(q));
     // @end
   }
   // @unroll(q, CQ)

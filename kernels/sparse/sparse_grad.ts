@@ -21,6 +21,9 @@ export interface SparseGradDims {
   cap: number;
   auxCap: number;
   auxBound?: boolean;
+  /** Slab mode: W_dec holds latents [lo, hi) only; other entries are left for their slab's pass. */
+  lo?: number;
+  hi?: number;
   path?: "auto" | "texture" | "buffer";
 }
 
@@ -48,6 +51,8 @@ export async function createSparseGrad(device: GPUDevice, d: SparseGradDims) {
       CAP: d.cap,
       AUXCAP: d.auxCap,
       AUX_BOUND: !!d.auxBound,
+      LO: d.lo ?? 0,
+      HI: d.hi ?? 0xffffffff,
     });
     return (b: SparseGradBuffers): BoundKernel =>
       k.bind(
@@ -70,6 +75,8 @@ export async function createSparseGrad(device: GPUDevice, d: SparseGradDims) {
         AUX_BOUND: auxBound,
         FOLD_G: dvecTex.fold,
         FOLD_W: wTex.fold,
+        LO: d.lo ?? 0,
+        HI: d.hi ?? 0xffffffff,
       }).bind(
         { idx: b.idx, dvec: dvecTex.view, W_dec: wTex.view, g: b.g, state: b.state ?? dummy },
         groupsFor(d.B * Math.ceil(cap / G), 64),

@@ -3,12 +3,16 @@
 // Main entries (e < B*CAP) use dvec rows [0, B) (the reconstruction gradient), AuxK entries use rows
 // [B, 2B). One invocation per entry; INVALID entries get 0 and cost nothing. With AUX_BOUND, AuxK slots
 // ≥ min(AUXCAP, state.n_dead) are left alone (the AuxK selection fills only the others).
+// Slab mode (stages/train/slab_plan.ts): W_dec holds latents [LO, HI) only; entries of other latents
+// are left alone (another pass writes them).
 // Scalar buffer path (any d_in); sparse_grad_tex.wgsl is the fast one.
 override B: u32;
 override D: u32;
 override CAP: u32;
 override AUXCAP: u32 = 0u;
 override AUX_BOUND: bool = false;
+override LO: u32 = 0u;
+override HI: u32 = 0xffffffffu;
 
 const WG: u32 = 64u;
 const INVALID: u32 = 0xffffffffu;
@@ -28,9 +32,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (AUX_BOUND && e >= main_n && (e - main_n) % AUXCAP >= min(AUXCAP, state[STATE_N_DEAD])) { return; }
   let i = idx[e];
   if (i == INVALID) { g[e] = 0.0; return; }
+  if (i < LO || i >= HI) { return; }
   var dv: u32;
   if (e < main_n) { dv = (e / CAP) * D; } else { dv = (B + (e - main_n) / AUXCAP) * D; }
-  let r = i * D;
+  let r = (i - LO) * D;
   var acc = 0.0;
   for (var d = 0u; d < D; d++) { acc += dvec[dv + d] * W_dec[r + d]; }
   g[e] = acc;

@@ -5,6 +5,8 @@
 // the reconstruction gradient) and the AuxK entries (ROW_BASE = B, slots < min(CAP, state.n_dead) when
 // AUX_BOUND). dvec and W_dec rows are read as rgba32float texels (kernels/runtime/row_texture.ts): each
 // dvec texel is loaded once for the G entries of an invocation. INVALID entries get g = 0.
+// Slab mode (stages/train/slab_plan.ts): W_dec holds latents [LO, HI) only; entries of other latents
+// are left alone (another pass writes them).
 override ROWS: u32;
 override D: u32;
 override CAP: u32;
@@ -13,6 +15,8 @@ override ROW_BASE: u32 = 0u;
 override AUX_BOUND: bool = false;
 override FOLD_G: u32 = 1u;
 override FOLD_W: u32 = 1u;
+override LO: u32 = 0u;
+override HI: u32 = 0xffffffffu;
 
 const WG: u32 = 64u;
 const INVALID: u32 = 0xffffffffu;
@@ -42,8 +46,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   // @unroll(j, G)
   var i_$(j) = INVALID;
   if (s0 + $(j)u < ns) { i_$(j) = idx[e0 + $(j)u]; }
-  let ok_$(j) = i_$(j) != INVALID;
-  let r_$(j) = select(0u, i_$(j), ok_$(j));
+  let ok_$(j) = i_$(j) != INVALID && i_$(j) >= LO && i_$(j) < HI;
+  let w_$(j) = ok_$(j) || i_$(j) == INVALID;
+  let r_$(j) = select(0u, i_$(j) - LO, ok_$(j));
   var acc_$(j) = vec4<f32>(0.0);
   // @end
   let row = ROW_BASE + t;
@@ -54,6 +59,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     // @end
   }
   // @unroll(j, G)
-  if (s0 + $(j)u < ns) { g[e0 + $(j)u] = select(0.0, (acc_$(j).x + acc_$(j).y) + (acc_$(j).z + acc_$(j).w), ok_$(j)); }
+  if (s0 + $(j)u < ns && w_$(j)) { g[e0 + $(j)u] = select(0.0, (acc_$(j).x + acc_$(j).y) + (acc_$(j).z + acc_$(j).w), ok_$(j)); }
   // @end
 }

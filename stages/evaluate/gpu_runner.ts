@@ -1,14 +1,17 @@
 /**
  * The SAE encoder on WebGPU for evaluation: pre = (x − b_dec)·W_enc + b_enc with the trainer's GEMM
- * kernel, then the sparse codes straight from the device: TopK with the trainer's radix-select kernel,
- * the ReLU family (standard, jumprelu, batchtopk saved with a threshold) with `threshold_compact.wgsl`.
+ * kernel, then the sparse codes straight from the device: TopK through the trainer's slab encoder
+ * (stages/train/slab_encoder.ts: d_sae split into latent slabs and rows into chunks as one storage
+ * binding requires, so any width that fits in memory evaluates; pre never exists whole), the ReLU family (standard, jumprelu, batchtopk saved with a threshold) with `threshold_compact.wgsl`.
  * Only the codes (rows × k, or rows × CAP) come back to the host, never the dense pre-activations
  * (except for the rare row with more than CAP firing latents, recomputed on the host from its pre row).
  */
 import { createBuffer, getDevice, readF32, readU32, uploadBuffer, writeBuffer } from "../../kernels/runtime/device.ts";
 import { createEncoderGemm } from "../../kernels/gemm/mod.ts";
-import { compileKernel, INVALID } from "../../kernels/runtime/kernel.ts";
-import { createTopk } from "../../kernels/select/mod.ts";
+import { type BoundKernel, compileKernel, INVALID } from "../../kernels/runtime/kernel.ts";
+import { splitParam } from "../train/param_store.ts";
+import { createSlabEncoder } from "../train/slab_encoder.ts";
+import { planSlabs } from "../train/slab_plan.ts";
 import type { SaeConfig, SaeWeights } from "../train/sae_cpu.ts";
 import type { SaeRunner } from "./sae_runner.ts";
 import type { SparseCodes } from "./sparse_codes.ts";
@@ -17,42 +20,70 @@ const COMPACT_URL = new URL("./threshold_compact.wgsl", import.meta.url);
 
 const f32 = (v: Float32Array | Float64Array) => (v instanceof Float32Array ? v : Float32Array.from(v));
 
-/** A GPU runner for batches of at most `maxRows` rows (capped so pre [rows, d_sae] fits one binding). */
-export async function gpuRunner(weights: SaeWeights, cfg: SaeConfig, maxRows: number, cap = 256): Promise<SaeRunner> {
+/**
+ * A GPU runner for batches of at most `maxRows` rows (the ReLU family: capped so pre [rows, d_sae] fits
+ * one binding). `bindingLimit` (tests): plan TopK's slabs as if a binding held that many bytes.
+ */
+export async function gpuRunner(
+  weights: SaeWeights,
+  cfg: SaeConfig,
+  maxRows: number,
+  cap = 256,
+  bindingLimit?: number,
+): Promise<SaeRunner> {
   const device = await getDevice();
   const { d_in: dIn, d_sae: dSae } = cfg;
-  const rows = Math.max(1, Math.min(maxRows, Math.floor(device.limits.maxStorageBufferBindingSize / (dSae * 4))));
   const topk = cfg.architecture === "topk";
+  const binding = Math.min(device.limits.maxStorageBufferBindingSize, bindingLimit ?? Infinity);
+  const rows = Math.max(1, Math.min(maxRows, Math.floor(binding / ((topk ? dIn : dSae) * 4))));
   const width = topk ? cfg.k! : Math.min(cap, dSae);
   const jump = cfg.architecture === "jumprelu" || cfg.architecture === "batchtopk";
   if (jump && !weights.threshold) throw new Error(`${cfg.architecture} SAE needs a threshold tensor`);
 
-  const own: GPUBuffer[] = [];
+  const own: { destroy(): void }[] = [];
   const keep = (b: GPUBuffer) => (own.push(b), b);
-  const W = keep(uploadBuffer(device, f32(weights.W_enc), "W_enc"));
+  const plan = topk
+    ? planSlabs({ d_in: dIn, d_sae: dSae, batch: rows, cap: cfg.k!, auxCap: 0, sparse: true }, binding)
+    : undefined;
+  const slabs = plan?.slabs ?? [{ start: 0, size: dSae }];
+  const W = splitParam("W_enc", f32(weights.W_enc), dIn, dSae, slabs).map((p, j) =>
+    keep(uploadBuffer(device, p, `W_enc ${j}`))
+  );
   const bEnc = keep(uploadBuffer(device, f32(weights.b_enc), "b_enc"));
   const bDec = keep(uploadBuffer(device, f32(weights.b_dec), "b_dec"));
   const x = keep(createBuffer(device, rows * dIn * 4, "x"));
-  const pre = keep(createBuffer(device, rows * dSae * 4, "pre"));
+  const pre = topk ? undefined : keep(createBuffer(device, rows * dSae * 4, "pre"));
   const idx = keep(createBuffer(device, rows * width * 4, "idx"));
   const val = keep(createBuffer(device, rows * width * 4, "val"));
   const count = keep(createBuffer(device, rows * 4, "count"));
   const thr = keep(uploadBuffer(device, jump ? f32(weights.threshold!) : new Float32Array(1), "threshold"));
-  const gemm = createEncoderGemm(device, { M: rows, K: dIn, N: dSae }, {
-    subtractInput: cfg.apply_b_dec_to_input !== false,
-  });
-  const select = topk
-    ? (await createTopk(device, { rows, S: dSae, k: cfg.k! }))({
-      pre,
+  const subtract = cfg.apply_b_dec_to_input !== false;
+  let kernels: BoundKernel[];
+  if (plan) {
+    const enc = await createSlabEncoder(device, {
+      slabs,
+      chunks: plan.chunks,
+      D: dIn,
+      x,
+      b_dec: bDec,
+      subtract,
+      W_enc: W,
+      b_enc: bEnc,
       since: keep(createBuffer(device, 16, "since")),
       state: keep(createBuffer(device, 16, "state")),
       idx,
       val,
-    })
-    : (await compileKernel(device, COMPACT_URL, "main", { ROWS: rows, S: dSae, CAP: width, JUMP: jump })).bind(
-      { pre, thr, out_idx: idx, out_val: val, count },
-      rows,
-    );
+      selections: [{ k: cfg.k!, cap: cfg.k!, outBase: 0 }],
+    });
+    own.push(enc);
+    kernels = enc.kernels;
+  } else {
+    const gemm = createEncoderGemm(device, { M: rows, K: dIn, N: dSae }, { subtractInput: subtract });
+    own.push(gemm);
+    const compact = (await compileKernel(device, COMPACT_URL, "main", { ROWS: rows, S: dSae, CAP: width, JUMP: jump }))
+      .bind({ pre: pre!, thr, out_idx: idx, out_val: val, count }, rows);
+    kernels = [{ encode: (e) => gemm.encode(e, { x, W: W[0], bias: bEnc, sub: bDec, out: pre }) }, compact];
+  }
 
   return {
     dIn,
@@ -64,8 +95,7 @@ export async function gpuRunner(weights: SaeWeights, cfg: SaeConfig, maxRows: nu
       device.pushErrorScope("validation");
       writeBuffer(device, x, xs);
       const enc = device.createCommandEncoder();
-      gemm.encode(enc, { x, W, bias: bEnc, sub: bDec, out: pre });
-      select.encode(enc);
+      for (const k of kernels) k.encode(enc);
       device.queue.submit([enc.finish()]);
       const err = await device.popErrorScope();
       if (err) throw new Error(`gpu runner: WebGPU validation error: ${err.message}`);
@@ -100,7 +130,7 @@ export async function gpuRunner(weights: SaeWeights, cfg: SaeConfig, maxRows: nu
         ov.set(vx.subarray(t * width, t * width + cnt[t]), offsets[t]);
         continue;
       }
-      const p = await readF32(device, pre, dSae, t * dSae * 4);
+      const p = await readF32(device, pre!, dSae, t * dSae * 4);
       let e = offsets[t];
       for (let j = 0; j < dSae; j++) {
         if (p[j] > 0 && (!jump || p[j] > weights.threshold![j])) (oi[e] = j, ov[e++] = p[j]);

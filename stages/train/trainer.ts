@@ -3,15 +3,11 @@
  * uploads one activation batch and the step's hyper-parameters, records all kernels into one command
  * buffer and submits it without waiting. The host reads the 8 metrics only when it asks.
  *
- * TopK family (topk, batchtopk), sparse path — only active latents carry gradient:
- *   xc = x − b_dec;  pre = xc·W_enc + b_enc (dense GEMM);  TopK per row (BatchTopK: per-row top
- *   `cap` candidates, then the top k·B of the batch);  x̂ = b_dec + Σ val·W_dec[idx] (sparse decode);
- *   L = mean_t ‖x − x̂‖² + aux_coef·min(n_dead/aux_k, 1)·mean_t ‖ê − (x − x̂)‖²  (AuxK, ê from the
- *   top aux_k dead latents, no bias);  g_e = dvec_t·W_dec[i];  per-latent lists → gW_dec, gW_enc,
- *   gb_enc touching k rows per token;  gb_dec = Σ dvec − W_enc·gb_enc.
- * standard / jumprelu, dense path: z = ReLU(pre) or JumpReLU; x̂ = z·W_dec + b_dec and the backward
- *   through dense GEMMs; penalty l1·Σ z_i‖W_dec_i‖ (standard) or l0·Σ H(pre − θ) (jumprelu, STE).
- * Then: drop the gradient parallel to decoder rows, clip by global norm, Adam, renormalise rows.
+ * Width is bounded by device memory, not by one storage binding: ./slab_plan.ts splits d_sae into
+ * latent slabs (and the encoder's batch into chunks) and the parameters live in per-slab buffers
+ * (./param_store.ts). The step itself: ./sparse_path.ts (topk, batchtopk), ./dense_path.ts (standard,
+ * jumprelu), both ending in ./optimizer_path.ts (drop the gradient parallel to decoder rows, clip by
+ * global norm, Adam, renormalise rows).
  */
 import {
   type BoundKernel,
@@ -19,6 +15,7 @@ import {
   createRowTexture,
   HYPER_WORDS,
   hyperArray,
+  isFallbackDevice,
   readBuffers,
   readF32,
   type RowTexture,
@@ -27,8 +24,12 @@ import {
   writeBuffer,
 } from "../../kernels/runtime/mod.ts";
 import { METRIC_NAMES } from "../../kernels/loss/mod.ts";
+import { ParamStore } from "./param_store.ts";
+import { checkMemory, describeNeed, planSlabs, type SlabPlan } from "./slab_plan.ts";
+import { buildDense } from "./dense_path.ts";
+import { buildSparse, selectionCaps } from "./sparse_path.ts";
+import type { StepContext, StepKernels } from "./step_context.ts";
 import {
-  checkConfig,
   isSparse,
   type Metrics,
   PARAM_NAMES,
@@ -36,21 +37,34 @@ import {
   type SaeParams,
   type StepHyper,
   type TrainerConfig,
-} from "./trainer_config.ts";
-import type { StepContext } from "./step_context.ts";
-import { buildSparseStep } from "./sparse_step.ts";
-import { buildDenseStep } from "./dense_step.ts";
+} from "./trainer_types.ts";
 
 export {
   type Architecture,
-  checkConfig,
   isSparse,
   type Metrics,
   PARAM_NAMES,
   type SaeParams,
   type StepHyper,
   type TrainerConfig,
-} from "./trainer_config.ts";
+} from "./trainer_types.ts";
+
+/** Check a config against itself and the device and plan its slabs; one-line errors. */
+export function checkConfig(c: TrainerConfig, device: GPUDevice): SlabPlan {
+  if (c.k < 1 || c.k > c.d_sae) throw new Error(`train: k = ${c.k} must be between 1 and d_sae (${c.d_sae})`);
+  if (c.batch < 1 || c.batch > device.limits.maxComputeWorkgroupsPerDimension) {
+    throw new Error(`train: batch_size ${c.batch} must be in 1..${device.limits.maxComputeWorkgroupsPerDimension}`);
+  }
+  if (c.d_in > device.limits.maxComputeWorkgroupsPerDimension) throw new Error(`train: d_in ${c.d_in} is too large`);
+  const sparse = isSparse(c.architecture);
+  const { cap, auxCap } = sparse ? selectionCaps(c) : { cap: 0, auxCap: 0 };
+  const plan = planSlabs(
+    { d_in: c.d_in, d_sae: c.d_sae, batch: c.batch, cap, auxCap, sparse, bindingLimit: c.bindingLimit },
+    device.limits.maxStorageBufferBindingSize,
+  );
+  checkMemory(plan.memory, isFallbackDevice(device));
+  return plan;
+}
 
 export class GpuTrainer {
   readonly cap: number;
@@ -61,83 +75,94 @@ export class GpuTrainer {
   #hyper: GPUBuffer;
   #metrics: GPUBuffer;
   #valMetrics: GPUBuffer;
-  #params: Record<ParamName, GPUBuffer>;
-  #m: Record<ParamName, GPUBuffer>;
-  #v: Record<ParamName, GPUBuffer>;
+  #store: ParamStore;
   #since: GPUBuffer;
   #state: GPUBuffer;
-  #all: GPUBuffer[] = [];
-  #textures: RowTexture[] = [];
-  #grads: Partial<Record<ParamName, GPUBuffer>> = {};
+  #owned: { destroy(): void }[] = [];
+  #bytes = 0;
+  #grads: StepKernels["grads"] = {};
+  #entries: StepKernels["entries"];
 
-  private constructor(readonly device: GPUDevice, readonly cfg: TrainerConfig) {
+  private constructor(readonly device: GPUDevice, readonly cfg: TrainerConfig, readonly plan: SlabPlan) {
     const { batch: B, d_in: D, d_sae: S } = cfg;
-    this.cap = cfg.architecture === "batchtopk" ? Math.min(S, Math.ceil(cfg.k * cfg.batchTopkCap)) : cfg.k;
-    this.auxCap = isSparse(cfg.architecture) ? Math.min(cfg.auxK, S) : 0;
-    const buf = (n: number, label: string) => {
-      const b = createBuffer(device, n * 4, label);
-      this.#all.push(b);
-      return b;
-    };
-    this.#x = buf(B * D, "x");
-    this.#hyper = buf(HYPER_WORDS, "hyper");
-    this.#metrics = buf(METRIC_NAMES.length, "metrics");
-    this.#valMetrics = buf(METRIC_NAMES.length, "val metrics");
-    const sizes: Record<ParamName, number> = { W_enc: D * S, W_dec: S * D, b_enc: S, b_dec: D, log_threshold: S };
-    const make = (prefix: string) =>
-      Object.fromEntries(PARAM_NAMES.map((n) => [n, buf(sizes[n], `${prefix}${n}`)])) as Record<ParamName, GPUBuffer>;
-    this.#params = make("");
-    this.#m = make("m_");
-    this.#v = make("v_");
-    this.#since = buf(S, "since");
-    this.#state = buf(STATE_WORDS, "state");
+    const caps = isSparse(cfg.architecture) ? selectionCaps(cfg) : { cap: cfg.k, auxCap: 0 };
+    this.cap = caps.cap;
+    this.auxCap = caps.auxCap;
+    this.#x = this.#buf(B * D, "x");
+    this.#hyper = this.#buf(HYPER_WORDS, "hyper");
+    this.#metrics = this.#buf(METRIC_NAMES.length, "metrics");
+    this.#valMetrics = this.#buf(METRIC_NAMES.length, "val metrics");
+    this.#store = new ParamStore(D, S, plan.slabs, (n, label) => this.#buf(n, label));
+    this.#since = this.#buf(S, "since");
+    this.#state = this.#buf(STATE_WORDS, "state");
   }
 
   /** Build buffers and pipelines, upload the initial parameters. */
   static async create(device: GPUDevice, cfg: TrainerConfig, init: SaeParams): Promise<GpuTrainer> {
-    checkConfig(cfg, device);
-    const t = new GpuTrainer(device, cfg);
-    t.setParams(init);
-    t.#resetOptimizer();
-    const built = await (isSparse(cfg.architecture) ? buildSparseStep(t.#context()) : buildDenseStep(t.#context()));
-    t.#steps = built.steps;
+    const plan = checkConfig(cfg, device);
+    device.pushErrorScope("out-of-memory");
+    const t = new GpuTrainer(device, cfg, plan);
+    let built: StepKernels | undefined;
+    let failure: unknown;
+    try {
+      t.setParams(init);
+      t.#resetOptimizer();
+      built = await (isSparse(cfg.architecture) ? buildSparse(t.#context()) : buildDense(t.#context()));
+    } catch (e) {
+      failure = e;
+    }
+    const oom = await device.popErrorScope();
+    if (oom || !built) {
+      t.destroy();
+      if (oom) {
+        throw new Error(
+          `train: out of device memory: the config ${describeNeed(plan.memory)}; lower d_sae or batch_size`,
+        );
+      }
+      throw failure;
+    }
+    t.#steps = built.step;
     t.#forward = built.forward;
     t.#grads = built.grads;
+    t.#entries = built.entries;
     return t;
   }
 
-  /** What the step builders see of this trainer. */
+  /** Device bytes of the buffers and row textures the trainer allocated (kernels' own scratch excluded). */
+  get deviceBytes(): number {
+    return this.#bytes;
+  }
+
   #context(): StepContext {
     return {
       device: this.device,
       cfg: this.cfg,
-      cap: this.cap,
-      auxCap: this.auxCap,
+      plan: this.plan,
+      store: this.#store,
       x: this.#x,
       hyper: this.#hyper,
       state: this.#state,
       since: this.#since,
       metrics: this.#metrics,
       valMetrics: this.#valMetrics,
-      params: this.#params,
-      m: this.#m,
-      v: this.#v,
       buf: (n, label) => this.#buf(n, label),
-      rowTexture: (rows, cols, label, src) => this.#tex(rows, cols, label, src),
-      keepTexture: (tex) => this.#textures.push(tex),
+      tex: (rows, cols, label, src) => this.#tex(rows, cols, label, src),
+      own: (o) => this.#owned.push(o),
     };
   }
 
   /** A row texture mirroring `src` and the step's kernel that refreshes it. */
   #tex(rows: number, cols: number, label: string, src: GPUBuffer): { texture: RowTexture; copy: BoundKernel } {
     const texture = createRowTexture(this.device, rows, cols, label);
-    this.#textures.push(texture);
+    this.#owned.push(texture);
+    this.#bytes += rows * cols * 4;
     return { texture, copy: { label: `copy ${label}`, encode: (e) => texture.encodeCopy(e, src) } };
   }
 
   #buf(n: number, label: string): GPUBuffer {
     const b = createBuffer(this.device, n * 4, label);
-    this.#all.push(b);
+    this.#owned.push(b);
+    this.#bytes += b.size;
     return b;
   }
 
@@ -219,27 +244,40 @@ export class GpuTrainer {
     return toMetrics(await readF32(this.device, this.#valMetrics, METRIC_NAMES.length));
   }
 
-  /** The last step's gradients (after the parallel-component removal), for tests. */
+  /** The last step's gradients (after the parallel-component removal), whole tensors, for tests. */
   async gradients(): Promise<Partial<Record<ParamName, Float32Array>>> {
-    const out: Partial<Record<ParamName, Float32Array>> = {};
-    for (const [n, b] of Object.entries(this.#grads) as [ParamName, GPUBuffer][]) {
-      out[n] = await readF32(this.device, b, b.size / 4);
-    }
-    return out;
+    const names = PARAM_NAMES.filter((n) => this.#grads[n]);
+    return Object.fromEntries(
+      await Promise.all(names.map(async (n) => [n, await this.#readParts(n, this.#grads[n]!)])),
+    );
+  }
+
+  /** TopK family: the last step's (idx, val) entries, main (batch × cap) then AuxK (batch × auxCap); for tests. */
+  async entries(): Promise<{ idx: Uint32Array; val: Float32Array }> {
+    if (!this.#entries) throw new Error("train: the dense architectures have no sparse entries");
+    const n = this.cfg.batch * (this.cap + this.auxCap) * 4;
+    const [idx, val] = await readBuffers(this.device, [{ buf: this.#entries.idx, bytes: n }, {
+      buf: this.#entries.val,
+      bytes: n,
+    }]);
+    return { idx: new Uint32Array(idx), val: new Float32Array(val) };
   }
 
   setParams(p: SaeParams): void {
-    for (const n of PARAM_NAMES) writeBuffer(this.device, this.#params[n], p[n]);
+    this.#store.setParams(this.device, p);
   }
 
   async params(): Promise<SaeParams> {
-    const { d_in: D, d_sae: S } = this.cfg;
-    const sizes: Record<ParamName, number> = { W_enc: D * S, W_dec: S * D, b_enc: S, b_dec: D, log_threshold: S };
-    const data = await readBuffers(
-      this.device,
-      PARAM_NAMES.map((n) => ({ buf: this.#params[n], bytes: sizes[n] * 4 })),
-    );
-    return Object.fromEntries(PARAM_NAMES.map((n, i) => [n, new Float32Array(data[i])])) as unknown as SaeParams;
+    const P = this.#store.params;
+    const out = await Promise.all(PARAM_NAMES.map((n) => this.#readParts(n, P[n])));
+    return Object.fromEntries(PARAM_NAMES.map((n, i) => [n, out[i]])) as unknown as SaeParams;
+  }
+
+  /** Parameter `n`'s parts (exact sizes) read in one map and joined into the whole tensor. */
+  async #readParts(n: ParamName, bufs: GPUBuffer[]): Promise<Float32Array> {
+    const sizes = this.#store.sizes(n);
+    const data = await readBuffers(this.device, bufs.map((buf, j) => ({ buf, bytes: sizes[j] * 4 })));
+    return this.#store.join(n, data.map((d) => new Float32Array(d)));
   }
 
   /** The BatchTopK threshold moving average (uncorrected for its zero start). */
@@ -249,35 +287,39 @@ export class GpuTrainer {
 
   /** Everything a resume needs: parameters, Adam moments, dead-latent clocks, GPU state slots. */
   async snapshot(): Promise<Record<string, Float32Array | Uint32Array>> {
-    // One staging copy (per 256 MiB) and one map for all 17 tensors: each map costs ≥ 10 ms of polling.
-    const { d_in: D, d_sae: S } = this.cfg;
-    const sizes: Record<ParamName, number> = { W_enc: D * S, W_dec: S * D, b_enc: S, b_dec: D, log_threshold: S };
-    const names: string[] = [];
+    // One staging copy (per 256 MiB) and one map for all parts: each map costs ≥ 10 ms of polling.
+    const store = this.#store;
+    const names: { key: string; n: ParamName; parts: number }[] = [];
     const parts: { buf: GPUBuffer; bytes: number }[] = [];
     for (const n of PARAM_NAMES) {
-      for (const [pfx, bufs] of [["", this.#params], ["m_", this.#m], ["v_", this.#v]] as const) {
-        names.push(`${pfx}${n}`);
-        parts.push({ buf: bufs[n], bytes: sizes[n] * 4 });
+      for (const [pfx, bufs] of [["", store.params], ["m_", store.m], ["v_", store.v]] as const) {
+        names.push({ key: `${pfx}${n}`, n, parts: bufs[n].length });
+        bufs[n].forEach((buf, j) => parts.push({ buf, bytes: store.sizes(n)[j] * 4 }));
       }
     }
     const data = await readBuffers(this.device, [
       ...parts,
-      { buf: this.#since, bytes: S * 4 },
+      { buf: this.#since, bytes: this.cfg.d_sae * 4 },
       { buf: this.#state, bytes: STATE_WORDS * 4 },
     ]);
     const out: Record<string, Float32Array | Uint32Array> = {};
-    names.forEach((n, i) => out[n] = new Float32Array(data[i]));
-    out.since = new Uint32Array(data[names.length]);
-    out.state = new Uint32Array(data[names.length + 1]);
+    let at = 0;
+    for (const { key, n, parts: count } of names) {
+      out[key] = store.join(n, data.slice(at, at + count).map((d) => new Float32Array(d)));
+      at += count;
+    }
+    out.since = new Uint32Array(data[at]);
+    out.state = new Uint32Array(data[at + 1]);
     return out;
   }
 
   restore(s: Record<string, Float32Array | Uint32Array>): void {
+    const store = this.#store;
     for (const n of PARAM_NAMES) {
-      for (const [pfx, bufs] of [["", this.#params], ["m_", this.#m], ["v_", this.#v]] as const) {
+      for (const [pfx, bufs] of [["", store.params], ["m_", store.m], ["v_", store.v]] as const) {
         const a = s[`${pfx}${n}`];
         if (!a) throw new Error(`checkpoint lacks "${pfx}${n}"`);
-        writeBuffer(this.device, bufs[n], a);
+        store.write(this.device, bufs[n], n, a as Float32Array);
       }
     }
     writeBuffer(this.device, this.#since, s.since);
@@ -285,8 +327,8 @@ export class GpuTrainer {
   }
 
   destroy(): void {
-    for (const b of this.#all) b.destroy();
-    for (const t of this.#textures) t.destroy();
+    for (const o of this.#owned) o.destroy();
+    this.#owned = [];
   }
 }
 

@@ -1,9 +1,10 @@
 import { assertAlmostEquals, assertEquals } from "../assert.ts";
 import { gpuRunner } from "../../stages/evaluate/gpu_runner.ts";
 import { cpuRunner } from "../../stages/evaluate/sae_runner.ts";
+import { planSlabs } from "../../stages/train/slab_plan.ts";
 import { mulberry32, randn } from "./fixtures.ts";
 
-Deno.test("GPU runner gives the codes of the float64 reference (topk, jumprelu, standard; rows over CAP)", async () => {
+Deno.test("GPU runner gives the codes of the float64 reference (topk whole and split, jumprelu, standard; rows over CAP)", async () => {
   const rnd = mulberry32(21);
   const dIn = 24, dSae = 300, n = 37;
   const weights = {
@@ -14,15 +15,19 @@ Deno.test("GPU runner gives the codes of the float64 reference (topk, jumprelu, 
     threshold: new Float32Array(dSae).map(() => rnd() * 0.5),
   };
   const x = new Float32Array(n * dIn).map(() => randn(rnd));
+  const split = planSlabs({ d_in: dIn, d_sae: dSae, batch: 40, cap: 7, auxCap: 0, sparse: true }, 6144);
+  assertEquals([split.slabs.length, split.chunks.length], [5, 2]);
   for (
-    const [architecture, k, cap] of [
-      ["topk", 7, 0],
-      ["jumprelu", null, 16], // most rows overflow CAP: recomputed from pre
-      ["standard", null, 300],
+    const [architecture, k, cap, limit, maxRows] of [
+      ["topk", 7, 0, undefined, 16],
+      // a 6 KiB binding: 5 latent slabs of 60 and 2 row chunks of 20 (stages/train/slab_plan.ts)
+      ["topk", 7, 0, 6144, 40],
+      ["jumprelu", null, 16, undefined, 16], // most rows overflow CAP: recomputed from pre
+      ["standard", null, 300, undefined, 16],
     ] as const
   ) {
     const cfg = { architecture, d_in: dIn, d_sae: dSae, k, apply_b_dec_to_input: true };
-    const gpu = await gpuRunner(weights, cfg, 16, cap || undefined);
+    const gpu = await gpuRunner(weights, cfg, maxRows, cap || undefined, limit);
     try {
       const want = await cpuRunner(weights, cfg).encode(x, n);
       for (let s = 0; s < n; s += gpu.maxRows) {

@@ -1,8 +1,5 @@
-/**
- * What the GPU trainer is configured with (TrainerConfig), what it holds (SaeParams) and is given each
- * step (StepHyper), what it reports (Metrics), and the config check against a device.
- */
-import { METRIC_NAMES } from "../../kernels/loss/mod.ts";
+/** The GPU trainer's configuration, parameter and metric types (the trainer itself: ./trainer.ts). */
+import type { METRIC_NAMES } from "../../kernels/loss/mod.ts";
 
 export type Architecture = "topk" | "batchtopk" | "standard" | "jumprelu";
 
@@ -30,6 +27,11 @@ export interface TrainerConfig {
   batchTopkCap: number;
   /** BatchTopK threshold moving-average decay. */
   thresholdDecay: number;
+  /**
+   * Test-only: plan the latent slabs and batch chunks (./slab_plan.ts) as if maxStorageBufferBindingSize
+   * were this many bytes, so small sizes take every split path.
+   */
+  bindingLimit?: number;
 }
 
 /** Host copies of the parameters (the trainer's scaled activation space). */
@@ -58,22 +60,4 @@ export type ParamName = (typeof PARAM_NAMES)[number];
 
 export function isSparse(a: Architecture): boolean {
   return a === "topk" || a === "batchtopk";
-}
-
-/** Check a config against itself and the device; one-line errors. */
-export function checkConfig(c: TrainerConfig, device: GPUDevice): void {
-  if (c.k < 1 || c.k > c.d_sae) throw new Error(`train: k = ${c.k} must be between 1 and d_sae (${c.d_sae})`);
-  if (c.batch < 1 || c.batch > device.limits.maxComputeWorkgroupsPerDimension) {
-    throw new Error(`train: batch_size ${c.batch} must be in 1..${device.limits.maxComputeWorkgroupsPerDimension}`);
-  }
-  if (c.d_in > device.limits.maxComputeWorkgroupsPerDimension) throw new Error(`train: d_in ${c.d_in} is too large`);
-  const max = device.limits.maxStorageBufferBindingSize;
-  const big = c.batch * c.d_sae * 4;
-  if (big > max || c.d_in * c.d_sae * 4 > max) {
-    throw new Error(
-      `train: batch_size × d_sae (${c.batch} × ${c.d_sae} f32 = ${
-        (big / 2 ** 20).toFixed(0)
-      } MiB) or d_in × d_sae exceeds maxStorageBufferBindingSize (${max / 2 ** 20} MiB); lower batch_size or d_sae`,
-    );
-  }
 }

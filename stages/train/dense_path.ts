@@ -1,0 +1,102 @@
+/**
+ * The dense step (standard, jumprelu): z = ReLU(pre) or JumpReLU; x̂ = z·W_dec + b_dec and the backward
+ * through dense GEMMs; penalty l1·Σ z_i‖W_dec_i‖ (standard) or l0·Σ H(pre − θ) (jumprelu, STE).
+ * It keeps `batch × d_sae` whole: the slab plan (./slab_plan.ts) refuses configs that would split it.
+ */
+import { createGemm } from "../../kernels/gemm/mod.ts";
+import type { BoundKernel } from "../../kernels/runtime/mod.ts";
+import { createBdecGrad, createCenter, createDenseAct } from "../../kernels/dense/mod.ts";
+import { createReconLoss } from "../../kernels/loss/mod.ts";
+import { createDecoderNorm } from "../../kernels/optim/mod.ts";
+import { createEncoderGemm } from "../../kernels/gemm/mod.ts";
+import type { GradParts } from "./param_store.ts";
+import { buildOptimizer } from "./optimizer_path.ts";
+import type { StepContext, StepKernels } from "./step_context.ts";
+
+export async function buildDense(c: StepContext): Promise<StepKernels> {
+  const { device, cfg } = c;
+  const { batch: B, d_in: D, d_sae: S } = cfg;
+  const jump = cfg.architecture === "jumprelu";
+  // One slab (the plan guarantees it): each parameter is its single part.
+  const P = Object.fromEntries(Object.entries(c.store.params).map(([n, b]) => [n, b[0]])) as Record<
+    keyof typeof c.store.params,
+    GPUBuffer
+  >;
+  const pre = c.buf(B * S, "pre");
+  const z = c.buf(B * S, "z");
+  const dz = c.buf(B * S, "dz");
+  const xc = c.buf(B * D, "xc");
+  const xhat = c.buf(B * D, "xhat");
+  const dvec = c.buf(B * D, "dvec");
+  const rowstats = c.buf(B * 8, "rowstats");
+  const wnorm = c.buf(S, "wnorm");
+  const zsum = c.buf(S, "zsum");
+  const g = {
+    W_enc: c.buf(D * S, "gW_enc"),
+    W_dec: c.buf(S * D, "gW_dec"),
+    b_enc: c.buf(S, "gb_enc"),
+    b_dec: c.buf(D, "gb_dec"),
+  };
+  const glog = c.buf(S, "glog");
+  const grads: GradParts = { W_enc: [g.W_enc], W_dec: [g.W_dec], b_enc: [g.b_enc], b_dec: [g.b_dec] };
+  if (jump) grads.log_threshold = [glog];
+  const center = (await createCenter(device, { B, D }))({ x: c.x, b_dec: P.b_dec, xc });
+  const enc = createEncoderGemm(device, { M: B, K: D, N: S });
+  c.own(enc);
+  const encoder: BoundKernel = { encode: (e) => enc.encode(e, { x: xc, W: P.W_enc, bias: P.b_enc, out: pre }) };
+  const dn = (await createDecoderNorm(device, { D, S, B }))({
+    W_dec: P.W_dec,
+    gW_dec: g.W_dec,
+    wnorm,
+    zsum,
+    hyper: c.hyper,
+  });
+  const act = (await createDenseAct(device, { B, S, jump, bandwidth: cfg.bandwidth }))({
+    pre,
+    z,
+    dz,
+    log_thr: P.log_threshold,
+    wnorm,
+    hyper: c.hyper,
+    gb_enc: g.b_enc,
+    zsum,
+    glog,
+    since: c.since,
+    rowstats,
+  });
+  const gemm = (spec: Parameters<typeof createGemm>[1]) => {
+    const k = createGemm(device, spec);
+    c.own(k);
+    return k;
+  };
+  const decode = gemm({ M: B, K: S, N: D, bias: true });
+  const dec: BoundKernel = { encode: (e) => decode.encode(e, { a: z, b: P.W_dec, bias: P.b_dec, out: xhat }) };
+  const loss = (await createReconLoss(device, { B, D }))({
+    x: c.x,
+    xhat,
+    ehat: xhat,
+    state: c.state,
+    hyper: c.hyper,
+    dvec,
+    rowstats,
+  });
+  const dzGemm = gemm({ M: B, K: D, N: S, transB: true });
+  const gDecGemm = gemm({ M: S, K: B, N: D, transA: true });
+  const gEncGemm = gemm({ M: D, K: B, N: S, transA: true });
+  const bd = (await createBdecGrad(device, { B, D, S }))({ dvec, W_enc: P.W_enc, gb_enc: g.b_enc, gb_dec: g.b_dec });
+  const fwd: BoundKernel[] = [center, encoder, dn.norms, act.forward, dec, loss];
+  const step: BoundKernel[] = [...fwd];
+  step.push(
+    { encode: (e) => dzGemm.encode(e, { a: dvec, b: P.W_dec, out: dz }) },
+    { encode: (e) => gDecGemm.encode(e, { a: z, b: dvec, out: g.W_dec }) },
+    act.stats,
+    act.backward,
+    { encode: (e) => gEncGemm.encode(e, { a: xc, b: dz, out: g.W_enc }) },
+    bd,
+  );
+  if (!jump && dn.l1Grad) step.push(dn.l1Grad);
+  const opt = await buildOptimizer(c, grads, rowstats, { penalty: true, aux: false });
+  step.push(...opt.project, ...opt.out);
+  fwd.push(opt.val);
+  return { step, forward: fwd, grads };
+}

@@ -1,0 +1,91 @@
+/**
+ * The trainer's parameters and Adam moments on the device, split by the slab plan (./slab_plan.ts):
+ * W_enc [d_in, d_sae] is one buffer per slab of columns ([d_in, w]), W_dec [d_sae, d_in] one per slab
+ * of rows ([w, d_in]); the vectors are whole. Hosts see whole tensors: `split` and `join` convert.
+ */
+import { writeBuffer } from "../../kernels/runtime/mod.ts";
+import type { Range } from "./slab_plan.ts";
+import { PARAM_NAMES, type ParamName, type SaeParams } from "./trainer_types.ts";
+
+/** Device buffers per parameter: a list of slab parts for W_enc / W_dec, one buffer otherwise. */
+export type Parts = Record<ParamName, GPUBuffer[]>;
+export type GradParts = Partial<Parts>;
+
+export class ParamStore {
+  readonly params: Parts;
+  readonly m: Parts;
+  readonly v: Parts;
+
+  constructor(
+    readonly D: number,
+    readonly S: number,
+    readonly slabs: Range[],
+    alloc: (floats: number, label: string) => GPUBuffer,
+  ) {
+    const make = (prefix: string) =>
+      Object.fromEntries(
+        PARAM_NAMES.map((n) => [
+          n,
+          this.sizes(n).map((f, j) => alloc(f, `${prefix}${n}${this.sizes(n).length > 1 ? ` ${j}` : ""}`)),
+        ]),
+      ) as Parts;
+    this.params = make("");
+    this.m = make("m_");
+    this.v = make("v_");
+  }
+
+  /** f32 count of each part of parameter `n` (its gradient's parts have the same sizes). */
+  sizes(n: ParamName): number[] {
+    const { D, S } = this;
+    if (n === "W_enc" || n === "W_dec") return this.slabs.map((s) => s.size * D);
+    return [n === "b_dec" ? D : S];
+  }
+
+  /** Parts read back from the device joined into the whole tensor. */
+  join(n: ParamName, parts: Float32Array[]): Float32Array {
+    return joinParam(n, parts, this.D, this.S, this.slabs);
+  }
+
+  /** Upload whole tensor `host` of `n` into the given part buffers (one part's copy alive at a time). */
+  write(device: GPUDevice, bufs: GPUBuffer[], n: ParamName, host: Float32Array): void {
+    bufs.forEach((b, j) => writeBuffer(device, b, paramPart(n, host, this.D, this.S, this.slabs, j)));
+  }
+
+  setParams(device: GPUDevice, p: SaeParams): void {
+    for (const n of PARAM_NAMES) this.write(device, this.params[n], n, p[n]);
+  }
+}
+
+/** Host tensor `n` ([D, S] for W_enc, [S, D] for W_dec) cut into its slab parts; other tensors whole. */
+export function splitParam(n: ParamName, host: Float32Array, D: number, S: number, slabs: Range[]): Float32Array[] {
+  const parts = n === "W_enc" || n === "W_dec" ? slabs.length : 1;
+  return Array.from({ length: parts }, (_, j) => paramPart(n, host, D, S, slabs, j));
+}
+
+/** Part `j` of `splitParam` alone (W_dec rows and whole vectors are views, W_enc columns a copy). */
+export function paramPart(
+  n: ParamName,
+  host: Float32Array,
+  D: number,
+  S: number,
+  slabs: Range[],
+  j: number,
+): Float32Array {
+  const s = slabs[j];
+  if (n === "W_dec") return host.subarray(s.start * D, (s.start + s.size) * D);
+  if (n !== "W_enc" || slabs.length === 1) return host;
+  const part = new Float32Array(D * s.size);
+  for (let d = 0; d < D; d++) part.set(host.subarray(d * S + s.start, d * S + s.start + s.size), d * s.size);
+  return part;
+}
+
+/** The inverse of `splitParam`. */
+export function joinParam(n: ParamName, parts: Float32Array[], D: number, S: number, slabs: Range[]): Float32Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Float32Array(D * S);
+  slabs.forEach((s, j) => {
+    if (n === "W_dec") out.set(parts[j].subarray(0, s.size * D), s.start * D);
+    else for (let d = 0; d < D; d++) out.set(parts[j].subarray(d * s.size, (d + 1) * s.size), d * S + s.start);
+  });
+  return out;
+}

@@ -1,0 +1,174 @@
+/**
+ * The TopK family's step (topk, batchtopk), sparse: only active latents carry gradient.
+ *   xc = x − b_dec;  per tile pre = xc·W_enc[s] + b_enc[s] and its TopK candidates, merged over the
+ *   slabs (./slab_encoder.ts; BatchTopK: per-row top `cap`, then the top k·B of the batch);
+ *   x̂ = b_dec + Σ val·W_dec[idx] (sparse decode, one pass per slab);
+ *   L = mean_t ‖x − x̂‖² + aux_coef·min(n_dead/aux_k, 1)·mean_t ‖ê − (x − x̂)‖²  (AuxK, ê from the
+ *   top aux_k dead latents, no bias);  g_e = dvec_t·W_dec[i];  per-latent lists → gW_dec, gW_enc,
+ *   gb_enc touching k rows per token;  gb_dec = Σ dvec − W_enc·gb_enc.
+ * Each per-latent kernel runs once per slab on that slab's buffers (kernels/sparse: `lo`/`hi`).
+ */
+import { type BoundKernel, rowTexturesAvailable } from "../../kernels/runtime/mod.ts";
+import { createBdecGrad, createCenter } from "../../kernels/dense/mod.ts";
+import { createBatchTopk, createCsc } from "../../kernels/select/mod.ts";
+import { createLatentGrad, createSparseDecode, createSparseGrad } from "../../kernels/sparse/mod.ts";
+import { createReconLoss } from "../../kernels/loss/mod.ts";
+import { buildOptimizer } from "./optimizer_path.ts";
+import { createSlabEncoder, type Selection } from "./slab_encoder.ts";
+import type { StepContext, StepKernels } from "./step_context.ts";
+import type { TrainerConfig } from "./trainer_types.ts";
+
+/** Output slots per row of the main selection (BatchTopK keeps `cap` candidates) and of AuxK. */
+export function selectionCaps(cfg: TrainerConfig): { cap: number; auxCap: number } {
+  const cap = cfg.architecture === "batchtopk" ? Math.min(cfg.d_sae, Math.ceil(cfg.k * cfg.batchTopkCap)) : cfg.k;
+  return { cap, auxCap: Math.min(cfg.auxK, cfg.d_sae) };
+}
+
+export async function buildSparse(c: StepContext): Promise<StepKernels> {
+  const { device, cfg, plan, store } = c;
+  const { batch: B, d_in: D, d_sae: S } = cfg;
+  const { cap, auxCap } = selectionCaps(cfg);
+  const slabs = plan.slabs;
+  const NE = B * cap + B * auxCap;
+  const idx = c.buf(NE, "idx");
+  const val = c.buf(NE, "val");
+  const g = c.buf(NE, "entry grad");
+  const list = c.buf(NE, "latent lists");
+  const start = c.buf(S + 1, "latent starts");
+  const xhat = c.buf(B * D, "xhat");
+  const ehat = auxCap ? c.buf(B * D, "aux ehat") : xhat;
+  const dvec = c.buf((auxCap ? 2 : 1) * B * D, "dvec");
+  const rowstats = c.buf(B * 8, "rowstats");
+  const grads = {
+    W_enc: slabs.map((s, j) => c.buf(D * s.size, `gW_enc ${j}`)),
+    W_dec: slabs.map((s, j) => c.buf(s.size * D, `gW_dec ${j}`)),
+    b_enc: [c.buf(S, "gb_enc")],
+    b_dec: [c.buf(D, "gb_dec")],
+  };
+  const P = store.params;
+  const selections: Selection[] = [{ k: cap, cap, outBase: 0 }];
+  if (auxCap) selections.push({ k: auxCap, cap: auxCap, outBase: B * cap, aux: true, window: cfg.deadWindow });
+  const enc = await createSlabEncoder(device, {
+    slabs,
+    chunks: plan.chunks,
+    D,
+    x: c.x,
+    b_dec: P.b_dec[0],
+    subtract: true,
+    W_enc: P.W_enc,
+    b_enc: P.b_enc[0],
+    since: c.since,
+    state: c.state,
+    idx,
+    val,
+    selections,
+  });
+  c.own(enc);
+  // Row textures (fast texel gathers, kernels/runtime/row_texture.ts), refreshed once per step and shared;
+  // xc's comes from the encoder GEMM's packed input when one chunk holds the batch.
+  const texOk = rowTexturesAvailable(device, D);
+  const wTex = texOk ? slabs.map((s, j) => c.tex(s.size, D, `W_dec rows ${j}`, P.W_dec[j])) : undefined;
+  const dvecTex = texOk ? c.tex((auxCap ? 2 : 1) * B, D, "dvec rows", dvec) : undefined;
+  const fusedXc = texOk ? enc.xcTexture : undefined;
+  const xc = fusedXc ? c.buf(4, "xc (in texture)") : c.buf(B * D, "xc");
+  const xcTex = fusedXc ? { texture: fusedXc, copy: undefined } : texOk ? c.tex(B, D, "xc rows", xc) : undefined;
+  const fwd: BoundKernel[] = [...enc.mainKernels];
+  const step: BoundKernel[] = [...enc.kernels];
+  if (!fusedXc) step.push((await createCenter(device, { B, D }))({ x: c.x, b_dec: P.b_dec[0], xc }));
+  if (wTex) {
+    fwd.push(...wTex.map((t) => t.copy));
+    step.push(...wTex.map((t) => t.copy));
+  }
+  if (xcTex?.copy) step.push(xcTex.copy);
+  if (cfg.architecture === "batchtopk") {
+    const bt = (await createBatchTopk(device, { n: B * cap, kTotal: cfg.k * B, emaDecay: cfg.thresholdDecay }))({
+      idx,
+      val,
+      state: c.state,
+    });
+    fwd.push(bt.select);
+    step.push(bt.select, bt.ema);
+  }
+  // x̂ (and ê): one pass per slab, each adding its latents' rows.
+  const decode = async (aux: boolean, out: GPUBuffer) => {
+    const passes: BoundKernel[] = [];
+    for (const [j, s] of slabs.entries()) {
+      const dims = aux
+        ? { cap: auxCap, entryBase: B * cap, bias: false, stats: false, auxBound: true }
+        : { cap, stats: j === 0 };
+      const k = await createSparseDecode(device, {
+        rows: B,
+        D,
+        ...dims,
+        lo: s.start,
+        hi: s.start + s.size,
+        accumulate: j > 0,
+      });
+      passes.push(
+        k({
+          idx,
+          val,
+          W_dec: P.W_dec[j],
+          b_dec: P.b_dec[0],
+          out,
+          rowstats,
+          state: c.state,
+          W_decTex: wTex?.[j].texture,
+        }),
+      );
+    }
+    return passes;
+  };
+  // the main and the AuxK reconstruction losses read and write the same buffers
+  const lossBuffers = { x: c.x, xhat, ehat, state: c.state, hyper: c.hyper, dvec, rowstats };
+  const loss = (await createReconLoss(device, { B, D }))(lossBuffers);
+  const dec = await decode(false, xhat);
+  fwd.push(...dec, loss);
+  step.push(...dec, loss);
+  if (auxCap) {
+    step.push(...await decode(true, ehat));
+    step.push((await createReconLoss(device, { B, D, aux: true, auxK: cfg.auxK }))(lossBuffers));
+  }
+  if (dvecTex) step.push(dvecTex.copy);
+  for (const [j, s] of slabs.entries()) {
+    const sg = await createSparseGrad(device, {
+      B,
+      D,
+      cap,
+      auxCap,
+      auxBound: true,
+      lo: s.start,
+      hi: s.start + s.size,
+    });
+    step.push(
+      sg({ idx, dvec, W_dec: P.W_dec[j], g, state: c.state, dvecTex: dvecTex?.texture, W_decTex: wTex?.[j].texture }),
+    );
+  }
+  const csc = await createCsc(device, { B, S, cap, auxCap, auxBound: true, chunk: plan.cscChunk });
+  step.push(csc({ idx, start, list, state: c.state }));
+  for (const [j, s] of slabs.entries()) {
+    const lg = await createLatentGrad(device, { B, D, S: s.size, cap, auxCap, lo: s.start });
+    step.push(lg({
+      list,
+      start,
+      val,
+      g,
+      dvec,
+      xc,
+      gW_dec: grads.W_dec[j],
+      gW_enc: grads.W_enc[j],
+      gb_enc: grads.b_enc[0],
+      since: c.since,
+      dvecTex: dvecTex?.texture,
+      xcTex: xcTex?.texture,
+    }));
+  }
+  for (const [j, s] of slabs.entries()) {
+    const bd = await createBdecGrad(device, { B, D, S: s.size, lo: s.start, accumulate: j > 0 });
+    step.push(bd({ dvec, W_enc: P.W_enc[j], gb_enc: grads.b_enc[0], gb_dec: grads.b_dec[0] }));
+  }
+  const opt = await buildOptimizer(c, grads, rowstats, { penalty: false, aux: auxCap > 0 });
+  step.push(...opt.project, ...opt.out);
+  fwd.push(opt.val);
+  return { step, forward: fwd, grads, entries: { idx, val } };
+}
