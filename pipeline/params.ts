@@ -36,6 +36,7 @@ type ParamValue<S extends ParamSpec> =
     : S["type"] extends "boolean" ? boolean
     : S["type"] extends "enum" ? (S extends { values: readonly (infer V)[] } ? V : string)
     : S["type"] extends "string[]" ? string[]
+    : S extends { readonly __value?: infer T } ? T
     : unknown)
   | (S extends { nullable: true } ? null : S extends { default: null } ? null : never);
 
@@ -44,6 +45,16 @@ type ParamValue<S extends ParamSpec> =
  * `as const satisfies ParamSchema` and write `type MyParams = ParamsOf<typeof mySchema>`.
  */
 export type ParamsOf<S extends Record<string, ParamSpec>> = { -readonly [K in keyof S]: ParamValue<S[K]> };
+
+/**
+ * A `json` key whose value has type `T` (the stage's `validate` checks the shape): `jsonParam<T>({ default, doc })`.
+ * `__value` is never set; it only carries `T` into `ParamsOf`, so the key is still declared once.
+ */
+export function jsonParam<T>(
+  spec: { default: T; doc: string },
+): { type: "json"; default: T; doc: string; readonly __value?: T } {
+  return { type: "json", ...spec };
+}
 
 /** Validation failure: one line naming the key and what is wrong. */
 export class ParamError extends Error {

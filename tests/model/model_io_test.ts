@@ -113,7 +113,7 @@ Deno.test("model stage copies only what the pipeline reads, and its key covers e
   const onnx: string[] = [];
   for await (const e of Deno.readDir(`${out}/onnx`)) onnx.push(e.name);
   assertEquals(onnx, ["model.onnx"]);
-  assertEquals(modelStage.dataFiles!({ source: src, onnx_file: "model.onnx" }), [
+  assertEquals(modelStage.dataFiles!({ source: src, onnx_file: "model.onnx", input_name: null, output_name: null }), [
     `${src}/config.json`,
     `${src}/tokenizer.json`,
     `${src}/tokenizer_config.json`,
@@ -126,7 +126,11 @@ Deno.test("model stage: an ONNX file's external data is copied under its own nam
   await makeTinyGpt2Dir(src, { externalData: true });
   const files = localModelFiles(src, "model.onnx");
   assertEquals(files.at(-1), { from: `${src}/onnx/model.onnx_data`, to: "onnx/model.onnx_data" });
-  assert(modelStage.dataFiles!({ source: src, onnx_file: "model.onnx" }).includes(`${src}/onnx/model.onnx_data`));
+  assert(
+    modelStage.dataFiles!({ source: src, onnx_file: "model.onnx", input_name: null, output_name: null }).includes(
+      `${src}/onnx/model.onnx_data`,
+    ),
+  );
   const out = `${src}_out`;
   await modelStage.run(ctx({ source: src }, out));
   assertEquals(await Deno.readFile(`${out}/onnx/model.onnx_data`), await Deno.readFile(`${src}/onnx/model.onnx_data`));

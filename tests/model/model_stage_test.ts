@@ -5,9 +5,13 @@ import { type ModelParams, modelStage, writeUseLiteDir } from "../../stages/mode
 import { listHooksForModelDir } from "../../stages/model/hooks_cli.ts";
 import type { StageContext } from "../../pipeline/stage.ts";
 
-function ctx(params: ModelParams, outDir: string): StageContext<ModelParams> {
+/** The stage context for `params` (the io-name keys default to auto-detection). */
+function ctx(
+  params: Omit<ModelParams, "input_name" | "output_name"> & Partial<ModelParams>,
+  outDir: string,
+): StageContext<ModelParams> {
   return {
-    params,
+    params: { input_name: null, output_name: null, ...params },
     outDir,
     inputs: {},
     scratchDir: outDir + "_scratch",
