@@ -45,7 +45,7 @@ const params = {
     type: "int",
     default: 10,
     min: 0,
-    doc: "top boosted / suppressed tokens (W_dec · W_U) per latent for a causal LM's cards and Neuronpedia (0 = none)",
+    doc: "top boosted/suppressed tokens per latent (causal LM; 0: none)",
   },
 } as const satisfies ParamSchema;
 
