@@ -30,6 +30,8 @@ export interface DashboardInput {
   chunkSize?: number;
   /** Probe associations and absorption roles per latent (latent_cards.ts), shown on each latent's card. */
   cards?: Record<number, [string, string][]>;
+  /** Why no card has top boosted / suppressed tokens (an encoder without an unembedding); null when they do. */
+  topTokensNote?: string | null;
   /** Extra summary HTML (the sparse probing and absorption sections). */
   supervisedHtml?: string;
 }
@@ -276,6 +278,7 @@ export async function buildDashboard(input: DashboardInput): Promise<Map<string,
     list: table.list,
     hasExamples: examples.length > 0,
     cards: Object.fromEntries(Object.entries(input.cards ?? {}).filter(([l]) => Number(l) < n)),
+    topTokensNote: input.topTokensNote ?? null,
   };
   files.set("data.js", `globalThis.SAE = ${scriptJson(data)};\n`);
   for (const [name, src] of exampleChunks(examples, input.latents, table.hist, n, chunkSize)) {

@@ -6,6 +6,8 @@
  * - `plots/*.svg`: loss, L0, dead latents (and explained variance) over training tokens, latent density;
  * - `dashboard/index.html` (+ data.js, examples/*.js): a static dashboard that works from file://;
  * - `neuronpedia/batch-N.json` + `skipped_indexes.json`: Neuronpedia upload batches (neuronpedia.ts).
+ * For a causal LM whose graph stores its unembedding, the latent cards and Neuronpedia features carry each
+ * latent's top boosted / suppressed tokens (latent_logits.ts; the model input is read only for that).
  * Every byte is a function of the inputs and params (no timestamps), so reruns give identical outputs.
  */
 import { defineStage } from "../../pipeline/stage.ts";
@@ -14,6 +16,7 @@ import { writeDashboard } from "./dashboard.ts";
 import { type Columns, readColumns, readExamples, readExportInputs } from "./inputs.ts";
 import type { LatentColumn } from "./eval_columns.ts";
 import { latentCards, supervisedHtml } from "./latent_cards.ts";
+import { latentTopTokens, topTokenCardLines } from "./latent_logits.ts";
 import { neuronpediaBatches } from "./neuronpedia.ts";
 import { densityHistogram, densityPlot, histogramFromEval, trainingPlots } from "./plots.ts";
 import { writeSaelens } from "./saelens.ts";
@@ -38,6 +41,12 @@ const params = {
     min: 0,
     doc: "features per Neuronpedia batch file (0 = none written)",
   },
+  logit_tokens: {
+    type: "int",
+    default: 10,
+    min: 0,
+    doc: "top boosted/suppressed tokens per latent (causal LM; 0: none)",
+  },
 } as const satisfies ParamSchema;
 
 /** Firing density per latent in [0, 1]: latents.parquet's `frequency` column; null without latents.parquet. */
@@ -54,7 +63,7 @@ export function latentDensity(latents: Columns | null, dSae: number): Float64Arr
 
 export const exportStage = defineStage<ExportParams>({
   name: "export",
-  upstream: ["pretokenize", "train", "evaluate"],
+  upstream: ["model", "pretokenize", "train", "evaluate"],
   params,
   description: "SAELens and sparsify folders, static HTML dashboard and SVG plots",
   module: import.meta.url,
@@ -113,6 +122,21 @@ export const exportStage = defineStage<ExportParams>({
     const ev = ctx.inputs.evaluate;
     const probes = ev ? await readColumns(`${ev}/probes.parquet`) : null;
     const absorption = ev ? await readColumns(`${ev}/absorption.parquet`) : null;
+    const npOn = p.neuronpedia_batch > 0 && !!ev;
+    const topTokens = await latentTopTokens({
+      modelDir: ctx.inputs.model,
+      pretokenizeDir: ctx.inputs.pretokenize,
+      wDec: inp.weights.W_dec.data as Float32Array,
+      dIn: Number(t.d_in),
+      latents: Array.from({ length: npOn ? dSae : cap }, (_, l) => l),
+      n: p.logit_tokens,
+    });
+    const noTopTokens = typeof topTokens === "string" ? `no top boosted / suppressed tokens: ${topTokens}` : null;
+    if (noTopTokens) ctx.log(`export: ${noTopTokens}`);
+    const cards = latentCards(probes, absorption);
+    if (typeof topTokens !== "string") {
+      for (const [l, tt] of topTokens) if (l < cap) (cards[l] ??= []).push(...topTokenCardLines(tt));
+    }
     await writeDashboard(`${ctx.outDir}/dashboard`, {
       title: `SAE ${[t.model_name, t.hook_name].filter(Boolean).join(" · ")} — ${arch}, d_sae ${dSae}`,
       info,
@@ -123,10 +147,11 @@ export const exportStage = defineStage<ExportParams>({
       examples,
       latentCap: cap,
       chunkSize: p.chunk_latents,
-      cards: latentCards(probes, absorption),
+      cards,
+      topTokensNote: noTopTokens,
       supervisedHtml: supervisedHtml(inp.evalJson, probes, absorption),
     });
-    if (p.neuronpedia_batch > 0 && ctx.inputs.evaluate) {
+    if (npOn) {
       const all = cap === dSae
         ? examples
         : await readExamples(`${ctx.inputs.evaluate}/examples.parquet`, dSae, p.examples_per_latent, 0);
@@ -139,6 +164,7 @@ export const exportStage = defineStage<ExportParams>({
         wDec: inp.weights.W_dec.data as Float32Array,
         latents: inp.latents,
         examples: all,
+        topTokens: typeof topTokens === "string" ? null : topTokens,
         batchSize: p.neuronpedia_batch,
       });
       await Deno.mkdir(`${ctx.outDir}/neuronpedia`, { recursive: true });

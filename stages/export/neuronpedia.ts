@@ -8,15 +8,17 @@
  *   feature: feature_index, frac_nonzero (held-out firing frequency), freq_hist_data_bar_heights / _values
  *            (activation histogram counts / bin centres), neuron_alignment_indices / _values / _l1 (the 3
  *            largest |W_dec[l, j]| and their share of ‖W_dec[l]‖₁), activations, explanations (empty: no
- *            auto-interpretation here); every other Neuron column the converter reads (neg_str, pos_str,
- *            correlated_*, logits_hist_*, decoder_weights_dist) is an empty list, since the export stage has
- *            no unembedding (`deno task pipeline inspect --top-logits` computes W_dec·W_U for causal LMs).
+ *            auto-interpretation here), pos_str / pos_values and neg_str / neg_values (the top boosted and
+ *            suppressed tokens W_dec[l] · W_U of latent_logits.ts, most extreme first; empty lists for a model
+ *            without an unembedding); every other Neuron column the converter reads (correlated_*,
+ *            logits_hist_*, decoder_weights_dist) is an empty list.
  *   activation: tokens, values (the example window), bin_min −1, bin_max = the latent's largest example
  *            activation, bin_contains −1 (SAEDashboard's top-activation bin), qualifying_token_index.
  * Only the top examples are exported (quantile examples have no bin range to report).
  */
 import type { ExampleRow } from "./inputs.ts";
 import type { Columns } from "./inputs.ts";
+import type { LatentTokenTable } from "./latent_logits.ts";
 
 export interface NeuronpediaInput {
   modelId: string;
@@ -28,6 +30,8 @@ export interface NeuronpediaInput {
   wDec: ArrayLike<number>;
   latents: Columns | null;
   examples: ExampleRow[];
+  /** Top boosted / suppressed tokens per latent; null when the model has no unembedding. */
+  topTokens?: LatentTokenTable | null;
   batchSize: number;
 }
 
@@ -94,10 +98,7 @@ export function neuronpediaBatches(inp: NeuronpediaInput): Map<string, string> {
       correlated_features_indices: [],
       correlated_features_pearson: [],
       correlated_features_l1: [],
-      neg_str: [],
-      neg_values: [],
-      pos_str: [],
-      pos_values: [],
+      ...(inp.topTokens?.get(l) ?? { neg_str: [], neg_values: [], pos_str: [], pos_values: [] }),
       frac_nonzero: round(Number(col("frequency", l) ?? 0)),
       freq_hist_data_bar_heights: hist,
       freq_hist_data_bar_values: hist.map((_, i) => round(((i + 0.5) * hmax) / hist.length)),

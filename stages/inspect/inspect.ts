@@ -5,7 +5,7 @@
  * strongest latents with their activation, held-out firing frequency and labels from the evaluate stage
  * (best POS tag and genre by F1, most frequent tokens of the top examples). With `topLogits > 0` and a
  * causal LM whose graph holds its unembedding, each latent also gets its top boosted / suppressed tokens
- * (W_dec[l] · W_U, unembed.ts); otherwise a one-line note says why not.
+ * (W_dec[l] · W_U, model/logit_lens.ts); otherwise a one-line note says why not.
  */
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
@@ -17,7 +17,8 @@ import { loadModelTokenizer } from "../pretokenize/tokenizer.ts";
 import { resolveRun } from "../query/resolve_run.ts";
 import { loadSae } from "../export/load.ts";
 import { encode } from "../train/sae_cpu.ts";
-import { extremes, findUnembedding, latentLogits } from "./unembed.ts";
+import { findUnembedding } from "../model/unembedding.ts";
+import { lensEntries, logitLens } from "../model/logit_lens.ts";
 
 /** Output directories of the stages inspect reads (evaluate is optional: no frequencies or labels then). */
 export interface InspectDirs {
@@ -135,13 +136,14 @@ export async function inspectDirs(dirs: InspectDirs, opts: InspectOptions): Prom
     else if (u.d !== d) notes.push(`--top-logits skipped: the unembedding reads width ${u.d}, the hook is ${d} wide`);
     else {
       const piece = (t: number) => tok.vocab[t] ?? `<${t}>`;
-      for (const l of latents) {
-        const e = extremes(latentLogits(weights.W_dec, l, u), opts.topLogits!);
+      const lens = logitLens(weights.W_dec, u, opts.topLogits!, latents);
+      latents.forEach((l, i) => {
+        const e = lensEntries(lens, i);
         logitsOf.set(l, {
           boosted: e.boosted.map(([t, v]) => ({ token: piece(t), logit: v })),
           suppressed: e.suppressed.map(([t, v]) => ({ token: piece(t), logit: v })),
         });
-      }
+      });
     }
   }
   return {

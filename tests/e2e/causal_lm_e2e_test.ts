@@ -3,7 +3,9 @@
  * style export, byte-level BPE) runs every stage; `--set pretokenize.begin_batch_token=eos` takes the
  * bare word; special tokens are left out of the activations by default; tokens read as text in the
  * examples, the tokens view and the dashboard; the plain CE numbers are in eval.json and the dashboard;
- * the short run's dead-latent window is adapted and said so; `hooks` marks mapped and raw names. A
+ * the short run's dead-latent window is adapted and said so; each latent's top boosted / suppressed tokens
+ * (W_dec · W_U) are on its dashboard card (headless Chromium) and in the Neuronpedia batch, checked against
+ * a float64 recomputation; `hooks` marks mapped and raw names. A
  * model returning last-position logits fails at the model stage, before anything else runs.
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
@@ -11,6 +13,9 @@ import { join } from "node:path";
 import { makeTinyGpt2Dir, type TinyGpt2Options } from "../fixtures/tiny_gpt2.ts";
 import { readParquet } from "../../stages/io/parquet.ts";
 import { lastRun, pipeline, root } from "../fixtures/tiny_pipeline.ts";
+import { readSafetensors } from "../../stages/io/safetensors.ts";
+import { findUnembedding } from "../../stages/model/unembedding.ts";
+import { Browser, chromiumAvailable } from "../export/cdp.ts";
 
 async function setup(model: TinyGpt2Options = {}) {
   const dir = await Deno.makeTempDir({ prefix: "e2e_gpt2_" });
@@ -74,6 +79,40 @@ Deno.test("e2e causal LM: a GPT-2-architecture export runs every stage with text
   const html = await Deno.readTextFile(join(obj("export"), "dashboard", "index.html"));
   assert(html.includes("ce_loss_with_sae") && html.includes("ce_loss_with_ablation"), "dashboard CE numbers");
   assert(!html.includes("\\u0120") && !html.includes("Ġ"), "dashboard shows raw byte-level pieces");
+
+  // top boosted / suppressed tokens: Neuronpedia's pos_str / neg_str against a float64 W_dec · W_U
+  const feats = JSON.parse(await Deno.readTextFile(join(obj("export"), "neuronpedia", "batch-0.json"))).features;
+  const u = findUnembedding(await Deno.readFile(join(obj("model"), "onnx", "model.onnx")));
+  if (typeof u === "string") throw new Error(u);
+  const wDec = (await readSafetensors(join(obj("train"), "sae_weights.safetensors"))).tensors.W_dec
+    .data as Float32Array;
+  const texts: string[] = JSON.parse(await Deno.readTextFile(join(obj("pretokenize"), "token_text.json")));
+  const f = feats[0], l = f.feature_index as number;
+  const e = Array.from({ length: u.vocab }, (_, t) => {
+    let v = 0;
+    for (let j = 0; j < u.d; j++) v += wDec[l * u.d + j] * u.W[j * u.vocab + t];
+    return v;
+  });
+  const order = e.map((_, t) => t).sort((a, b) => e[b] - e[a] || a - b);
+  assertEquals(f.pos_str, order.slice(0, 10).map((t) => texts[t]));
+  assertEquals(f.neg_str, order.slice(-10).reverse().map((t) => texts[t]));
+  f.pos_values.forEach((v: number, i: number) => assert(Math.abs(v - e[order[i]]) <= 1e-4 * Math.abs(v), `${v}`));
+  assert(feats.every((x: { pos_str: string[] }) => x.pos_str.length === 10), "every feature has 10 boosted tokens");
+  if (chromiumAvailable()) {
+    const browser = await Browser.launch();
+    try {
+      await browser.navigate(`file://${join(obj("export"), "dashboard", "index.html")}#${l}`);
+      await browser.until("globalThis.SAE_READY");
+      const card = await browser.eval<string[]>(
+        `[...document.querySelectorAll('#detail ul[data-card="logits"] li')].map((li) => li.textContent)`,
+      );
+      const line = (s: string[], v: number[]) => s.map((x, i) => `${JSON.stringify(x)} ${v[i]}`).join(", ");
+      assertEquals(card, [`boosted: ${line(f.pos_str, f.pos_values)}`, `suppressed: ${line(f.neg_str, f.neg_values)}`]);
+      assertEquals(browser.errors, []);
+    } finally {
+      await browser.close();
+    }
+  } else console.warn("causal_lm_e2e: dashboard card not checked, no Chromium");
   const q = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",

@@ -30,6 +30,14 @@ Deno.test("e2e: tiny pipeline runs, reruns as a no-op, and --set train.k reruns 
   ) {
     assert((await Deno.stat(join(exp, f))).size > 0, f);
   }
+  // the encoder has no unembedding: no top tokens anywhere, said once in the log and on the cards
+  assertMatch(first.text, /no top boosted \/ suppressed tokens: the model has no `logits` output/);
+  const batch = JSON.parse(await Deno.readTextFile(join(exp, "neuronpedia", "batch-0.json")));
+  assert(batch.features.length > 0);
+  for (const f of batch.features) assertEquals([f.pos_str, f.neg_str, f.pos_values, f.neg_values], [[], [], [], []]);
+  const data = await Deno.readTextFile(join(exp, "dashboard", "data.js"));
+  assert(data.includes('"topTokensNote":"no top boosted / suppressed tokens: the model has no `logits` output'));
+  assert(!data.includes('"logits","boosted'), "no card has boosted-token lines");
   const ev = JSON.parse(await Deno.readTextFile(join(s.store, "objects", run.evaluate.key, "eval.json")));
   assert(ev.explained_variance > 0 && ev.explained_variance <= 1, `explained variance ${ev.explained_variance}`);
 

@@ -109,6 +109,11 @@ Deno.test({
         "pos nn: #2 by |mean difference| (1.25)",
         "absorbs first letter 'a' on 1 test token(s)",
       ]);
+      // no model input here: the card says in one line why it has no boosted / suppressed tokens
+      assertEquals(
+        await browser.eval(`document.querySelector('#detail [data-card="logits"]').textContent`),
+        "no top boosted / suppressed tokens: the export has no model input",
+      );
       assertEquals(browser.errors, []);
     } finally {
       await browser?.close();

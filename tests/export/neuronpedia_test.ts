@@ -55,6 +55,7 @@ Deno.test("neuronpedia: batches by hand, valid against the schema's field names"
       act_hist_max: [2, 0, 4],
     },
     examples: [ex(0, [0, 2, 1]), ex(0, [1.5, 0]), { ...ex(2, [4]), kind: "q0.5" }, ex(2, [3, 1])],
+    topTokens: new Map([[0, { pos_str: [" the", " a"], pos_values: [2, 1], neg_str: ["x"], neg_values: [-3] }]]),
     batchSize: 1,
   });
   assertEquals([...files.keys()], ["batch-0.json", "batch-1.json", "skipped_indexes.json"]); // 1 feature per batch
@@ -65,6 +66,7 @@ Deno.test("neuronpedia: batches by hand, valid against the schema's field names"
   const f0 = b0.features[0];
   assertEquals(f0.feature_index, 0);
   assertEquals(f0.frac_nonzero, 0.25);
+  assertEquals([f0.pos_str, f0.pos_values, f0.neg_str, f0.neg_values], [[" the", " a"], [2, 1], ["x"], [-3]]);
   assertEquals(f0.freq_hist_data_bar_heights, [3, 1]);
   assertEquals(f0.freq_hist_data_bar_values, [0.5, 1.5]); // bin centres of (0, 2] in 2 bins
   assertEquals(f0.activations.length, 2);
@@ -77,7 +79,9 @@ Deno.test("neuronpedia: batches by hand, valid against the schema's field names"
     qualifying_token_index: 1,
   });
   // Latent 2 exports its top example only; latent 1 has none and is skipped.
-  assertEquals(JSON.parse(files.get("batch-1.json")!).features[0].activations.length, 1);
+  const f2 = JSON.parse(files.get("batch-1.json")!).features[0];
+  assertEquals(f2.activations.length, 1);
+  assertEquals([f2.pos_str, f2.neg_str], [[], []], "a latent without top tokens has empty lists");
   assertEquals(JSON.parse(files.get("skipped_indexes.json")!).skipped_indexes, [1]);
   assertEquals([saeSetName("blocks.1.mlp.hook_post"), saeSetName("blocks.0.attn.hook_z")], [
     "mlp-sae-pipeline",

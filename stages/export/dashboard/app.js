@@ -158,7 +158,10 @@
     };
     return `<h3>Latent ${i}</h3><table class="kv">${kv(other)}</table>` +
       (assoc.length ? `<h4>POS / genre association</h4><table class="kv assoc">${kv(assoc)}</table>` : "") +
-      lines("probe", "Sparse-probe associations") + lines("absorption", "Absorption role");
+      lines("probe", "Sparse-probe associations") + lines("absorption", "Absorption role") +
+      (D.topTokensNote
+        ? `<h4>Top boosted / suppressed tokens</h4><p class="muted" data-card="logits">${esc(D.topTokensNote)}</p>`
+        : lines("logits", "Top boosted / suppressed tokens (W_dec \u00b7 W_U)"));
   }
   function select(i) {
     selected = i;

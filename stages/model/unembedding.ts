@@ -1,11 +1,11 @@
 /**
- * A causal LM's unembedding W_U [d_model, vocab] read from its ONNX graph, and each latent's direct logit
- * effect W_dec[l] · W_U (the "top boosted / suppressed tokens" of Neuronpedia's feature pages; like them,
- * this skips the final layer norm). W_U is found as the weight of the op producing the `logits` output:
+ * A causal LM's unembedding W_U [d_model, vocab] read from its ONNX graph: the weight of the final projection
+ * only, without the final layer norm before it (logit_lens.ts uses it the way Neuronpedia's feature pages
+ * do). W_U is found as the weight of the op producing the `logits` output:
  * `MatMul(h, W)` with W a [d, V] initializer, `MatMul(h, Transpose(E))` with E a [V, d] initializer (tied
  * embeddings), or `Gemm(h, E, transB = 1)`.
  */
-import { loadModelProto } from "../model/onnx_graph.ts";
+import { loadModelProto } from "./onnx_graph.ts";
 
 export interface Unembedding {
   d: number;
@@ -63,27 +63,4 @@ export function findUnembedding(modelBytes: Uint8Array): Unembedding | string {
     }
   }
   return `the op producing \`logits\` (${node?.opType ?? "none"}) has no float [d, vocab] weight stored in the graph`;
-}
-
-/** Logit effect of one decoder row: W_dec[l] · W_U, length vocab. */
-export function latentLogits(wDec: ArrayLike<number>, l: number, u: Unembedding): Float64Array {
-  const out = new Float64Array(u.vocab);
-  for (let j = 0; j < u.d; j++) {
-    const v = wDec[l * u.d + j];
-    if (v === 0) continue;
-    const o = j * u.vocab;
-    for (let t = 0; t < u.vocab; t++) out[t] += v * u.W[o + t];
-  }
-  return out;
-}
-
-/** The `n` largest (boosted) and smallest (suppressed) entries: [token id, value], ties by lower id. */
-export function extremes(
-  logits: Float64Array,
-  n: number,
-): { boosted: [number, number][]; suppressed: [number, number][] } {
-  const ids = Array.from(logits.keys());
-  const up = [...ids].sort((a, b) => logits[b] - logits[a] || a - b).slice(0, n);
-  const down = [...ids].sort((a, b) => logits[a] - logits[b] || a - b).slice(0, n);
-  return { boosted: up.map((t) => [t, logits[t]]), suppressed: down.map((t) => [t, logits[t]]) };
 }
