@@ -32,6 +32,9 @@ async function tokenTexts(pretokenizeDir: string | undefined): Promise<string[]>
     (await readJsonArray(join(pretokenizeDir, "vocab.json"))) ?? [];
 }
 
+/** Work above which the export says how long the CPU logit lens will take (~1-2 min here). */
+const LONG_MACS = 5e10;
+
 const round = (v: number) => +v.toPrecision(5);
 
 /**
@@ -45,6 +48,8 @@ export async function latentTopTokens(opts: {
   dIn: number;
   latents: number[];
   n: number;
+  /** One-line notices (a long CPU computation says so before it starts). */
+  log?: (line: string) => void;
 }): Promise<LatentTokenTable | string> {
   if (opts.n <= 0) return "export.logit_tokens is 0";
   if (!opts.modelDir) return "the export has no model input";
@@ -53,6 +58,14 @@ export async function latentTopTokens(opts: {
   if (u.d !== opts.dIn) return `the unembedding reads width ${u.d}, the SAE's d_in is ${opts.dIn}`;
   const texts = await tokenTexts(opts.pretokenizeDir);
   const text = (t: number) => texts[t] ?? `<${t}>`;
+  const macs = opts.latents.length * u.d * u.vocab;
+  if (macs > LONG_MACS) {
+    opts.log?.(
+      `logit lens of ${opts.latents.length} latents × vocab ${u.vocab} runs on the CPU: ${
+        (macs / 1e9).toFixed(0)
+      } G multiply-adds (minutes at ~1 G/s); set export.logit_tokens=0 or export.dashboard_latents to skip or shorten it`,
+    );
+  }
   const lens = logitLens(opts.wDec, u, opts.n, opts.latents);
   const out: LatentTokenTable = new Map();
   opts.latents.forEach((l, i) => {

@@ -130,6 +130,7 @@ export const exportStage = defineStage<ExportParams>({
       dIn: Number(t.d_in),
       latents: Array.from({ length: npOn ? dSae : cap }, (_, l) => l),
       n: p.logit_tokens,
+      log: (line) => ctx.log(`export: ${line}`),
     });
     const noTopTokens = typeof topTokens === "string" ? `no top boosted / suppressed tokens: ${topTokens}` : null;
     if (noTopTokens) ctx.log(`export: ${noTopTokens}`);
