@@ -27,6 +27,8 @@ export async function createMetrics(
     auxK?: number;
     penalty?: boolean;
     aux?: boolean;
+    /** The gated SAE's auxiliary loss (coefficient 1, no dead-latent scale) instead of AuxK. */
+    gateAux?: boolean;
     dead?: boolean;
   },
 ) {
@@ -38,6 +40,7 @@ export async function createMetrics(
     AUX_K: d.auxK ?? 1,
     PENALTY: !!d.penalty,
     AUX: !!d.aux,
+    GATE_AUX: !!d.gateAux,
     DEAD: d.dead ?? true,
   });
   return (
