@@ -11,6 +11,7 @@
  * Gradients with decoder rows' parallel component removed when normalizeDecoder is set.
  */
 import { topkIndices } from "./sae_cpu.ts";
+import { referenceGatedForward, referenceGatedStep } from "./reference_gated.ts";
 import type { Architecture, SaeParams } from "./trainer.ts";
 
 export interface RefConfig {
@@ -39,14 +40,17 @@ export interface RefResult {
     b_enc: Float64Array;
     b_dec: Float64Array;
     log_threshold: Float64Array;
+    /** Gated only. */
+    r_mag?: Float64Array;
+    b_mag?: Float64Array;
   };
 }
 
-/** Forward pass: centred input, pre-activations, decoder norms, thresholds and latents z (training rule). */
-export function referenceForward(
+/** xc = x − b_dec [B, D], pre = xc·W_enc + b_enc [B, S] and the decoder row norms ‖W_dec_i‖ [S]. */
+export function referenceEncoder(
   p: SaeParams,
   x: ArrayLike<number>,
-  c: Pick<RefConfig, "architecture" | "d_in" | "d_sae" | "k" | "batch" | "batchTopkCap">,
+  c: { d_in: number; d_sae: number; batch: number },
 ) {
   const { d_in: D, d_sae: S, batch: B } = c;
   const xc = new Float64Array(B * D);
@@ -65,6 +69,18 @@ export function referenceForward(
     for (let d = 0; d < D; d++) s += p.W_dec[i * D + d] ** 2;
     wn[i] = Math.sqrt(s);
   }
+  return { xc, pre, wn };
+}
+
+/** Forward pass: centred input, pre-activations, decoder norms, thresholds and latents z (training rule). */
+export function referenceForward(
+  p: SaeParams,
+  x: ArrayLike<number>,
+  c: Pick<RefConfig, "architecture" | "d_in" | "d_sae" | "k" | "batch" | "batchTopkCap">,
+) {
+  if (c.architecture === "gated") return referenceGatedForward(p, x, c);
+  const { d_sae: S, batch: B } = c;
+  const { xc, pre, wn } = referenceEncoder(p, x, c);
   const theta = Float64Array.from(p.log_threshold, Math.exp);
   const z = new Float64Array(B * S);
   const sparse = c.architecture === "topk" || c.architecture === "batchtopk";
@@ -96,7 +112,18 @@ export function referenceActivations(
   return referenceForward(p, x, c).z;
 }
 
+/** Drop from each decoder-row gradient its component parallel to the row (in place). */
+export function projectDecoderGrad(gW_dec: Float64Array, W_dec: ArrayLike<number>, wn: ArrayLike<number>, D: number) {
+  for (let i = 0; i < wn.length; i++) {
+    let gw = 0;
+    for (let d = 0; d < D; d++) gw += gW_dec[i * D + d] * W_dec[i * D + d];
+    const f = gw / (wn[i] * wn[i]);
+    for (let d = 0; d < D; d++) gW_dec[i * D + d] -= f * W_dec[i * D + d];
+  }
+}
+
 export function referenceStep(p: SaeParams, x: ArrayLike<number>, c: RefConfig): RefResult {
+  if (c.architecture === "gated") return referenceGatedStep(p, x, c);
   const { d_in: D, d_sae: S, batch: B } = c;
   const { xc, pre, wn, theta, z, sparse } = referenceForward(p, x, c);
   const xhat = new Float64Array(B * D);
@@ -203,14 +230,7 @@ export function referenceStep(p: SaeParams, x: ArrayLike<number>, c: RefConfig):
     for (let i = 0; i < S; i++) s -= p.W_enc[d * S + i] * gb_enc[i];
     gb_dec[d] = s;
   }
-  if (c.normalizeDecoder) {
-    for (let i = 0; i < S; i++) {
-      let gw = 0;
-      for (let d = 0; d < D; d++) gw += gW_dec[i * D + d] * p.W_dec[i * D + d];
-      const f = gw / (wn[i] * wn[i]);
-      for (let d = 0; d < D; d++) gW_dec[i * D + d] -= f * p.W_dec[i * D + d];
-    }
-  }
+  if (c.normalizeDecoder) projectDecoderGrad(gW_dec, p.W_dec, wn, D);
   return {
     loss: mse + penalty + aux,
     mse,

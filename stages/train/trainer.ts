@@ -11,6 +11,8 @@
  *   gb_enc touching k rows per token;  gb_dec = Σ dvec − W_enc·gb_enc.
  * standard / jumprelu, dense path: z = ReLU(pre) or JumpReLU; x̂ = z·W_dec + b_dec and the backward
  *   through dense GEMMs; penalty l1·Σ z_i‖W_dec_i‖ (standard) or l0·Σ H(pre − θ) (jumprelu, STE).
+ * Other architectures build their step in their own module from the trainer's buffers (a StepContext,
+ *   ./step_context.ts): gated in ./arch_gated.ts.
  * Then: drop the gradient parallel to decoder rows, clip by global norm, Adam, renormalise rows.
  */
 import { createEncoderGemm, createGemm } from "../../kernels/gemm/mod.ts";
@@ -33,8 +35,10 @@ import { createBatchTopk, createCsc, createTopk } from "../../kernels/select/mod
 import { createLatentGrad, createSparseDecode, createSparseGrad } from "../../kernels/sparse/mod.ts";
 import { createMetrics, createReconLoss, METRIC_NAMES } from "../../kernels/loss/mod.ts";
 import { createAdam, createDecoderAdam, createDecoderNorm, createGradNorm } from "../../kernels/optim/mod.ts";
+import type { BuiltStep, StepContext } from "./step_context.ts";
+import { buildGated } from "./arch_gated.ts";
 
-export type Architecture = "topk" | "batchtopk" | "standard" | "jumprelu";
+export type Architecture = "topk" | "batchtopk" | "standard" | "jumprelu" | "gated";
 
 export interface TrainerConfig {
   architecture: Architecture;
@@ -69,6 +73,10 @@ export interface SaeParams {
   b_enc: Float32Array;
   b_dec: Float32Array;
   log_threshold: Float32Array;
+  /** Gated: the magnitude path's per-latent log scale of W_enc (b_enc is the gate bias b_gate). */
+  r_mag: Float32Array;
+  /** Gated: the magnitude path's bias. */
+  b_mag: Float32Array;
 }
 
 /** Per-step values written by the host. */
@@ -83,8 +91,13 @@ export interface StepHyper {
 
 export type Metrics = Record<(typeof METRIC_NAMES)[number], number>;
 
-export const PARAM_NAMES = ["W_enc", "W_dec", "b_enc", "b_dec", "log_threshold"] as const;
-type ParamName = (typeof PARAM_NAMES)[number];
+export const PARAM_NAMES = ["W_enc", "W_dec", "b_enc", "b_dec", "log_threshold", "r_mag", "b_mag"] as const;
+export type ParamName = (typeof PARAM_NAMES)[number];
+
+/** Floats in each parameter buffer. */
+export function paramSizes(D: number, S: number): Record<ParamName, number> {
+  return { W_enc: D * S, W_dec: S * D, b_enc: S, b_dec: D, log_threshold: S, r_mag: S, b_mag: S };
+}
 
 export function isSparse(a: Architecture): boolean {
   return a === "topk" || a === "batchtopk";
@@ -139,7 +152,7 @@ export class GpuTrainer {
     this.#hyper = buf(HYPER_WORDS, "hyper");
     this.#metrics = buf(METRIC_NAMES.length, "metrics");
     this.#valMetrics = buf(METRIC_NAMES.length, "val metrics");
-    const sizes: Record<ParamName, number> = { W_enc: D * S, W_dec: S * D, b_enc: S, b_dec: D, log_threshold: S };
+    const sizes = paramSizes(D, S);
     const make = (prefix: string) =>
       Object.fromEntries(PARAM_NAMES.map((n) => [n, buf(sizes[n], `${prefix}${n}`)])) as Record<ParamName, GPUBuffer>;
     this.#params = make("");
@@ -155,8 +168,31 @@ export class GpuTrainer {
     const t = new GpuTrainer(device, cfg);
     t.setParams(init);
     t.#resetOptimizer();
-    await (isSparse(cfg.architecture) ? t.#buildSparse() : t.#buildDense());
+    if (cfg.architecture === "gated") t.#adopt(await buildGated(t.#context()));
+    else await (isSparse(cfg.architecture) ? t.#buildSparse() : t.#buildDense());
     return t;
+  }
+
+  /** What an architecture module (./step_context.ts) builds its step from. */
+  #context(): StepContext {
+    return {
+      device: this.device,
+      cfg: this.cfg,
+      params: this.#params,
+      x: this.#x,
+      hyper: this.#hyper,
+      since: this.#since,
+      state: this.#state,
+      buf: (n, label) => this.#buf(n, label),
+      encoder: (pre, xc) => this.#common(pre, xc),
+      optimizer: (grads, rowstats, o) => this.#optimizer(grads, rowstats, o.penalty, o.gateAux),
+    };
+  }
+
+  #adopt(b: BuiltStep): void {
+    this.#steps = b.steps;
+    this.#forward = b.forward;
+    this.#grads = b.grads;
   }
 
   /** A row texture mirroring `src` and the step's kernel that refreshes it. */
@@ -220,7 +256,12 @@ export class GpuTrainer {
   }
 
   /** Gradient-norm clip, Adam on each trained parameter, decoder renormalisation, metrics. */
-  async #optimizer(grads: Partial<Record<ParamName, GPUBuffer>>, rowstats: GPUBuffer, penalty: boolean) {
+  async #optimizer(
+    grads: Partial<Record<ParamName, GPUBuffer>>,
+    rowstats: GPUBuffer,
+    penalty: boolean,
+    gateAux = false,
+  ) {
     const { device, cfg } = this;
     const names = PARAM_NAMES.filter((n) => grads[n]);
     const out: BoundKernel[] = [];
@@ -256,11 +297,12 @@ export class GpuTrainer {
       window: cfg.deadWindow,
       auxK: cfg.auxK,
       penalty,
-      aux,
+      aux: aux && !gateAux,
+      gateAux,
     };
     const bufs = { rowstats, x: this.#x, since: this.#since, hyper: this.#hyper, state: this.#state };
     out.push((await createMetrics(device, metricsDims))({ ...bufs, metrics: this.#metrics }));
-    const val = (await createMetrics(device, { ...metricsDims, aux: false, dead: false }))({
+    const val = (await createMetrics(device, { ...metricsDims, aux: false, gateAux: false, dead: false }))({
       ...bufs,
       metrics: this.#valMetrics,
     });
@@ -592,7 +634,7 @@ export class GpuTrainer {
 
   async params(): Promise<SaeParams> {
     const { d_in: D, d_sae: S } = this.cfg;
-    const sizes: Record<ParamName, number> = { W_enc: D * S, W_dec: S * D, b_enc: S, b_dec: D, log_threshold: S };
+    const sizes = paramSizes(D, S);
     const data = await readBuffers(
       this.device,
       PARAM_NAMES.map((n) => ({ buf: this.#params[n], bytes: sizes[n] * 4 })),
@@ -609,7 +651,7 @@ export class GpuTrainer {
   async snapshot(): Promise<Record<string, Float32Array | Uint32Array>> {
     // One staging copy (per 256 MiB) and one map for all 17 tensors: each map costs ≥ 10 ms of polling.
     const { d_in: D, d_sae: S } = this.cfg;
-    const sizes: Record<ParamName, number> = { W_enc: D * S, W_dec: S * D, b_enc: S, b_dec: D, log_threshold: S };
+    const sizes = paramSizes(D, S);
     const names: string[] = [];
     const parts: { buf: GPUBuffer; bytes: number }[] = [];
     for (const n of PARAM_NAMES) {

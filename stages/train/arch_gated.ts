@@ -1,0 +1,100 @@
+/**
+ * The gated SAE's training step (Rajamanoharan et al. 2024, "Improving Dictionary Learning with Gated
+ * Sparse Autoencoders"; SAELens GatedTrainingSAE), dense on the GPU:
+ *   xc = x − b_dec;  π_gate = xc·W_enc + b_gate;  π_mag = e^{r_mag}·(xc·W_enc) + b_mag
+ *   f = [π_gate > 0]·ReLU(π_mag);  x̂ = f·W_dec + b_dec
+ *   L = mean_t ‖x − x̂‖² + l1·mean_t Σ_i ReLU(π_gate)_ti·‖W_dec_i‖ + mean_t ‖x − (ReLU(π_gate)·W̄_dec + b̄_dec)‖²
+ * The last (auxiliary) term decodes the gate path through a frozen decoder W̄_dec, b̄_dec (the paper's
+ * stop-gradient: it trains the gate, not the decoder); b_dec still gets its encoder-side gradient.
+ * b_gate lives in the trainer's b_enc buffer. The f and ReLU(π_gate) rows are stacked [2B, S] so one
+ * GEMM decodes both and one GEMM back-propagates both residuals (kernels/dense/gated_act.wgsl).
+ */
+import { createGemm } from "../../kernels/gemm/mod.ts";
+import { checkBinding } from "../../kernels/runtime/mod.ts";
+import { createBdecGrad, createGatedAct } from "../../kernels/dense/mod.ts";
+import { createReconLoss } from "../../kernels/loss/mod.ts";
+import { createDecoderNorm } from "../../kernels/optim/mod.ts";
+import { type BuiltStep, gemmKernel, type StepContext } from "./step_context.ts";
+
+export async function buildGated(c: StepContext): Promise<BuiltStep> {
+  const { device, cfg, params: p } = c;
+  const { batch: B, d_in: D, d_sae: S } = cfg;
+  checkBinding(device, 2 * B * S * 4, "train: gated latents (2 × batch_size × d_sae f32)");
+  const pre = c.buf(B * S, "pi_gate");
+  const xc = c.buf(B * D, "xc");
+  const z = c.buf(2 * B * S, "f; relu(pi_gate)");
+  const dz = c.buf(2 * B * S, "df; da -> du");
+  const xhat = c.buf(2 * B * D, "xhat; xhat_gate");
+  const dvec = c.buf(2 * B * D, "dvec; dvec_gate");
+  const rowstats = c.buf(B * 8, "rowstats");
+  const wnorm = c.buf(S, "wnorm");
+  const zsum = c.buf(S, "gate sum");
+  const gsum = c.buf(S, "du sum");
+  const grads = {
+    W_enc: c.buf(D * S, "gW_enc"),
+    W_dec: c.buf(S * D, "gW_dec"),
+    b_enc: c.buf(S, "gb_gate"),
+    b_dec: c.buf(D, "gb_dec"),
+    r_mag: c.buf(S, "gr_mag"),
+    b_mag: c.buf(S, "gb_mag"),
+  };
+  const { center, encoder } = await c.encoder(pre, xc);
+  const dn = (await createDecoderNorm(device, { D, S, B }))({
+    W_dec: p.W_dec,
+    gW_dec: grads.W_dec,
+    wnorm,
+    zsum,
+    hyper: c.hyper,
+  });
+  const act = (await createGatedAct(device, { B, S }))({
+    pre,
+    r_mag: p.r_mag,
+    b_gate: p.b_enc,
+    b_mag: p.b_mag,
+    wnorm,
+    hyper: c.hyper,
+    z,
+    dz,
+    rowstats,
+    gb_gate: grads.b_enc,
+    gb_mag: grads.b_mag,
+    gr_mag: grads.r_mag,
+    gsum,
+    zsum,
+    since: c.since,
+  });
+  const decode = gemmKernel(createGemm(device, { M: 2 * B, K: S, N: D, bias: true }), {
+    a: z,
+    b: p.W_dec,
+    bias: p.b_dec,
+    out: xhat,
+  }, "decode f and the gate path");
+  const lossBufs = { x: c.x, xhat, ehat: xhat, state: c.state, hyper: c.hyper, dvec, rowstats };
+  const loss = (await createReconLoss(device, { B, D }))(lossBufs);
+  const gateLoss = (await createReconLoss(device, { B, D, gateAux: true }))(lossBufs);
+  // Both residuals through W_decᵀ at once: [df; da] = [dvec; dvec_gate]·W_decᵀ. The frozen decoder
+  // gets no gradient from dvec_gate: the W_dec and b_dec gradients below read the first B rows only.
+  const back = gemmKernel(createGemm(device, { M: 2 * B, K: D, N: S, transB: true }), {
+    a: dvec,
+    b: p.W_dec,
+    out: dz,
+  }, "[df; da]");
+  const gDec = gemmKernel(createGemm(device, { M: S, K: B, N: D, transA: true }), {
+    a: z,
+    b: dvec,
+    out: grads.W_dec,
+  }, "gW_dec");
+  const gEnc = gemmKernel(createGemm(device, { M: D, K: B, N: S, transA: true }), {
+    a: xc,
+    b: dz,
+    out: grads.W_enc,
+  }, "gW_enc");
+  const bd = (await createBdecGrad(device, { B, D, S }))({ dvec, W_enc: p.W_enc, gb_enc: gsum, gb_dec: grads.b_dec });
+  const forward = [center, encoder, dn.norms, act.forward, decode, loss];
+  const steps = [...forward, gateLoss, back, gDec, act.backward, gEnc, bd, dn.l1Grad!];
+  const opt = await c.optimizer(grads, rowstats, { penalty: true, gateAux: true });
+  if (opt.project) steps.push(opt.project);
+  steps.push(...opt.out);
+  forward.push(opt.val);
+  return { steps, forward, grads };
+}

@@ -1,0 +1,51 @@
+/**
+ * The gated SAE's training step on the GPU against the float64 reference (stages/train/reference_gated.ts):
+ * loss (mse + gate L1 + auxiliary reconstruction), L0 and the gradient of every parameter (W_enc, W_dec,
+ * b_gate, b_dec, r_mag, b_mag), free-norm and unit-norm decoders, at sizes on and off the kernels' tiles.
+ */
+import { assert } from "../assert.ts";
+import { getDevice } from "../../kernels/runtime/device.ts";
+import { GpuTrainer } from "../../stages/train/trainer.ts";
+import { initParams } from "../../stages/train/init.ts";
+import { referenceStep } from "../../stages/train/reference.ts";
+import { Rng } from "../../stages/train/rng.ts";
+import { relErr, trainerConfig } from "./trainer_setup.ts";
+
+for (const [D, S, B, normalizeDecoder] of [[48, 100, 37, false], [512, 4096, 8, false], [64, 256, 32, true]] as const) {
+  Deno.test(`gated step d_in ${D} d_sae ${S} batch ${B}${normalizeDecoder ? ", unit decoder" : ""}: matches float64`, async () => {
+    const device = await getDevice();
+    const rng = new Rng(D + S + B, 23);
+    const init = initParams({ d_in: D, d_sae: S, seed: 4, decoderNorm: 1, initThreshold: 0.3 }, new Float32Array(D));
+    if (!normalizeDecoder) {
+      for (let i = 0; i < S; i++) {
+        const f = 0.1 + 0.9 * rng.next();
+        for (let k = 0; k < D; k++) init.W_dec[i * D + k] *= f;
+      }
+    }
+    for (let j = 0; j < S; j++) {
+      init.b_enc[j] = 0.1 * rng.normal();
+      init.b_mag[j] = 0.2 * rng.normal();
+      init.r_mag[j] = 0.3 * rng.normal();
+    }
+    for (let j = 0; j < D; j++) init.b_dec[j] = 0.1 * rng.normal();
+    const x = new Float32Array(B * D).map(() => rng.normal());
+    const cfg = trainerConfig("gated", { d_in: D, d_sae: S, k: 4, batch: B }, { normalizeDecoder, auxK: 0 });
+    const t = await GpuTrainer.create(device, cfg, init);
+    t.step(x, { lr: 0, t: 1, sparsityCoef: 0.4, auxCoef: 0 });
+    const m = await t.metrics();
+    const g = await t.gradients();
+    t.destroy();
+    const ref = referenceStep(init, x, { ...cfg, sparsityCoef: 0.4, auxCoef: 0 });
+    assert(ref.l0 > 1 && ref.l0 < S / 2, `reference L0 ${ref.l0}`);
+    assert(Math.abs(m.mse - ref.mse) <= 1e-4 * ref.mse, `mse ${m.mse} vs ${ref.mse}`);
+    assert(Math.abs(m.loss - ref.loss) <= 1e-4 * ref.loss, `loss ${m.loss} vs ${ref.loss}`);
+    assert(m.aux_loss > 0 && m.loss > m.mse + m.aux_loss, `aux ${m.aux_loss}, loss ${m.loss}, mse ${m.mse}`);
+    assert(Math.abs(m.l0 - ref.l0) < 1e-3, `l0 ${m.l0} vs ${ref.l0}`);
+    for (const n of ["W_enc", "W_dec", "b_enc", "b_dec", "r_mag", "b_mag"] as const) {
+      const want = ref.grads[n]!;
+      assert(want.some((v) => v !== 0), `${n}: reference gradient is all zero`);
+      const e = relErr(g[n]!.subarray(0, want.length), want);
+      assert(e < 1e-4, `${n} gradient relative error ${e}`);
+    }
+  });
+}
