@@ -2,8 +2,11 @@
  * Gated SAE activations, their statistics and backward (./gated_act.wgsl): the gate and magnitude
  * paths sharing W_enc, stacked [f; a] latents for one decode GEMM, the per-latent gradients of
  * b_gate, b_mag, r_mag and the pre-activation gradient du for W_enc.
+ * The per-latent vectors are packed into two buffers by copies recorded with the kernels (`pack` before
+ * forward, `unpack` after backward): a few S-float copies per step keep each entry within 6 storage
+ * bindings (the portable per-stage limit is 8).
  */
-import { compileKernel, groupsFor } from "../runtime/kernel.ts";
+import { type BoundKernel, compileKernel, groupsFor } from "../runtime/kernel.ts";
 
 const URL_ = new URL("./gated_act.wgsl", import.meta.url);
 
@@ -24,33 +27,35 @@ export interface GatedActBuffers {
   gb_gate: GPUBuffer;
   gb_mag: GPUBuffer;
   gr_mag: GPUBuffer;
+  /** Σ_t du [S]. */
   gsum: GPUBuffer;
+  /** Σ_t ReLU(π_gate) [S]. */
   zsum: GPUBuffer;
   since: GPUBuffer;
+  /** Scratch: 4·S floats (the packed inputs) and 5·S floats (the packed per-latent outputs). */
+  lat: GPUBuffer;
+  lgrad: GPUBuffer;
+}
+
+function copies(label: string, parts: [GPUBuffer, number, GPUBuffer, number][], bytes: number): BoundKernel {
+  return { label, encode: (e) => parts.forEach(([src, so, dst, dO]) => e.copyBufferToBuffer(src, so, dst, dO, bytes)) };
 }
 
 export async function createGatedAct(device: GPUDevice, d: { B: number; S: number }) {
   const c = { B: d.B, S: d.S };
   const [fwd, bwd] = await Promise.all(["forward", "backward"].map((e) => compileKernel(device, URL_, e, c)));
+  const n = d.S * 4;
   return (b: GatedActBuffers) => {
-    const { pre, r_mag, b_gate, b_mag, wnorm, hyper, z, dz, rowstats, gb_gate, gb_mag, gr_mag, gsum, zsum, since } = b;
-    const all = {
-      pre,
-      r_mag,
-      b_gate,
-      b_mag,
-      wnorm,
-      hyper,
-      z,
-      dz,
-      rowstats,
-      gb_gate,
-      gb_mag,
-      gr_mag,
-      gsum,
-      zsum,
-      since,
+    const { lat, lgrad } = b;
+    const ins = [b.r_mag, b.b_gate, b.b_mag, b.wnorm];
+    const outs = [b.gb_gate, b.gb_mag, b.gr_mag, b.gsum, b.zsum];
+    const all = { pre: b.pre, lat, hyper: b.hyper, z: b.z, dz: b.dz, rowstats: b.rowstats, lgrad, since: b.since };
+    return {
+      /** Refresh the packed per-latent inputs (after the decoder norms are computed). */
+      pack: copies("gated pack", ins.map((src, j) => [src, 0, lat, j * n]), n),
+      forward: fwd.bind(all, [d.B, 1]),
+      backward: bwd.bind(all, groupsFor(d.S, 64)),
+      unpack: copies("gated unpack", outs.map((dst, j) => [lgrad, j * n, dst, 0]), n),
     };
-    return { forward: fwd.bind(all, [d.B, 1]), backward: bwd.bind(all, groupsFor(d.S, 64)) };
   };
 }

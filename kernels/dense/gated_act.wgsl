@@ -13,6 +13,8 @@
 //     gb_gate = Σ_t dπ_gate;  gb_mag = Σ_t dπ_mag;  gr_mag = Σ_t dπ_mag·(π_mag − b_mag)
 //     gsum = Σ_t du (b_dec's encoder-side gradient);  zsum = Σ_t a (decoder side of the L1 term)
 //     since_i: the dead-latent clock, reset when f fires on some row
+// Per-latent vectors travel packed (lat = [r_mag; b_gate; b_mag; ‖W_dec‖], lgrad = [gb_gate; gb_mag;
+// gr_mag; gsum; zsum], each [S]) so neither entry binds more than 6 storage buffers.
 override B: u32;
 override S: u32;
 
@@ -21,24 +23,17 @@ const WG: u32 = 64u;
 const SINCE_MAX: u32 = 0xf0000000u;
 
 @group(0) @binding(0) var<storage, read> pre: array<f32>;
-@group(0) @binding(1) var<storage, read> r_mag: array<f32>;
-@group(0) @binding(2) var<storage, read> b_gate: array<f32>;
-@group(0) @binding(3) var<storage, read> b_mag: array<f32>;
-@group(0) @binding(4) var<storage, read> wnorm: array<f32>;
-@group(0) @binding(5) var<storage, read> hyper: array<f32>;
-@group(0) @binding(6) var<storage, read_write> z: array<f32>;
-@group(0) @binding(7) var<storage, read_write> dz: array<f32>;
-@group(0) @binding(8) var<storage, read_write> rowstats: array<f32>;
-@group(0) @binding(9) var<storage, read_write> gb_gate: array<f32>;
-@group(0) @binding(10) var<storage, read_write> gb_mag: array<f32>;
-@group(0) @binding(11) var<storage, read_write> gr_mag: array<f32>;
-@group(0) @binding(12) var<storage, read_write> gsum: array<f32>;
-@group(0) @binding(13) var<storage, read_write> zsum: array<f32>;
-@group(0) @binding(14) var<storage, read_write> since: array<u32>;
+@group(0) @binding(1) var<storage, read> lat: array<f32>;
+@group(0) @binding(2) var<storage, read> hyper: array<f32>;
+@group(0) @binding(3) var<storage, read_write> z: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dz: array<f32>;
+@group(0) @binding(5) var<storage, read_write> rowstats: array<f32>;
+@group(0) @binding(6) var<storage, read_write> lgrad: array<f32>;
+@group(0) @binding(7) var<storage, read_write> since: array<u32>;
 
 var<workgroup> red: array<vec3<f32>, WG>;
 
-fn mag_pre(pg: f32, i: u32) -> f32 { return exp(r_mag[i]) * (pg - b_gate[i]) + b_mag[i]; }
+fn mag_pre(pg: f32, i: u32) -> f32 { return exp(lat[i]) * (pg - lat[S + i]) + lat[2u * S + i]; }
 
 @compute @workgroup_size(WG)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -54,7 +49,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
       s.x += 1.0;
       s.y += f;
     }
-    s.z += a * wnorm[i];
+    s.z += a * lat[3u * S + i];
   }
   red[lid] = s;
   workgroupBarrier();
@@ -73,10 +68,10 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i = gid.x + gid.y * nw.x * WG;
   if (i >= S) { return; }
-  let er = exp(r_mag[i]);
-  let bg = b_gate[i];
-  let bm = b_mag[i];
-  let pen = hyper[HYPER_SPARSITY_COEF] / f32(B) * wnorm[i];
+  let er = exp(lat[i]);
+  let bg = lat[S + i];
+  let bm = lat[2u * S + i];
+  let pen = hyper[HYPER_SPARSITY_COEF] / f32(B) * lat[3u * S + i];
   var s_gate = 0.0;
   var s_mag = 0.0;
   var s_r = 0.0;
@@ -99,10 +94,10 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     s_a += max(pg, 0.0);
     fired = fired || (open && pm > 0.0);
   }
-  gb_gate[i] = s_gate;
-  gb_mag[i] = s_mag;
-  gr_mag[i] = s_r;
-  gsum[i] = s_u;
-  zsum[i] = s_a;
+  lgrad[i] = s_gate;
+  lgrad[S + i] = s_mag;
+  lgrad[2u * S + i] = s_r;
+  lgrad[3u * S + i] = s_u;
+  lgrad[4u * S + i] = s_a;
   if (fired) { since[i] = 0u; } else { since[i] = min(since[i] + B, SINCE_MAX); }
 }

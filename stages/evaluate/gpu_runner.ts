@@ -1,7 +1,8 @@
 /**
  * The SAE encoder on WebGPU for evaluation: pre = (x − b_dec)·W_enc + b_enc with the trainer's GEMM
  * kernel, then the sparse codes straight from the device: TopK with the trainer's radix-select kernel,
- * the ReLU family (standard, jumprelu, batchtopk saved with a threshold) with `threshold_compact.wgsl`.
+ * the ReLU family (standard, jumprelu, batchtopk saved with a threshold, gated in its JumpReLU form from
+ * stages/train/sae_cpu.ts) with `threshold_compact.wgsl`.
  * Only the codes (rows × k, or rows × CAP) come back to the host, never the dense pre-activations
  * (except for the rare row with more than CAP firing latents, recomputed on the host from its pre row).
  */
@@ -24,7 +25,7 @@ export async function gpuRunner(weights: SaeWeights, cfg: SaeConfig, maxRows: nu
   const rows = Math.max(1, Math.min(maxRows, Math.floor(device.limits.maxStorageBufferBindingSize / (dSae * 4))));
   const topk = cfg.architecture === "topk";
   const width = topk ? cfg.k! : Math.min(cap, dSae);
-  const jump = cfg.architecture === "jumprelu" || cfg.architecture === "batchtopk";
+  const jump = cfg.architecture === "jumprelu" || cfg.architecture === "batchtopk" || cfg.architecture === "gated";
   if (jump && !weights.threshold) throw new Error(`${cfg.architecture} SAE needs a threshold tensor`);
 
   const own: GPUBuffer[] = [];

@@ -3,9 +3,12 @@
  * Sparse Autoencoders"; SAELens GatedTrainingSAE), dense on the GPU:
  *   xc = x − b_dec;  π_gate = xc·W_enc + b_gate;  π_mag = e^{r_mag}·(xc·W_enc) + b_mag
  *   f = [π_gate > 0]·ReLU(π_mag);  x̂ = f·W_dec + b_dec
- *   L = mean_t ‖x − x̂‖² + l1·mean_t Σ_i ReLU(π_gate)_ti·‖W_dec_i‖ + mean_t ‖x − (ReLU(π_gate)·W̄_dec + b̄_dec)‖²
- * The last (auxiliary) term decodes the gate path through a frozen decoder W̄_dec, b̄_dec (the paper's
- * stop-gradient: it trains the gate, not the decoder); b_dec still gets its encoder-side gradient.
+ *   L = mean_t ‖x − x̂‖² + l1·mean_t Σ_i ReLU(π_gate)_ti·‖W_dec_i‖ + mean_t ‖x − (ReLU(π_gate)·W_dec + b_dec)‖²
+ * The last (auxiliary) term reconstructs x from the gate path. As SAELens, its gradient reaches the
+ * decoder; with `gatedFrozenDecoder` it does not (the paper's frozen copy of W_dec and b_dec: the term
+ * trains only the gate; b_dec keeps its encoder-side gradient). The frozen variant needs unit-norm
+ * decoder rows: with free norms the L1 term shrinks the rows at no cost to the magnitude path (r_mag
+ * grows) while nothing but the frozen term resists, and the gate collapses.
  * b_gate lives in the trainer's b_enc buffer. The f and ReLU(π_gate) rows are stacked [2B, S] so one
  * GEMM decodes both and one GEMM back-propagates both residuals (kernels/dense/gated_act.wgsl).
  */
@@ -62,6 +65,8 @@ export async function buildGated(c: StepContext): Promise<BuiltStep> {
     gsum,
     zsum,
     since: c.since,
+    lat: c.buf(4 * S, "gated packed inputs"),
+    lgrad: c.buf(5 * S, "gated packed outputs"),
   });
   const decode = gemmKernel(createGemm(device, { M: 2 * B, K: S, N: D, bias: true }), {
     a: z,
@@ -72,14 +77,15 @@ export async function buildGated(c: StepContext): Promise<BuiltStep> {
   const lossBufs = { x: c.x, xhat, ehat: xhat, state: c.state, hyper: c.hyper, dvec, rowstats };
   const loss = (await createReconLoss(device, { B, D }))(lossBufs);
   const gateLoss = (await createReconLoss(device, { B, D, gateAux: true }))(lossBufs);
-  // Both residuals through W_decᵀ at once: [df; da] = [dvec; dvec_gate]·W_decᵀ. The frozen decoder
-  // gets no gradient from dvec_gate: the W_dec and b_dec gradients below read the first B rows only.
+  // Both residuals through W_decᵀ at once: [df; da] = [dvec; dvec_gate]·W_decᵀ. The decoder gradients
+  // read both halves ([f; a]ᵀ·[dvec; dvec_gate]), or only the first B rows when the gate path's decoder is frozen.
+  const decRows = cfg.gatedFrozenDecoder ? B : 2 * B;
   const back = gemmKernel(createGemm(device, { M: 2 * B, K: D, N: S, transB: true }), {
     a: dvec,
     b: p.W_dec,
     out: dz,
   }, "[df; da]");
-  const gDec = gemmKernel(createGemm(device, { M: S, K: B, N: D, transA: true }), {
+  const gDec = gemmKernel(createGemm(device, { M: S, K: decRows, N: D, transA: true }), {
     a: z,
     b: dvec,
     out: grads.W_dec,
@@ -89,9 +95,14 @@ export async function buildGated(c: StepContext): Promise<BuiltStep> {
     b: dz,
     out: grads.W_enc,
   }, "gW_enc");
-  const bd = (await createBdecGrad(device, { B, D, S }))({ dvec, W_enc: p.W_enc, gb_enc: gsum, gb_dec: grads.b_dec });
-  const forward = [center, encoder, dn.norms, act.forward, decode, loss];
-  const steps = [...forward, gateLoss, back, gDec, act.backward, gEnc, bd, dn.l1Grad!];
+  const bd = (await createBdecGrad(device, { B: decRows, D, S }))({
+    dvec,
+    W_enc: p.W_enc,
+    gb_enc: gsum,
+    gb_dec: grads.b_dec,
+  });
+  const forward = [center, encoder, dn.norms, act.pack, act.forward, decode, loss];
+  const steps = [...forward, gateLoss, back, gDec, act.backward, act.unpack, gEnc, bd, dn.l1Grad!];
   const opt = await c.optimizer(grads, rowstats, { penalty: true, gateAux: true });
   if (opt.project) steps.push(opt.project);
   steps.push(...opt.out);

@@ -7,10 +7,10 @@ import type { BDecInit } from "./init.ts";
 export const trainParams: ParamSchema = {
   architecture: {
     type: "enum",
-    values: ["topk", "batchtopk", "standard", "jumprelu"],
+    values: ["topk", "batchtopk", "standard", "jumprelu", "gated"],
     default: "topk",
     doc:
-      "SAE type: topk (k per token), batchtopk (k·batch per batch), standard (ReLU + L1), jumprelu (learned thresholds + L0)",
+      "SAE type: topk (k per token), batchtopk (k·batch per batch), standard (ReLU + L1), jumprelu (learned thresholds + L0), gated (gate and magnitude paths sharing W_enc, L1 on the gate)",
   },
   expansion_factor: { type: "int", default: 8, min: 1, doc: "d_sae = expansion_factor × d_in (unless d_sae is set)" },
   d_sae: { type: "int", default: null, nullable: true, min: 1, doc: "number of latents; overrides expansion_factor" },
@@ -36,7 +36,12 @@ export const trainParams: ParamSchema = {
     default: "cosine",
     doc: "learning-rate decay after warmup, to 0 at the last step",
   },
-  l1_coefficient: { type: "number", default: 5, min: 0, doc: "standard: L1 penalty coefficient (on Σ z_i·‖W_dec_i‖)" },
+  l1_coefficient: {
+    type: "number",
+    default: 5,
+    min: 0,
+    doc: "standard: L1 penalty coefficient (on Σ z_i·‖W_dec_i‖); gated: on the gate, Σ ReLU(π_gate)_i·‖W_dec_i‖",
+  },
   l1_warmup_steps: { type: "int", default: 20, min: 0, doc: "linear warmup of the L1/L0 coefficient, in steps" },
   l0_coefficient: { type: "number", default: 0.5, min: 0, doc: "jumprelu: L0 penalty coefficient" },
   jumprelu_bandwidth: {
@@ -50,6 +55,12 @@ export const trainParams: ParamSchema = {
     default: 0.1,
     min: 0,
     doc: "jumprelu: initial threshold (about 1σ of the initial pre-activations; log-thresholds move ~lr per step)",
+  },
+  gated_frozen_decoder: {
+    type: "boolean",
+    default: false,
+    doc:
+      "gated: the auxiliary gate-path reconstruction trains the gate only (frozen W_dec, b_dec, as the Gated SAE paper; needs normalize_decoder true); false = SAELens",
   },
   clip_grad_norm: { type: "number", default: 0, min: 0, doc: "clip gradients to this global L2 norm; 0 = off" },
   normalize_activations: {
@@ -129,6 +140,7 @@ export interface TrainParams {
   l0_coefficient: number;
   jumprelu_bandwidth: number;
   jumprelu_init_threshold: number;
+  gated_frozen_decoder: boolean;
   clip_grad_norm: number;
   normalize_activations: "none" | "expected_average_only_in";
   b_dec_init: BDecInit;

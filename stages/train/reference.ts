@@ -28,6 +28,8 @@ export interface RefConfig {
   bandwidth: number;
   normalizeDecoder: boolean;
   batchTopkCap: number;
+  /** Gated: no auxiliary-loss gradient into the decoder. */
+  gatedFrozenDecoder?: boolean;
 }
 
 export interface RefResult {

@@ -2,12 +2,13 @@
  * Float64 reference of the gated SAE's training step (definitions in ./arch_gated.ts), for the tests:
  *   π_gate = xc·W_enc + b_gate (b_enc),  π_mag = e^{r_mag}·(π_gate − b_gate) + b_mag
  *   f = [π_gate > 0]·ReLU(π_mag),  a = ReLU(π_gate),  x̂ = f·W_dec + b_dec,  x̂_gate = a·W_dec + b_dec
- *   L = mse + l1·mean_t Σ_i a_ti‖W_dec_i‖ + mean_t ‖x̂_gate − x‖²   (x̂_gate's decoder frozen)
+ *   L = mse + l1·mean_t Σ_i a_ti‖W_dec_i‖ + mean_t ‖x̂_gate − x‖²
  * Gradients (dvec = (2/B)(x̂ − x), dvec_g = (2/B)(x̂_gate − x)):
  *   dπ_mag = (dvec·W_decᵀ)·[π_gate > 0][π_mag > 0];  dπ_gate = (dvec_g·W_decᵀ + (l1/B)‖W_dec_i‖)·[π_gate > 0]
  *   du = dπ_gate + e^{r_mag}·dπ_mag;  gW_enc = xcᵀ·du;  gb_gate = Σ_t dπ_gate;  gb_mag = Σ_t dπ_mag
- *   gr_mag = Σ_t dπ_mag·(π_mag − b_mag);  gW_dec = fᵀ·dvec + (l1/B)(Σ_t a_ti) W_dec_i/‖W_dec_i‖
- *   gb_dec = Σ_t dvec − W_enc·Σ_t du
+ *   gr_mag = Σ_t dπ_mag·(π_mag − b_mag);  gW_dec = fᵀ·dvec + aᵀ·dvec_g + (l1/B)(Σ_t a_ti) W_dec_i/‖W_dec_i‖
+ *   gb_dec = Σ_t (dvec + dvec_g) − W_enc·Σ_t du
+ * With gatedFrozenDecoder the aᵀ·dvec_g and dvec_g terms are dropped (frozen decoder in the auxiliary term).
  */
 import { projectDecoderGrad, type RefConfig, referenceEncoder, type RefResult } from "./reference.ts";
 import type { SaeParams } from "./trainer.ts";
@@ -47,6 +48,7 @@ function decodeRows(p: SaeParams, lat: Float64Array, B: number, D: number, S: nu
 
 export function referenceGatedStep(p: SaeParams, x: ArrayLike<number>, c: RefConfig): RefResult {
   const { d_in: D, d_sae: S, batch: B } = c;
+  const thaw = c.gatedFrozenDecoder ? 0 : 1;
   const l1 = c.sparsityCoef;
   const { xc, pre, wn, z, pm, a } = referenceGatedForward(p, x, c);
   const xhat = decodeRows(p, z, B, D, S);
@@ -92,6 +94,8 @@ export function referenceGatedStep(p: SaeParams, x: ArrayLike<number>, c: RefCon
     for (let t = 0; t < B; t++) {
       const v = z[t * S + i];
       if (v !== 0) { for (let d = 0; d < D; d++) W_dec[i * D + d] += v * dvec[t * D + d]; }
+      const g = thaw * a[t * S + i];
+      if (g !== 0) { for (let d = 0; d < D; d++) W_dec[i * D + d] += g * dvecG[t * D + d]; }
     }
     for (let d = 0; d < D; d++) W_dec[i * D + d] += l1 / B * asum[i] * p.W_dec[i * D + d] / wn[i];
   }
@@ -108,7 +112,7 @@ export function referenceGatedStep(p: SaeParams, x: ArrayLike<number>, c: RefCon
   const b_dec = new Float64Array(D);
   for (let d = 0; d < D; d++) {
     let s = 0;
-    for (let t = 0; t < B; t++) s += dvec[t * D + d];
+    for (let t = 0; t < B; t++) s += dvec[t * D + d] + thaw * dvecG[t * D + d];
     for (let i = 0; i < S; i++) s -= p.W_enc[d * S + i] * usum[i];
     b_dec[d] = s;
   }

@@ -90,7 +90,11 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     bandwidth: p.jumprelu_bandwidth,
     batchTopkCap: p.batchtopk_candidates,
     thresholdDecay: p.threshold_decay,
+    gatedFrozenDecoder: p.gated_frozen_decoder,
   };
+  if (p.architecture === "gated" && p.gated_frozen_decoder && !cfg.normalizeDecoder) {
+    throw new Error(`train: gated_frozen_decoder needs normalize_decoder true (free-norm rows collapse the gate)`);
+  }
   const device = await getDevice();
   const sample = await firstRows(io.extractDir, meta, "train", 16384, scale);
   const init = initParams(
@@ -106,7 +110,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
   const trainer = await GpuTrainer.create(device, cfg, init);
   try {
     const stream = new BatchStream(io.extractDir, meta, "train", B, p.shuffle_buffer_tokens, p.seed, scale);
-    const sparsity = p.architecture === "standard"
+    const sparsity = p.architecture === "standard" || p.architecture === "gated"
       ? p.l1_coefficient
       : p.architecture === "jumprelu"
       ? p.l0_coefficient
@@ -265,6 +269,8 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
  * W_enc·s, W_dec/s, b_dec/s, so (x − b_dec)·W_enc in raw space equals the scaled-space pre-activation
  * and the decode returns raw activations. Thresholds act on pre-activations: unchanged.
  * BatchTopK is saved as a JumpReLU SAE with the averaged threshold (SAELens does the same).
+ * Gated is saved in SAELens' gated layout: W_enc, W_dec, b_dec, b_gate (the trainer's b_enc), b_mag,
+ * r_mag — the gate and magnitude biases act on pre-activations, so they are unchanged too.
  */
 export function foldWeights(p: SaeParams, arch: string, s: number, thresholdEma: number) {
   const W_enc = p.W_enc.map((v) => v * s);
@@ -275,9 +281,13 @@ export function foldWeights(p: SaeParams, arch: string, s: number, thresholdEma:
   const tensors: Record<string, ReturnType<typeof f32>> = {
     W_enc: f32([D, S], W_enc),
     W_dec: f32([S, D], W_dec),
-    b_enc: f32([S], p.b_enc.slice()),
     b_dec: f32([D], b_dec),
   };
+  if (arch === "gated") {
+    tensors.b_gate = f32([S], p.b_enc.slice());
+    tensors.b_mag = f32([S], p.b_mag.slice());
+    tensors.r_mag = f32([S], p.r_mag.slice());
+  } else tensors.b_enc = f32([S], p.b_enc.slice());
   if (arch === "jumprelu") tensors.threshold = f32([S], p.log_threshold.map(Math.exp));
   if (arch === "batchtopk") tensors.threshold = f32([S], new Float32Array(S).fill(thresholdEma));
   return { tensors, architecture: arch === "batchtopk" ? "jumprelu" : arch };

@@ -64,6 +64,8 @@ export interface TrainerConfig {
   batchTopkCap: number;
   /** BatchTopK threshold moving-average decay. */
   thresholdDecay: number;
+  /** Gated: the auxiliary gate-path reconstruction sends no gradient into W_dec, b_dec (paper); default false (SAELens). */
+  gatedFrozenDecoder?: boolean;
 }
 
 /** Host copies of the parameters (the trainer's scaled activation space). */

@@ -3,7 +3,7 @@ import { gpuRunner } from "../../stages/evaluate/gpu_runner.ts";
 import { cpuRunner } from "../../stages/evaluate/sae_runner.ts";
 import { mulberry32, randn } from "./fixtures.ts";
 
-Deno.test("GPU runner gives the codes of the float64 reference (topk, jumprelu, standard; rows over CAP)", async () => {
+Deno.test("GPU runner gives the codes of the float64 reference (topk, jumprelu, standard, gated; rows over CAP)", async () => {
   const rnd = mulberry32(21);
   const dIn = 24, dSae = 300, n = 37;
   const weights = {
@@ -19,6 +19,7 @@ Deno.test("GPU runner gives the codes of the float64 reference (topk, jumprelu, 
       ["topk", 7, 0],
       ["jumprelu", null, 16], // most rows overflow CAP: recomputed from pre
       ["standard", null, 300],
+      ["gated", null, 300], // loaded in its JumpReLU form (stages/train/sae_cpu.ts)
     ] as const
   ) {
     const cfg = { architecture, d_in: dIn, d_sae: dSae, k, apply_b_dec_to_input: true };

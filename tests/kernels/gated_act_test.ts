@@ -42,9 +42,11 @@ for (const [B, S] of [[37, 100], [64, 4096], [5, 63]]) {
       gsum: createBuffer(device, S * 4),
       zsum: createBuffer(device, S * 4),
       since: uploadBuffer(device, since),
+      lat: createBuffer(device, 4 * S * 4),
+      lgrad: createBuffer(device, 5 * S * 4),
     };
     const k = (await createGatedAct(device, { B, S }))(bufs);
-    await run(device, k.forward, k.backward);
+    await run(device, k.pack, k.forward, k.backward, k.unpack);
     const ref = gatedActReference({ B, S }, pre, dz, { r_mag: rMag, b_gate: bGate, b_mag: bMag, wnorm }, l1, since);
     assertClose(await readF32(device, bufs.z, 2 * B * S), ref.z, "z = [f; a]", { atol: 1e-6, nonzero: 0.2 });
     const rs = await readF32(device, bufs.rowstats, B * 8);

@@ -1,7 +1,8 @@
 /**
  * The gated SAE's training step on the GPU against the float64 reference (stages/train/reference_gated.ts):
  * loss (mse + gate L1 + auxiliary reconstruction), L0 and the gradient of every parameter (W_enc, W_dec,
- * b_gate, b_dec, r_mag, b_mag), free-norm and unit-norm decoders, at sizes on and off the kernels' tiles.
+ * b_gate, b_dec, r_mag, b_mag), free-norm and unit-norm decoders, the auxiliary term's decoder trained
+ * (SAELens) or frozen (paper), at sizes on and off the kernels' tiles.
  */
 import { assert } from "../assert.ts";
 import { getDevice } from "../../kernels/runtime/device.ts";
@@ -11,8 +12,16 @@ import { referenceStep } from "../../stages/train/reference.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { relErr, trainerConfig } from "./trainer_setup.ts";
 
-for (const [D, S, B, normalizeDecoder] of [[48, 100, 37, false], [512, 4096, 8, false], [64, 256, 32, true]] as const) {
-  Deno.test(`gated step d_in ${D} d_sae ${S} batch ${B}${normalizeDecoder ? ", unit decoder" : ""}: matches float64`, async () => {
+const cases = [[48, 100, 37, false, false], [512, 4096, 8, false, false], [64, 256, 32, true, true], [
+  48,
+  100,
+  37,
+  false,
+  true,
+]];
+for (const [D, S, B, normalizeDecoder, gatedFrozenDecoder] of cases as [number, number, number, boolean, boolean][]) {
+  const variant = `${normalizeDecoder ? ", unit decoder" : ""}${gatedFrozenDecoder ? ", frozen aux decoder" : ""}`;
+  Deno.test(`gated step d_in ${D} d_sae ${S} batch ${B}${variant}: matches float64`, async () => {
     const device = await getDevice();
     const rng = new Rng(D + S + B, 23);
     const init = initParams({ d_in: D, d_sae: S, seed: 4, decoderNorm: 1, initThreshold: 0.3 }, new Float32Array(D));
@@ -29,7 +38,11 @@ for (const [D, S, B, normalizeDecoder] of [[48, 100, 37, false], [512, 4096, 8, 
     }
     for (let j = 0; j < D; j++) init.b_dec[j] = 0.1 * rng.normal();
     const x = new Float32Array(B * D).map(() => rng.normal());
-    const cfg = trainerConfig("gated", { d_in: D, d_sae: S, k: 4, batch: B }, { normalizeDecoder, auxK: 0 });
+    const cfg = trainerConfig("gated", { d_in: D, d_sae: S, k: 4, batch: B }, {
+      normalizeDecoder,
+      gatedFrozenDecoder,
+      auxK: 0,
+    });
     const t = await GpuTrainer.create(device, cfg, init);
     t.step(x, { lr: 0, t: 1, sparsityCoef: 0.4, auxCoef: 0 });
     const m = await t.metrics();
