@@ -4,7 +4,8 @@
  * of one step (each kernel timed alone, so the profile sums to more than a pipelined step; each entry
  * also holds ~11 ms of submit-and-wait latency: Deno's WebGPU polls for completion on a ~10 ms timer).
  *   deno run -A bench/train_bench.ts [--json] [--filter train.topk] [--small] [--profile] [--reps N]
- * `--small` uses d_sae 4096 (the default real run's size). With --profile it also prints the median
+ * `--small` uses d_sae 4096 (the default real run's size). `train.gated`: the gated SAE's dense step
+ * (d_sae 4096, batch 2048: its stacked [2B, d_sae] latents must fit one binding). With --profile it also prints the median
  * CPU time of a step (all threads, from /proc/self/stat on Linux): on a shared machine the wall time
  * swings with the load, the CPU time much less.
  */
@@ -21,7 +22,7 @@ const device = await getDevice();
 
 async function bench(
   name: string,
-  arch: "topk" | "batchtopk",
+  arch: "topk" | "batchtopk" | "gated",
   D: number,
   S: number,
   k: number,
@@ -34,7 +35,7 @@ async function bench(
   const t = await GpuTrainer.create(device, trainerConfig(arch, { d_in: D, d_sae: S, k, batch: B }), init);
   const r = new Rng(3);
   const x = new Float32Array(B * D).map(() => r.normal());
-  const h = { lr: 1e-3, t: 1, sparsityCoef: 0, auxCoef: 1 / 32 };
+  const h = { lr: 1e-3, t: 1, sparsityCoef: arch === "gated" ? 5 : 0, auxCoef: 1 / 32 };
   t.step(x, h);
   await t.metrics();
   const times: number[] = [];
@@ -84,3 +85,4 @@ function cpuMs(): number {
 const small = args.includes("--small");
 const ri = args.indexOf("--reps");
 await bench("train.topk", "topk", 512, small ? 4096 : 8192, 32, 4096, ri >= 0 ? Number(args[ri + 1]) : 3);
+await bench("train.gated", "gated", 512, 4096, 32, 2048, ri >= 0 ? Number(args[ri + 1]) : 3);
