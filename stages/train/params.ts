@@ -88,6 +88,13 @@ export const trainParams: ParamSchema = {
     min: 1,
     doc: "tokens without firing after which a latent is dead",
   },
+  resample_every: {
+    type: "int",
+    default: 0,
+    min: 0,
+    doc:
+      "steps between dead-latent resamplings (Anthropic 2023): latents dead for dead_feature_window tokens restart toward badly reconstructed inputs, Adam state reset; 0 = off",
+  },
   aux_k: {
     type: "int",
     default: null,
@@ -146,6 +153,7 @@ export interface TrainParams {
   b_dec_init: BDecInit;
   normalize_decoder: boolean | null;
   dead_feature_window: number;
+  resample_every: number;
   aux_k: number | null;
   aux_k_coefficient: number;
   batchtopk_candidates: number;

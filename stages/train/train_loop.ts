@@ -47,6 +47,7 @@ export const LOG_SCHEMA = {
   l1: "DOUBLE",
   dead_latents: "BIGINT",
   aux_loss: "DOUBLE",
+  resampled_latents: "BIGINT",
   val_mse: "DOUBLE",
   val_explained_variance: "DOUBLE",
   val_l0: "DOUBLE",
@@ -124,11 +125,13 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     const fingerprint = JSON.stringify({ p, D, S, steps, n: train.n_tokens, scale });
     let rows: Record<string, number | null>[] = [];
     let start = 0;
+    let resampled = 0; // latents re-initialised since the last log row
     const ck = await loadCheckpoint(io.scratchDir, fingerprint);
     if (ck) {
       trainer.restore(ck.tensors);
       rows = ck.log;
       start = ck.step;
+      resampled = ck.tensors.resampled_pending?.[0] ?? 0;
       log(`train: resuming from the checkpoint at step ${start}`);
       for (let s = 0; s < start; s++) await stream.next(); // replay the data order
     }
@@ -164,6 +167,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     const checkpoint = async (s: number) => {
       checkFinite(await trainer.metrics(), s);
       const tensors = await trainer.snapshot();
+      tensors.resampled_pending = Uint32Array.of(resampled);
       // The step's loss predates its update: an overflowing update shows only in the parameters.
       const bad = PARAM_NAMES.find((n) => !tensors[n].every(Number.isFinite));
       if (bad) stop(s, `${bad} became non-finite`);
@@ -177,6 +181,9 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
       trainer.step(x, hyper(s));
       next = s + 1 < steps ? stream.next() : null; // the host reads ahead while the GPU works
       const isLast = s === steps - 1;
+      if (p.resample_every > 0 && (s + 1) % p.resample_every === 0 && !isLast) {
+        resampled += await trainer.resample(p.seed, s + 1);
+      }
       const ckDue = p.checkpoint_every > 0 && (s + 1) % p.checkpoint_every === 0 && !isLast;
       if ((s + 1) % p.log_every === 0 || isLast || ckDue) {
         const m = await trainer.metrics();
@@ -193,7 +200,9 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
           l1: m.l1,
           dead_latents: m.dead_latents,
           aux_loss: m.aux_loss,
+          resampled_latents: resampled,
         };
+        resampled = 0;
         if (ckDue || isLast) Object.assign(row, await validate(s));
         rows.push(row);
         io.progress?.(

@@ -37,6 +37,7 @@ import { createMetrics, createReconLoss, METRIC_NAMES } from "../../kernels/loss
 import { createAdam, createDecoderAdam, createDecoderNorm, createGradNorm } from "../../kernels/optim/mod.ts";
 import type { BuiltStep, StepContext } from "./step_context.ts";
 import { buildGated } from "./arch_gated.ts";
+import { Resampler } from "./resample.ts";
 
 export type Architecture = "topk" | "batchtopk" | "standard" | "jumprelu" | "gated";
 
@@ -140,6 +141,8 @@ export class GpuTrainer {
   #all: GPUBuffer[] = [];
   #textures: RowTexture[] = [];
   #grads: Partial<Record<ParamName, GPUBuffer>> = {};
+  #rowstats?: GPUBuffer;
+  #resampler?: Resampler;
 
   private constructor(readonly device: GPUDevice, readonly cfg: TrainerConfig) {
     const { batch: B, d_in: D, d_sae: S } = cfg;
@@ -266,6 +269,7 @@ export class GpuTrainer {
   ) {
     const { device, cfg } = this;
     const names = PARAM_NAMES.filter((n) => grads[n]);
+    this.#rowstats = rowstats; // the step's per-row losses, for resampling
     const out: BoundKernel[] = [];
     if (cfg.clipGradNorm > 0) {
       const clip = await createGradNorm(device, {
@@ -630,6 +634,24 @@ export class GpuTrainer {
     return out;
   }
 
+  /**
+   * Dead-latent resampling (./resample.ts) after the last submitted step, toward its batch; the draw is
+   * seeded by (seed, step). Returns how many latents were re-initialised.
+   */
+  async resample(seed: number, step: number): Promise<number> {
+    this.#resampler ??= await Resampler.create({
+      device: this.device,
+      cfg: this.cfg,
+      params: this.#params,
+      m: this.#m,
+      v: this.#v,
+      since: this.#since,
+      x: this.#x,
+      rowstats: this.#rowstats!,
+    });
+    return await this.#resampler.run(seed, step);
+  }
+
   setParams(p: SaeParams): void {
     for (const n of PARAM_NAMES) writeBuffer(this.device, this.#params[n], p[n]);
   }
@@ -687,6 +709,7 @@ export class GpuTrainer {
   }
 
   destroy(): void {
+    this.#resampler?.destroy();
     for (const b of this.#all) b.destroy();
     for (const t of this.#textures) t.destroy();
   }
