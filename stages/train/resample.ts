@@ -84,19 +84,23 @@ export class Resampler {
       params.b_mag,
       ...(["b_enc", "r_mag", "b_mag", "log_threshold"] as const).flatMap((n) => [m[n], v[n]]),
     ];
-    const ks = this.kernels({
-      picks: this.#picks,
-      x: this.src.x,
-      b_dec: params.b_dec,
-      norms: this.#norms,
-      W_enc: params.W_enc,
-      W_dec: params.W_dec,
-      since: this.src.since,
-      mW_enc: m.W_enc,
-      vW_enc: v.W_enc,
-      mW_dec: m.W_dec,
-      vW_dec: v.W_dec,
-    }, rows.length, perLatent);
+    const ks = this.kernels(
+      {
+        picks: this.#picks,
+        x: this.src.x,
+        b_dec: params.b_dec,
+        norms: this.#norms,
+        W_enc: params.W_enc,
+        W_dec: params.W_dec,
+        since: this.src.since,
+        mW_enc: m.W_enc,
+        vW_enc: v.W_enc,
+        mW_dec: m.W_dec,
+        vW_dec: v.W_dec,
+      },
+      rows.length,
+      perLatent,
+    );
     const enc = device.createCommandEncoder();
     for (const k of ks) k.encode(enc);
     device.queue.submit([enc.finish()]);

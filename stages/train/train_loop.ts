@@ -263,6 +263,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
       tokens: steps * B,
       resumed_from_step: start,
       seconds,
+      resampled_latents: rows.reduce((n, r) => n + (r.resampled_latents ?? 0), 0),
       tokens_per_second: ((steps - start) * B) / Math.max(seconds, 1e-9),
       final: { ...final, ...(last ? { loss: last.loss } : {}) },
     };

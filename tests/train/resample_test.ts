@@ -10,6 +10,12 @@ import { initParams } from "../../stages/train/init.ts";
 import { weightedSample } from "../../stages/train/resample.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { trainerConfig } from "./trainer_setup.ts";
+import { writeSynthetic } from "./synthetic.ts";
+import { join } from "node:path";
+import { readParquet } from "../../stages/io/parquet.ts";
+import { trainSae } from "../../stages/train/train_loop.ts";
+import { resolveParams } from "../../pipeline/params.ts";
+import { type TrainParams, trainParams } from "../../stages/train/params.ts";
 
 Deno.test("weightedSample draws without replacement, ∝ weight, zero weights last", () => {
   const rng = new Rng(1, 2);
@@ -82,3 +88,48 @@ for (const arch of ["topk", "batchtopk", "standard", "jumprelu", "gated"] as Arc
     }
   });
 }
+
+Deno.test("train stage: resample_every revives dead latents and logs how many it re-initialised", async () => {
+  const syn = await writeSynthetic({ dIn: 64, nDirs: 256, nTrain: 65536, nHeld: 1024, l0: 4, noise: 0.01, seed: 1 });
+  try {
+    const run = async (resample_every: number) => {
+      const p = resolveParams("train", trainParams, {
+        architecture: "topk",
+        d_sae: 256,
+        k: 4,
+        aux_k: 0, // no AuxK: resampling is the only rescue of a dead latent
+        batch_size: 256,
+        lr: 0.01,
+        lr_decay: "constant",
+        training_tokens: 65536,
+        log_every: 16,
+        checkpoint_every: 0,
+        validation_tokens: 0,
+        dead_feature_window: 5000,
+        seed: 3,
+        resample_every,
+      }) as unknown as TrainParams;
+      const out = await Deno.makeTempDir();
+      const scratch = await Deno.makeTempDir();
+      try {
+        const summary = await trainSae({ params: p, extractDir: syn.dir, outDir: out, scratchDir: scratch });
+        const log = await readParquet(join(out, "train_log.parquet"));
+        return { summary, log };
+      } finally {
+        await Deno.remove(out, { recursive: true });
+        await Deno.remove(scratch, { recursive: true });
+      }
+    };
+    const off = await run(0);
+    const on = await run(16);
+    const counts = on.log.map((r) => Number(r.resampled_latents));
+    assert(off.log.every((r) => Number(r.resampled_latents) === 0), "no resampling when off");
+    assertEquals(counts.reduce((a, b) => a + b, 0), on.summary.resampled_latents);
+    assert(counts.filter((c) => c > 0).length >= 3, `resampled per log row: ${counts}`);
+    const deadOff = (off.summary.final as Record<string, number>).dead_latents;
+    const deadOn = (on.summary.final as Record<string, number>).dead_latents;
+    assert(deadOn < deadOff, `dead latents with resampling ${deadOn}, without ${deadOff}`);
+  } finally {
+    await Deno.remove(syn.dir, { recursive: true });
+  }
+});
