@@ -109,3 +109,23 @@ export function resampleReference(
   }
   return { encNorm, decNorm };
 }
+
+// ---- tie
+/** Float64 reference of tie.wgsl: gW_dec + gW_encᵀ ([S, D]) and W_decᵀ ([D, S]). */
+export function tieReference(
+  d: { D: number; S: number },
+  gW_enc: ArrayLike<number>,
+  gW_dec: ArrayLike<number>,
+  W_dec: ArrayLike<number>,
+): { gTied: Float64Array; W_enc: Float64Array } {
+  const { D, S } = d;
+  const gTied = Float64Array.from(gW_dec);
+  const W_enc = new Float64Array(D * S);
+  for (let i = 0; i < S; i++) {
+    for (let k = 0; k < D; k++) {
+      gTied[i * D + k] += gW_enc[k * S + i];
+      W_enc[k * S + i] = W_dec[i * D + k];
+    }
+  }
+  return { gTied, W_enc };
+}

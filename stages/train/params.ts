@@ -56,6 +56,11 @@ export const trainParams: ParamSchema = {
     min: 0,
     doc: "jumprelu: initial threshold (about 1σ of the initial pre-activations; log-thresholds move ~lr per step)",
   },
+  tied_weights: {
+    type: "boolean",
+    default: false,
+    doc: "W_enc = W_decᵀ: one matrix trained on both uses' gradients (topk, batchtopk, standard, jumprelu; not gated)",
+  },
   gated_frozen_decoder: {
     type: "boolean",
     default: false,
@@ -147,6 +152,7 @@ export interface TrainParams {
   l0_coefficient: number;
   jumprelu_bandwidth: number;
   jumprelu_init_threshold: number;
+  tied_weights: boolean;
   gated_frozen_decoder: boolean;
   clip_grad_norm: number;
   normalize_activations: "none" | "expected_average_only_in";

@@ -8,7 +8,8 @@
  *     ∂L/∂θ_i = Σ_t K(u_ti)·(−(θ_i/ε)·∂L/∂z_ti − (l0/B)/ε),  ∂L/∂log θ_i = θ_i·∂L/∂θ_i
  *   AuxK (topk, batchtopk): the top aux_k dead latents' ReLU(pre) reconstruct e = x − x̂ (no bias):
  *     aux = aux_coef·min(n_dead/aux_k, 1)·mean_t ‖ê − e‖²
- * Gradients with decoder rows' parallel component removed when normalizeDecoder is set.
+ * Gradients with decoder rows' parallel component removed when normalizeDecoder is set; with tiedWeights
+ * (W_enc = W_decᵀ) the W_dec gradient is the tied matrix's, gW_dec + gW_encᵀ, before that projection.
  */
 import { topkIndices } from "./sae_cpu.ts";
 import { referenceGatedForward, referenceGatedStep } from "./reference_gated.ts";
@@ -30,6 +31,8 @@ export interface RefConfig {
   batchTopkCap: number;
   /** Gated: no auxiliary-loss gradient into the decoder. */
   gatedFrozenDecoder?: boolean;
+  /** W_enc = W_decᵀ: the W_dec gradient is that of the tied matrix, gW_dec + gW_encᵀ. */
+  tiedWeights?: boolean;
 }
 
 export interface RefResult {
@@ -231,6 +234,9 @@ export function referenceStep(p: SaeParams, x: ArrayLike<number>, c: RefConfig):
     for (let t = 0; t < B; t++) s += dvec[t * D + d];
     for (let i = 0; i < S; i++) s -= p.W_enc[d * S + i] * gb_enc[i];
     gb_dec[d] = s;
+  }
+  if (c.tiedWeights) {
+    for (let i = 0; i < S; i++) for (let d = 0; d < D; d++) gW_dec[i * D + d] += gW_enc[d * S + i];
   }
   if (c.normalizeDecoder) projectDecoderGrad(gW_dec, p.W_dec, wn, D);
   return {

@@ -92,6 +92,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     batchTopkCap: p.batchtopk_candidates,
     thresholdDecay: p.threshold_decay,
     gatedFrozenDecoder: p.gated_frozen_decoder,
+    tiedWeights: p.tied_weights,
   };
   if (p.architecture === "gated" && p.gated_frozen_decoder && !cfg.normalizeDecoder) {
     throw new Error(`train: gated_frozen_decoder needs normalize_decoder true (free-norm rows collapse the gate)`);

@@ -34,7 +34,13 @@ import { createBdecGrad, createCenter, createDenseAct } from "../../kernels/dens
 import { createBatchTopk, createCsc, createTopk } from "../../kernels/select/mod.ts";
 import { createLatentGrad, createSparseDecode, createSparseGrad } from "../../kernels/sparse/mod.ts";
 import { createMetrics, createReconLoss, METRIC_NAMES } from "../../kernels/loss/mod.ts";
-import { createAdam, createDecoderAdam, createDecoderNorm, createGradNorm } from "../../kernels/optim/mod.ts";
+import {
+  createAdam,
+  createDecoderAdam,
+  createDecoderNorm,
+  createGradNorm,
+  createTie,
+} from "../../kernels/optim/mod.ts";
 import type { BuiltStep, StepContext } from "./step_context.ts";
 import { buildGated } from "./arch_gated.ts";
 import { Resampler } from "./resample.ts";
@@ -67,6 +73,8 @@ export interface TrainerConfig {
   thresholdDecay: number;
   /** Gated: the auxiliary gate-path reconstruction sends no gradient into W_dec, b_dec (paper); default false (SAELens). */
   gatedFrozenDecoder?: boolean;
+  /** W_enc = W_decᵀ, one trained matrix (not for gated). */
+  tiedWeights?: boolean;
 }
 
 /** Host copies of the parameters (the trainer's scaled activation space). */
@@ -108,6 +116,11 @@ export function isSparse(a: Architecture): boolean {
 
 /** Check a config against itself and the device; one-line errors. */
 export function checkConfig(c: TrainerConfig, device: GPUDevice): void {
+  if (c.tiedWeights && c.architecture === "gated") {
+    throw new Error(
+      "train: tied_weights is not supported for gated (W_enc also feeds the magnitude path via r_mag; tying it to the decoder is not the gated SAE)",
+    );
+  }
   if (c.k < 1 || c.k > c.d_sae) throw new Error(`train: k = ${c.k} must be between 1 and d_sae (${c.d_sae})`);
   if (c.batch < 1 || c.batch > device.limits.maxComputeWorkgroupsPerDimension) {
     throw new Error(`train: batch_size ${c.batch} must be in 1..${device.limits.maxComputeWorkgroupsPerDimension}`);
@@ -142,6 +155,7 @@ export class GpuTrainer {
   #textures: RowTexture[] = [];
   #grads: Partial<Record<ParamName, GPUBuffer>> = {};
   #rowstats?: GPUBuffer;
+  #retie?: BoundKernel;
   #resampler?: Resampler;
 
   private constructor(readonly device: GPUDevice, readonly cfg: TrainerConfig) {
@@ -268,7 +282,17 @@ export class GpuTrainer {
     gateAux = false,
   ) {
     const { device, cfg } = this;
-    const names = PARAM_NAMES.filter((n) => grads[n]);
+    // Tied weights: one matrix (W_dec) trains on gW_dec + gW_encᵀ; W_enc is rewritten as W_decᵀ after it.
+    const tie = cfg.tiedWeights
+      ? (await createTie(device, { D: cfg.d_in, S: cfg.d_sae }))({
+        gW_enc: grads.W_enc!,
+        gW_dec: grads.W_dec!,
+        W_dec: this.#params.W_dec,
+        W_enc: this.#params.W_enc,
+      })
+      : undefined;
+    this.#retie = tie?.transpose;
+    const names = PARAM_NAMES.filter((n) => grads[n] && !(tie && n === "W_enc"));
     this.#rowstats = rowstats; // the step's per-row losses, for resampling
     const out: BoundKernel[] = [];
     if (cfg.clipGradNorm > 0) {
@@ -291,6 +315,7 @@ export class GpuTrainer {
       const adam = await createAdam(device, { n: grads[n]!.size / 4 });
       out.push(adam({ ...bufs, grad: grads[n]!, param: this.#params[n] }));
     }
+    if (tie) out.push(tie.transpose);
     const dn = (await createDecoderNorm(device, { D: cfg.d_in, S: cfg.d_sae }))({
       W_dec: this.#params.W_dec,
       gW_dec: grads.W_dec!,
@@ -312,7 +337,13 @@ export class GpuTrainer {
       ...bufs,
       metrics: this.#valMetrics,
     });
-    return { out, project: cfg.normalizeDecoder && !fuseProject ? dn.project : undefined, val };
+    const project = cfg.normalizeDecoder && !fuseProject ? dn.project : undefined;
+    if (!tie) return { out, project, val };
+    // the tied gradient is formed before the projection and the clip read it
+    const add = tie.addTransposed;
+    if (!project) return { out: [add, ...out], project, val };
+    const tiedProject: BoundKernel = { label: "tie + project", encode: (e) => (add.encode(e), project.encode(e)) };
+    return { out, project: tiedProject, val };
   }
 
   async #buildSparse(): Promise<void> {
@@ -649,7 +680,13 @@ export class GpuTrainer {
       x: this.#x,
       rowstats: this.#rowstats!,
     });
-    return await this.#resampler.run(seed, step);
+    const n = await this.#resampler.run(seed, step);
+    if (n && this.#retie) { // the re-initialised decoder rows are the tied matrix: the encoder follows
+      const enc = this.device.createCommandEncoder();
+      this.#retie.encode(enc);
+      this.device.queue.submit([enc.finish()]);
+    }
+    return n;
   }
 
   setParams(p: SaeParams): void {

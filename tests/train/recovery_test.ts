@@ -74,6 +74,12 @@ Deno.test("topk recovers the true dictionary", async () => {
   assert(final.val_explained_variance > 0.8, `val EV ${final.val_explained_variance}`);
 });
 
+Deno.test("topk with tied weights recovers the true dictionary", async () => {
+  const { frac, final } = await train("topk", { tied_weights: true });
+  assert(frac >= 0.9, `recovered ${frac}`);
+  assert(final.val_explained_variance > 0.8, `val EV ${final.val_explained_variance}`);
+});
+
 Deno.test("batchtopk recovers the true dictionary", async () => {
   const { frac, final } = await train("batchtopk", { lr: 0.02, dead_feature_window: 2000, aux_k_coefficient: 0.1 });
   assert(frac >= 0.9, `recovered ${frac}`);

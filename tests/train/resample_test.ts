@@ -133,3 +133,18 @@ Deno.test("train stage: resample_every revives dead latents and logs how many it
     await Deno.remove(syn.dir, { recursive: true });
   }
 });
+
+Deno.test("tied weights: after resampling the encoder is still the decoder's transpose", async () => {
+  const device = await getDevice();
+  const D = 16, S = 64, B = 8;
+  const rng = new Rng(9, 3);
+  const init = initParams({ d_in: D, d_sae: S, seed: 5, decoderNorm: 1, initThreshold: 0.1 }, new Float32Array(D));
+  for (let i = 0; i < 20; i++) init.b_enc[i] = -1e3;
+  const cfg = trainerConfig("topk", { d_in: D, d_sae: S, k: 2, batch: B }, { deadWindow: 1, tiedWeights: true });
+  const t = await GpuTrainer.create(device, cfg, init);
+  t.step(new Float32Array(B * D).map(() => rng.normal()), { lr: 1e-3, t: 1, sparsityCoef: 0, auxCoef: 0 });
+  assert(await t.resample(1, 1) > 0, "resampled");
+  const p = await t.params();
+  t.destroy();
+  for (let i = 0; i < S; i++) for (let d = 0; d < D; d++) assertEquals(p.W_enc[d * S + i], p.W_dec[i * D + d]);
+});
