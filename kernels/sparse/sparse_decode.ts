@@ -4,6 +4,7 @@
  * Two paths, same sums in the same order: "texture" (sparse_decode_tex.wgsl, W_dec rows as rgba32float
  * texels, d_in % 4 == 0) and "buffer" (sparse_decode.wgsl, scalar loads, any d_in).
  * `auxBound`: only slots < min(cap, state.n_dead) are read (the AuxK selection writes only those).
+ * `idxLimit` / `outRowBase`: a Matryoshka prefix's reconstruction (latents < idxLimit) into a stacked output.
  */
 import { type BoundKernel, compileKernel, groupsFor, kernelOf } from "../runtime/kernel.ts";
 import { compileShader } from "../runtime/compile.ts";
@@ -23,6 +24,9 @@ export interface SparseDecodeDims {
   bias?: boolean;
   stats?: boolean;
   auxBound?: boolean;
+  /** Matryoshka prefix: only latents < idxLimit decode; row t is written at out row outRowBase + t. */
+  idxLimit?: number;
+  outRowBase?: number;
   /** "auto" (default): texture when available for this d_in. */
   path?: "auto" | "texture" | "buffer";
 }
@@ -59,6 +63,8 @@ export async function createSparseDecode(device: GPUDevice, d: SparseDecodeDims)
     BIAS: d.bias ?? true,
     STATS: d.stats ?? true,
     AUX_BOUND: d.auxBound ?? false,
+    IDX_LIMIT: d.idxLimit ?? 0xffffffff,
+    OUT_ROW_BASE: d.outRowBase ?? 0,
   };
   const dummy = createBuffer(device, 16, "sparse_decode dummy");
   /** The shader's bindings; W_dec is the buffer or its row-texture view by path. */

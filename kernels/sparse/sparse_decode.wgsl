@@ -2,6 +2,8 @@
 // e = ENTRY_BASE + t*CAP + s of row t (INVALID entries skipped): only the active decoder rows are read.
 // Slots s ≥ min(CAP, state.n_dead) are skipped when AUX_BOUND (the AuxK selection fills only those).
 // With STATS, rowstats[t*8 + 2] = L0 (active entries) and rowstats[t*8 + 3] = L1 (Σ val).
+// Matryoshka prefixes: entries with idx ≥ IDX_LIMIT are skipped too, and row t is written at out row
+// OUT_ROW_BASE + t (the inner levels' reconstructions, stacked).
 // This is the scalar buffer path (any d_in); sparse_decode_tex.wgsl is the fast one.
 override D: u32;
 override CAP: u32;
@@ -9,6 +11,8 @@ override ENTRY_BASE: u32 = 0u;
 override BIAS: bool = true;
 override STATS: bool = true;
 override AUX_BOUND: bool = false;
+override IDX_LIMIT: u32 = 0xffffffffu;
+override OUT_ROW_BASE: u32 = 0u;
 
 const WG: u32 = 64u;
 const INVALID: u32 = 0xffffffffu;
@@ -37,17 +41,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (AUX_BOUND) { ns = min(CAP, state[STATE_N_DEAD]); }
   for (var s = 0u; s < ns; s++) {
     let i = idx[e0 + s];
-    if (i == INVALID) { continue; }
+    if (i == INVALID || i >= IDX_LIMIT) { continue; }
     let v = val[e0 + s];
     let r = i * D;
     for (var d = lid; d < D; d += WG) { acc[d] += v * W_dec[r + d]; }
   }
-  for (var d = lid; d < D; d += WG) { out[t * D + d] = acc[d]; }
+  for (var d = lid; d < D; d += WG) { out[(OUT_ROW_BASE + t) * D + d] = acc[d]; }
   if (STATS && lid == 0u) {
     var l0 = 0.0;
     var l1 = 0.0;
     for (var s = 0u; s < ns; s++) {
-      if (idx[e0 + s] != INVALID) { l0 += 1.0; l1 += val[e0 + s]; }
+      let i = idx[e0 + s];
+      if (i != INVALID && i < IDX_LIMIT) { l0 += 1.0; l1 += val[e0 + s]; }
     }
     rowstats[t * 8u + 2u] = l0;
     rowstats[t * 8u + 3u] = l1;

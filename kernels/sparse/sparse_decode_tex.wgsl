@@ -4,6 +4,7 @@
 // (token t, chunk of CQ texels); the chunks of a token are neighbours, so a SIMD group shares its
 // token's idx/val loads and branches. Slots s ≥ min(CAP, state.n_dead) are skipped when AUX_BOUND (the
 // AuxK selection fills only those). With STATS, rowstats[t*8+2] = L0, rowstats[t*8+3] = L1 (Σ val).
+// Matryoshka prefixes: entries with idx ≥ IDX_LIMIT are skipped, row t lands at out row OUT_ROW_BASE + t.
 override ROWS: u32;
 override D: u32;
 override CAP: u32;
@@ -11,6 +12,8 @@ override ENTRY_BASE: u32 = 0u;
 override BIAS: bool = true;
 override STATS: bool = true;
 override AUX_BOUND: bool = false;
+override IDX_LIMIT: u32 = 0xffffffffu;
+override OUT_ROW_BASE: u32 = 0u;
 override FOLD: u32 = 1u;
 
 const WG: u32 = 64u;
@@ -36,7 +39,7 @@ fn bias4(q: u32) -> vec4<f32> {
 
 fn store4(t: u32, q: u32, v: vec4<f32>) {
   if (q >= QW) { return; }
-  let o = t * D + 4u * q;
+  let o = (OUT_ROW_BASE + t) * D + 4u * q;
   out[o] = v.x;
   out[o + 1u] = v.y;
   out[o + 2u] = v.z;
@@ -59,7 +62,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var l1 = 0.0;
   for (var s = 0u; s < ns; s++) {
     let i = idx[e0 + s];
-    if (i == INVALID) { continue; }
+    if (i == INVALID || i >= IDX_LIMIT) { continue; }
     let v = val[e0 + s];
     l0 += 1.0;
     l1 += v;

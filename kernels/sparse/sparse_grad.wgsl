@@ -3,6 +3,7 @@
 // Main entries (e < B*CAP) use dvec rows [0, B) (the reconstruction gradient), AuxK entries use rows
 // [B, 2B). One invocation per entry; INVALID entries get 0 and cost nothing. With AUX_BOUND, AuxK slots
 // ≥ min(AUXCAP, state.n_dead) are left alone (the AuxK selection fills only the others).
+// Matryoshka: a main entry of latent i reads rows block_of(i)·B + t (./level_rows.wgsl).
 // Scalar buffer path (any d_in); sparse_grad_tex.wgsl is the fast one.
 override B: u32;
 override D: u32;
@@ -13,6 +14,7 @@ override AUX_BOUND: bool = false;
 const WG: u32 = 64u;
 const INVALID: u32 = 0xffffffffu;
 // @include "../runtime/slots.wgsl"
+// @include "level_rows.wgsl"
 
 @group(0) @binding(0) var<storage, read> idx: array<u32>;
 @group(0) @binding(1) var<storage, read> dvec: array<f32>;
@@ -29,7 +31,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i = idx[e];
   if (i == INVALID) { g[e] = 0.0; return; }
   var dv: u32;
-  if (e < main_n) { dv = (e / CAP) * D; } else { dv = (B + (e - main_n) / AUXCAP) * D; }
+  if (e < main_n) { dv = (block_of(i) * B + e / CAP) * D; } else { dv = (B + (e - main_n) / AUXCAP) * D; }
   let r = i * D;
   var acc = 0.0;
   for (var d = 0u; d < D; d++) { acc += dvec[dv + d] * W_dec[r + d]; }
