@@ -1,10 +1,12 @@
 // Gradient of b_dec, one workgroup per input dim d:
-//   gb_dec[d] = Σ_t dvec[t, d] − Σ_i W_enc[d, i] · gb_enc[i]
+//   gb_dec[d] = Σ_t dvec[ROW0 + t, d] − Σ_i W_enc[d, i] · gb_enc[i]
+// (ROW0: the first of the B gradient rows to sum; Matryoshka sums its D_0 block, which holds every level's share.)
 // (b_dec adds to x̂ and is subtracted from the encoder input, so it receives the decoder-side
 // gradient minus the encoder-side one; gb_enc = Σ_t dpre[t, ·].)
 override B: u32;
 override D: u32;
 override S: u32;
+override ROW0: u32 = 0u;
 
 const WG: u32 = 64u;
 
@@ -19,7 +21,7 @@ var<workgroup> red: array<f32, WG>;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let d = wid.x;
   var s = 0.0;
-  for (var t = lid; t < B; t += WG) { s += dvec[t * D + d]; }
+  for (var t = lid; t < B; t += WG) { s += dvec[(ROW0 + t) * D + d]; }
   var e = 0.0;
   for (var i = lid; i < S; i += WG) { e += W_enc[d * S + i] * gb_enc[i]; }
   red[lid] = s - e;

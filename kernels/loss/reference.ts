@@ -77,3 +77,30 @@ export function reconLossReference(
   }
   return { dvec, rowstats };
 }
+
+/**
+ * Float64 reference of matryoshka_loss.wgsl: x [B, D], inner reconstructions xhatIn [L, B, D] and the
+ * full level's gradient dvec0 [B, D] → rowstats slot 5 per row (Σ_m ‖x̂_m − x‖²) and the blocks D_m [L, B, D].
+ */
+export function matryoshkaLossReference(
+  d: { B: number; D: number; levels: number },
+  x: ArrayLike<number>,
+  xhatIn: ArrayLike<number>,
+  dvec0: ArrayLike<number>,
+): { inner: Float64Array; blocks: Float64Array } {
+  const { B, D, levels: L } = d;
+  const inner = new Float64Array(B);
+  const blocks = new Float64Array(L * B * D);
+  for (let t = 0; t < B; t++) {
+    for (let k = 0; k < D; k++) {
+      let acc = dvec0[t * D + k];
+      for (let m = L - 1; m >= 0; m--) {
+        const r = xhatIn[(m * B + t) * D + k] - x[t * D + k];
+        inner[t] += r * r;
+        acc += 2 / B * r;
+        blocks[(m * B + t) * D + k] = acc;
+      }
+    }
+  }
+  return { inner, blocks };
+}
