@@ -6,13 +6,15 @@
  *   standard: penalty = l1·mean_t Σ_i z_ti‖W_dec_i‖;  jumprelu: l0·mean_t Σ_i H(pre − θ_i), θ = exp(log θ)
  *   JumpReLU straight-through estimator (SAELens Step/JumpReLU), u = (pre − θ)/ε, K(u) = [|u| < ½]:
  *     ∂L/∂θ_i = Σ_t K(u_ti)·(−(θ_i/ε)·∂L/∂z_ti − (l0/B)/ε),  ∂L/∂log θ_i = θ_i·∂L/∂θ_i
- *   AuxK (topk, batchtopk): the top aux_k dead latents' ReLU(pre) reconstruct e = x − x̂ (no bias):
+ *   matryoshka_batchtopk: BatchTopK, plus the inner prefix levels' losses (./reference_matryoshka.ts)
+ *   AuxK (topk, batchtopk, matryoshka_batchtopk): the top aux_k dead latents' ReLU(pre) reconstruct e = x − x̂ (no bias):
  *     aux = aux_coef·min(n_dead/aux_k, 1)·mean_t ‖ê − e‖²
  * Gradients with decoder rows' parallel component removed when normalizeDecoder is set; with tiedWeights
  * (W_enc = W_decᵀ) the W_dec gradient is the tied matrix's, gW_dec + gW_encᵀ, before that projection.
  */
 import { topkIndices } from "./sae_cpu.ts";
 import { referenceGatedForward, referenceGatedStep } from "./reference_gated.ts";
+import { referenceMatryoshka } from "./reference_matryoshka.ts";
 import type { Architecture, SaeParams } from "./trainer.ts";
 
 export interface RefConfig {
@@ -33,6 +35,8 @@ export interface RefConfig {
   gatedFrozenDecoder?: boolean;
   /** W_enc = W_decᵀ: the W_dec gradient is that of the tied matrix, gW_dec + gW_encᵀ. */
   tiedWeights?: boolean;
+  /** matryoshka_batchtopk: the nested prefix widths. */
+  matryoshkaWidths?: number[];
 }
 
 export interface RefResult {
@@ -88,13 +92,14 @@ export function referenceForward(
   const { xc, pre, wn } = referenceEncoder(p, x, c);
   const theta = Float64Array.from(p.log_threshold, Math.exp);
   const z = new Float64Array(B * S);
-  const sparse = c.architecture === "topk" || c.architecture === "batchtopk";
+  const batch = c.architecture === "batchtopk" || c.architecture === "matryoshka_batchtopk";
+  const sparse = c.architecture === "topk" || batch;
   if (sparse) {
-    const cap = c.architecture === "batchtopk" ? Math.min(S, Math.ceil(c.k * c.batchTopkCap)) : c.k;
+    const cap = batch ? Math.min(S, Math.ceil(c.k * c.batchTopkCap)) : c.k;
     for (let t = 0; t < B; t++) {
       for (const i of topkIndices(pre.subarray(t * S, (t + 1) * S), cap)) z[t * S + i] = Math.max(0, pre[t * S + i]);
     }
-    if (c.architecture === "batchtopk") {
+    if (batch) {
       const vals = Array.from(z).filter((v) => v > 0).sort((a, b) => b - a);
       const thr = vals.length > c.k * B ? vals[c.k * B - 1] : 0;
       for (let j = 0; j < z.length; j++) if (z[j] < thr) z[j] = 0;
@@ -146,8 +151,11 @@ export function referenceStep(p: SaeParams, x: ArrayLike<number>, c: RefConfig):
     mse += r * r / B;
     dvec[j] = 2 / B * r;
   }
+  // Matryoshka: the inner levels' losses join the penalty; latent i's gradient rows are dvecOf(i)
+  const mat = c.architecture === "matryoshka_batchtopk" ? referenceMatryoshka(p, x, z, dvec, c) : undefined;
+  const dvecOf = (i: number) => mat ? mat.blockOf(i) : dvec;
   let l0 = 0;
-  let penalty = 0;
+  let penalty = mat?.inner ?? 0;
   for (let t = 0; t < B; t++) {
     for (let i = 0; i < S; i++) {
       const v = z[t * S + i];
@@ -185,8 +193,9 @@ export function referenceStep(p: SaeParams, x: ArrayLike<number>, c: RefConfig):
   const glog = new Float64Array(S);
   for (let t = 0; t < B; t++) {
     for (let i = 0; i < S; i++) {
+      const dv = dvecOf(i);
       let g = 0;
-      for (let d = 0; d < D; d++) g += dvec[t * D + d] * p.W_dec[i * D + d];
+      for (let d = 0; d < D; d++) g += dv[t * D + d] * p.W_dec[i * D + d];
       dz[t * S + i] = g;
       const v = z[t * S + i];
       const pr = pre[t * S + i];
@@ -207,7 +216,7 @@ export function referenceStep(p: SaeParams, x: ArrayLike<number>, c: RefConfig):
         }
       }
       for (let d = 0; d < D; d++) {
-        gW_dec[i * D + d] += v * dvec[t * D + d] + a[t * S + i] * daux[t * D + d];
+        gW_dec[i * D + d] += v * dv[t * D + d] + a[t * S + i] * daux[t * D + d];
       }
     }
   }
@@ -229,9 +238,10 @@ export function referenceStep(p: SaeParams, x: ArrayLike<number>, c: RefConfig):
     }
   }
   const gb_dec = new Float64Array(D);
+  const dAll = mat?.first ?? dvec; // b_dec is in every level's reconstruction
   for (let d = 0; d < D; d++) {
     let s = 0;
-    for (let t = 0; t < B; t++) s += dvec[t * D + d];
+    for (let t = 0; t < B; t++) s += dAll[t * D + d];
     for (let i = 0; i < S; i++) s -= p.W_enc[d * S + i] * gb_enc[i];
     gb_dec[d] = s;
   }

@@ -32,7 +32,7 @@ import {
 } from "../../kernels/runtime/mod.ts";
 import { createBdecGrad, createCenter, createDenseAct } from "../../kernels/dense/mod.ts";
 import { createBatchTopk, createCsc, createTopk } from "../../kernels/select/mod.ts";
-import { createLatentGrad, createSparseDecode, createSparseGrad } from "../../kernels/sparse/mod.ts";
+import { createLatentGrad, createSparseDecode, createSparseGrad, dvecRows } from "../../kernels/sparse/mod.ts";
 import { createMetrics, createReconLoss, METRIC_NAMES } from "../../kernels/loss/mod.ts";
 import {
   createAdam,
@@ -44,8 +44,9 @@ import {
 import type { BuiltStep, StepContext } from "./step_context.ts";
 import { buildGated } from "./arch_gated.ts";
 import { Resampler } from "./resample.ts";
+import { matryoshkaKernels, matryoshkaLevels } from "./arch_matryoshka.ts";
 
-export type Architecture = "topk" | "batchtopk" | "standard" | "jumprelu" | "gated";
+export type Architecture = "topk" | "batchtopk" | "standard" | "jumprelu" | "gated" | "matryoshka_batchtopk";
 
 export interface TrainerConfig {
   architecture: Architecture;
@@ -75,6 +76,8 @@ export interface TrainerConfig {
   gatedFrozenDecoder?: boolean;
   /** W_enc = W_decᵀ, one trained matrix (not for gated). */
   tiedWeights?: boolean;
+  /** matryoshka_batchtopk: the nested prefix widths (ascending; d_sae implied as the last). */
+  matryoshkaWidths?: number[];
 }
 
 /** Host copies of the parameters (the trainer's scaled activation space). */
@@ -95,7 +98,7 @@ export interface StepHyper {
   lr: number;
   /** Adam step count t (1-based) for bias correction. */
   t: number;
-  /** l1 (standard) or l0 (jumprelu) coefficient after warmup. */
+  /** l1 (standard, gated) or l0 (jumprelu) coefficient after warmup; matryoshka_batchtopk: the inner levels' weight, 1. */
   sparsityCoef: number;
   auxCoef: number;
 }
@@ -111,7 +114,12 @@ export function paramSizes(D: number, S: number): Record<ParamName, number> {
 }
 
 export function isSparse(a: Architecture): boolean {
-  return a === "topk" || a === "batchtopk";
+  return a === "topk" || isBatchTopk(a);
+}
+
+/** BatchTopK selection: batchtopk and matryoshka_batchtopk. */
+export function isBatchTopk(a: Architecture): boolean {
+  return a === "batchtopk" || a === "matryoshka_batchtopk";
 }
 
 /** Check a config against itself and the device; one-line errors. */
@@ -160,7 +168,7 @@ export class GpuTrainer {
 
   private constructor(readonly device: GPUDevice, readonly cfg: TrainerConfig) {
     const { batch: B, d_in: D, d_sae: S } = cfg;
-    this.cap = cfg.architecture === "batchtopk" ? Math.min(S, Math.ceil(cfg.k * cfg.batchTopkCap)) : cfg.k;
+    this.cap = isBatchTopk(cfg.architecture) ? Math.min(S, Math.ceil(cfg.k * cfg.batchTopkCap)) : cfg.k;
     this.auxCap = isSparse(cfg.architecture) ? Math.min(cfg.auxK, S) : 0;
     const buf = (n: number, label: string) => {
       const b = createBuffer(device, n * 4, label);
@@ -350,6 +358,8 @@ export class GpuTrainer {
     const { device, cfg, cap, auxCap } = this;
     const { batch: B, d_in: D, d_sae: S } = cfg;
     const NE = B * cap + B * auxCap;
+    const levels = matryoshkaLevels(cfg, auxCap); // Matryoshka: one gradient block of B rows per inner level
+    const nDvec = dvecRows({ B, auxCap, levels });
     const idx = this.#buf(NE, "idx");
     const val = this.#buf(NE, "val");
     const g = this.#buf(NE, "entry grad");
@@ -357,7 +367,7 @@ export class GpuTrainer {
     const start = this.#buf(S + 1, "latent starts");
     const xhat = this.#buf(B * D, "xhat");
     const ehat = auxCap ? this.#buf(B * D, "aux ehat") : xhat;
-    const dvec = this.#buf((auxCap ? 2 : 1) * B * D, "dvec");
+    const dvec = this.#buf(nDvec * D, "dvec");
     const rowstats = this.#buf(B * 8, "rowstats");
     const grads = {
       W_enc: this.#buf(D * S, "gW_enc"),
@@ -375,7 +385,7 @@ export class GpuTrainer {
     const tex = rowTexturesAvailable(device, D)
       ? {
         W_dec: this.#tex(S, D, "W_dec rows", this.#params.W_dec),
-        dvec: this.#tex((auxCap ? 2 : 1) * B, D, "dvec rows", dvec),
+        dvec: this.#tex(nDvec, D, "dvec rows", dvec),
         xc: fused ? { texture: fused.xcTex, copy: undefined } : this.#tex(B, D, "xc rows", xc),
       }
       : undefined;
@@ -401,7 +411,7 @@ export class GpuTrainer {
       step.push(tex.W_dec.copy);
       if (tex.xc.copy) step.push(tex.xc.copy);
     }
-    if (cfg.architecture === "batchtopk") {
+    if (isBatchTopk(cfg.architecture)) {
       const bt = (await createBatchTopk(device, { n: B * cap, kTotal: cfg.k * B, emaDecay: cfg.thresholdDecay }))({
         idx,
         val,
@@ -424,6 +434,12 @@ export class GpuTrainer {
     const loss = (await createReconLoss(device, { B, D }))(lossBuffers);
     fwd.push(dec, loss);
     step.push(dec, loss);
+    if (levels) {
+      const b = { idx, val, W_dec: this.#params.W_dec, b_dec: this.#params.b_dec, dvec, rowstats };
+      const inner = await matryoshkaKernels(this.#context(), b, levels, cap, tex?.W_dec.texture);
+      fwd.push(...inner);
+      step.push(...inner);
+    }
     if (auxCap) {
       const auxSel = (await createTopk(device, {
         rows: B,
@@ -455,7 +471,7 @@ export class GpuTrainer {
       step.push(auxSel, auxDec, auxLoss);
     }
     if (tex) step.push(tex.dvec.copy);
-    const sg = (await createSparseGrad(device, { B, D, cap, auxCap, auxBound: true }))({
+    const sg = (await createSparseGrad(device, { B, D, cap, auxCap, auxBound: true, levels }))({
       idx,
       dvec,
       W_dec: this.#params.W_dec,
@@ -470,7 +486,7 @@ export class GpuTrainer {
       list,
       state: this.#state,
     });
-    const lg = (await createLatentGrad(device, { B, D, S, cap, auxCap }))({
+    const lg = (await createLatentGrad(device, { B, D, S, cap, auxCap, levels }))({
       list,
       start,
       val,
@@ -484,7 +500,8 @@ export class GpuTrainer {
       dvecTex: tex?.dvec.texture,
       xcTex: tex?.xc.texture,
     });
-    const bd = (await createBdecGrad(device, { B, D, S }))({
+    // b_dec is in every level's reconstruction: D_0 (the first inner block) sums all their gradients
+    const bd = (await createBdecGrad(device, { B, D, S, row0: levels ? levels.innerBase * B : 0 }))({
       dvec,
       W_enc: this.#params.W_enc,
       gb_enc: grads.b_enc,
@@ -492,7 +509,7 @@ export class GpuTrainer {
     });
     step.push(sg, csc, lg, bd);
     this.#grads = grads;
-    const opt = await this.#optimizer(grads, rowstats, false);
+    const opt = await this.#optimizer(grads, rowstats, !!levels); // the inner levels' loss: the penalty slot
     if (opt.project) step.push(opt.project);
     step.push(...opt.out);
     fwd.push(opt.val);

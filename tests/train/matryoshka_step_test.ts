@@ -1,0 +1,49 @@
+/**
+ * The Matryoshka BatchTopK step on the GPU against float64 (stages/train/reference_matryoshka.ts):
+ * loss (all levels + AuxK), L0 and every gradient, with and without AuxK, at sizes on and off the tiles.
+ */
+import { assert } from "../assert.ts";
+import { getDevice } from "../../kernels/runtime/device.ts";
+import { GpuTrainer } from "../../stages/train/trainer.ts";
+import { initParams } from "../../stages/train/init.ts";
+import { referenceStep } from "../../stages/train/reference.ts";
+import { Rng } from "../../stages/train/rng.ts";
+import { activeLatents } from "./active.ts";
+import { relErr, trainerConfig } from "./trainer_setup.ts";
+
+const cases = [[48, 100, [12, 40], 8], [64, 256, [16, 64, 128], 0], [512, 2048, [64, 512], 16]] as const;
+for (const [D, S, widths, auxK] of cases) {
+  Deno.test(`matryoshka_batchtopk d_in ${D} d_sae ${S} levels ${widths} aux ${auxK}: matches float64`, async () => {
+    const device = await getDevice();
+    const B = 32;
+    const rng = new Rng(D + S, 91);
+    const init = initParams({ d_in: D, d_sae: S, seed: 3, decoderNorm: 1, initThreshold: 0.1 }, new Float32Array(D));
+    for (let j = 0; j < D; j++) init.b_dec[j] = 0.1 * rng.normal();
+    for (let j = 0; j < S; j++) init.b_enc[j] = 0.1 * rng.normal();
+    const x = new Float32Array(B * D).map(() => rng.normal());
+    const x2 = new Float32Array(B * D).map(() => rng.normal());
+    const cfg = trainerConfig("matryoshka_batchtopk", { d_in: D, d_sae: S, k: 6, batch: B }, {
+      deadWindow: 1, // every latent silent on the first batch is dead on the second: AuxK runs
+      auxK,
+      batchTopkCap: 2,
+      matryoshkaWidths: [...widths, S],
+    });
+    const t = await GpuTrainer.create(device, cfg, init);
+    const h = { lr: 0, t: 1, sparsityCoef: 1, auxCoef: 0.5 };
+    t.step(x, h);
+    t.step(x2, h);
+    const m = await t.metrics();
+    const g = await t.gradients();
+    t.destroy();
+    const dead = activeLatents(init, x, cfg).map((a) => !a);
+    const ref = referenceStep(init, x2, { ...cfg, dead, sparsityCoef: 1, auxCoef: 0.5 });
+    assert(ref.loss > 2 * ref.mse, `inner levels add to the loss: ${ref.loss} vs mse ${ref.mse}`);
+    assert(Math.abs(m.mse - ref.mse) <= 1e-4 * ref.mse, `mse ${m.mse} vs ${ref.mse}`);
+    assert(Math.abs(m.loss - ref.loss) <= 1e-4 * ref.loss, `loss ${m.loss} vs ${ref.loss}`);
+    assert(Math.abs(m.l0 - ref.l0) < 1e-3, `l0 ${m.l0} vs ${ref.l0}`);
+    for (const n of ["W_enc", "W_dec", "b_enc", "b_dec"] as const) {
+      const e = relErr(g[n]!.subarray(0, ref.grads[n].length), ref.grads[n]);
+      assert(e < 1e-4, `${n} gradient relative error ${e}`);
+    }
+  });
+}
