@@ -37,6 +37,7 @@ const TRAIN_TO_EXPORT_ARCH: Record<string, string> = {
   jumprelu: "jumprelu",
   standard: "standard",
   gated: "gated",
+  matryoshka_batchtopk: "jumprelu",
 };
 
 function first<T>(...vals: (T | undefined | null)[]): T | null {

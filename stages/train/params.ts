@@ -1,16 +1,16 @@
 /** The "train" config section. Defaults suit the shipped run (USE-lite resid_post, d_in 512, ~1-2M tokens). */
 import type { ParamSchema } from "../../pipeline/params.ts";
-import type { Architecture } from "./trainer.ts";
+import { type Architecture, isSparse } from "./trainer.ts";
 import type { LrDecay } from "./schedule.ts";
 import type { BDecInit } from "./init.ts";
 
 export const trainParams: ParamSchema = {
   architecture: {
     type: "enum",
-    values: ["topk", "batchtopk", "standard", "jumprelu", "gated"],
+    values: ["topk", "batchtopk", "standard", "jumprelu", "gated", "matryoshka_batchtopk"],
     default: "topk",
     doc:
-      "SAE type: topk (k per token), batchtopk (k·batch per batch), standard (ReLU + L1), jumprelu (learned thresholds + L0), gated (gate and magnitude paths sharing W_enc, L1 on the gate)",
+      "SAE type: topk (k per token), batchtopk (k·batch per batch), standard (ReLU + L1), jumprelu (learned thresholds + L0), gated (gate and magnitude paths sharing W_enc, L1 on the gate), matryoshka_batchtopk (BatchTopK with nested prefixes that each reconstruct)",
   },
   expansion_factor: { type: "int", default: 8, min: 1, doc: "d_sae = expansion_factor × d_in (unless d_sae is set)" },
   d_sae: { type: "int", default: null, nullable: true, min: 1, doc: "number of latents; overrides expansion_factor" },
@@ -108,6 +108,13 @@ export const trainParams: ParamSchema = {
     doc: "AuxK dead latents per token (topk/batchtopk); null = d_in/2 (SAELens), 0 = off",
   },
   aux_k_coefficient: { type: "number", default: 0.03125, min: 0, doc: "AuxK loss coefficient" },
+  matryoshka_widths: {
+    type: "json",
+    default: null,
+    nullable: true,
+    doc:
+      "matryoshka_batchtopk: ascending prefix widths (d_sae is added as the last); null = [d_sae/16, d_sae/4, d_sae] (at least k)",
+  },
   batchtopk_candidates: {
     type: "number",
     default: 4,
@@ -162,6 +169,7 @@ export interface TrainParams {
   resample_every: number;
   aux_k: number | null;
   aux_k_coefficient: number;
+  matryoshka_widths: number[] | null;
   batchtopk_candidates: number;
   threshold_decay: number;
   shuffle_buffer_tokens: number;
@@ -177,5 +185,5 @@ export interface TrainParams {
  * steps, before the decoder rows have turned towards the data.
  */
 export function normalizesDecoder(p: Pick<TrainParams, "architecture" | "normalize_decoder">): boolean {
-  return p.normalize_decoder ?? (p.architecture === "topk" || p.architecture === "batchtopk");
+  return p.normalize_decoder ?? isSparse(p.architecture);
 }

@@ -21,6 +21,7 @@ import {
   type TrainerConfig,
 } from "./trainer.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { checkMatryoshkaWidths } from "./arch_matryoshka.ts";
 import { normalizesDecoder, type TrainParams } from "./params.ts";
 
 export interface TrainIO {
@@ -75,6 +76,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
   if (steps < 1) throw new Error(`train: ${tokens} training tokens is less than one batch of ${B}`);
   const scale = p.normalize_activations === "expected_average_only_in" ? Math.sqrt(D) / (meta.mean_norm || 1) : 1;
   const auxK = isSparse(p.architecture) ? Math.min(p.aux_k ?? Math.floor(D / 2), S) : 0;
+  const matryoshkaWidths = p.architecture === "matryoshka_batchtopk" ? resolveWidths(p, S) : undefined;
   const cfg: TrainerConfig = {
     architecture: p.architecture,
     d_in: D,
@@ -93,6 +95,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     thresholdDecay: p.threshold_decay,
     gatedFrozenDecoder: p.gated_frozen_decoder,
     tiedWeights: p.tied_weights,
+    matryoshkaWidths,
   };
   if (p.architecture === "gated" && p.gated_frozen_decoder && !cfg.normalizeDecoder) {
     throw new Error(`train: gated_frozen_decoder needs normalize_decoder true (free-norm rows collapse the gate)`);
@@ -120,7 +123,8 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     const hyper = (s: number): StepHyper => ({
       lr: learningRate(s, steps, p.lr, p.lr_warmup_steps, p.lr_decay),
       t: s + 1,
-      sparsityCoef: coefficientWarmup(s, sparsity, p.l1_warmup_steps),
+      // matryoshka: every level's reconstruction counts in full from the first step (SAELens, dictionary_learning)
+      sparsityCoef: matryoshkaWidths ? 1 : coefficientWarmup(s, sparsity, p.l1_warmup_steps),
       auxCoef: p.aux_k_coefficient,
     });
     const fingerprint = JSON.stringify({ p, D, S, steps, n: train.n_tokens, scale });
@@ -250,6 +254,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
         activation_scaling_factor: scale,
         normalize_activations_in_training: p.normalize_activations,
         seed: p.seed,
+        ...(matryoshkaWidths ? { matryoshka_widths: matryoshkaWidths } : {}),
       },
     };
     await Deno.writeTextFile(join(io.outDir, "cfg.json"), JSON.stringify(saeCfg, null, 2) + "\n");
@@ -279,7 +284,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
  * Fold the training-time input scale s into the weights (SAELens fold_activation_norm_scaling_factor):
  * W_enc·s, W_dec/s, b_dec/s, so (x − b_dec)·W_enc in raw space equals the scaled-space pre-activation
  * and the decode returns raw activations. Thresholds act on pre-activations: unchanged.
- * BatchTopK is saved as a JumpReLU SAE with the averaged threshold (SAELens does the same).
+ * BatchTopK (and Matryoshka BatchTopK) is saved as a JumpReLU SAE with the averaged threshold (SAELens does the same).
  * Gated is saved in SAELens' gated layout: W_enc, W_dec, b_dec, b_gate (the trainer's b_enc), b_mag,
  * r_mag — the gate and magnitude biases act on pre-activations, so they are unchanged too.
  */
@@ -300,6 +305,18 @@ export function foldWeights(p: SaeParams, arch: string, s: number, thresholdEma:
     tensors.r_mag = f32([S], p.r_mag.slice());
   } else tensors.b_enc = f32([S], p.b_enc.slice());
   if (arch === "jumprelu") tensors.threshold = f32([S], p.log_threshold.map(Math.exp));
-  if (arch === "batchtopk") tensors.threshold = f32([S], new Float32Array(S).fill(thresholdEma));
-  return { tensors, architecture: arch === "batchtopk" ? "jumprelu" : arch };
+  const batchTopk = arch === "batchtopk" || arch === "matryoshka_batchtopk";
+  if (batchTopk) tensors.threshold = f32([S], new Float32Array(S).fill(thresholdEma));
+  return { tensors, architecture: batchTopk ? "jumprelu" : arch };
+}
+
+/** Matryoshka prefix widths: the configured ones (d_sae appended when missing, as SAELens) or the default. */
+function resolveWidths(p: TrainParams, S: number): number[] {
+  const given = p.matryoshka_widths;
+  if (given !== null && !Array.isArray(given)) throw new Error(`train: matryoshka_widths must be a list of integers`);
+  const w = given ? [...given] : [Math.ceil(S / 16), Math.ceil(S / 4)].map((v) => Math.max(v, p.k));
+  if (w[w.length - 1] !== S) w.push(S);
+  const widths = given ? w : [...new Set(w)].sort((a, b) => a - b);
+  checkMatryoshkaWidths(widths, p.k, S);
+  return widths;
 }

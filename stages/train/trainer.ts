@@ -44,7 +44,7 @@ import {
 import type { BuiltStep, StepContext } from "./step_context.ts";
 import { buildGated } from "./arch_gated.ts";
 import { Resampler } from "./resample.ts";
-import { matryoshkaKernels, matryoshkaLevels } from "./arch_matryoshka.ts";
+import { checkMatryoshkaWidths, matryoshkaKernels, matryoshkaLevels } from "./arch_matryoshka.ts";
 
 export type Architecture = "topk" | "batchtopk" | "standard" | "jumprelu" | "gated" | "matryoshka_batchtopk";
 
@@ -129,6 +129,7 @@ export function checkConfig(c: TrainerConfig, device: GPUDevice): void {
       "train: tied_weights is not supported for gated (W_enc also feeds the magnitude path via r_mag; tying it to the decoder is not the gated SAE)",
     );
   }
+  if (c.architecture === "matryoshka_batchtopk") checkMatryoshkaWidths(c.matryoshkaWidths ?? [c.d_sae], c.k, c.d_sae);
   if (c.k < 1 || c.k > c.d_sae) throw new Error(`train: k = ${c.k} must be between 1 and d_sae (${c.d_sae})`);
   if (c.batch < 1 || c.batch > device.limits.maxComputeWorkgroupsPerDimension) {
     throw new Error(`train: batch_size ${c.batch} must be in 1..${device.limits.maxComputeWorkgroupsPerDimension}`);

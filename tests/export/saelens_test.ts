@@ -54,7 +54,7 @@ function referenceEncode(
   return out;
 }
 
-for (const arch of ["topk", "batchtopk", "jumprelu", "standard", "gated"] as TrainArch[]) {
+for (const arch of ["topk", "batchtopk", "jumprelu", "standard", "gated", "matryoshka_batchtopk"] as TrainArch[]) {
   Deno.test(`saelens export (${arch}): byte layout, cfg fields, sparsity, and re-read weights reproduce the SAE`, async () => {
     const root = await Deno.makeTempDir();
     try {
@@ -65,7 +65,7 @@ for (const arch of ["topk", "batchtopk", "jumprelu", "standard", "gated"] as Tra
 
       // cfg.json: SAELens field names and values.
       const cfg = JSON.parse(await Deno.readTextFile(`${dir}/cfg.json`));
-      const expectArch = arch === "batchtopk" ? "jumprelu" : arch;
+      const expectArch = arch.endsWith("batchtopk") ? "jumprelu" : arch;
       for (
         const key of [
           "architecture",

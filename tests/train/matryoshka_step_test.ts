@@ -47,3 +47,24 @@ for (const [D, S, widths, auxK] of cases) {
     }
   });
 }
+
+Deno.test("matryoshka_widths: one-line errors for bad levels", async () => {
+  const { checkMatryoshkaWidths } = await import("../../stages/train/arch_matryoshka.ts");
+  const bad: [number[], RegExp][] = [
+    [[64, 32, 256], /strictly increasing/],
+    [[2, 256], /at least k = 4/],
+    [[64, 512], /exceeds d_sae 256/],
+    [[1.5, 256], /list of integers/],
+    [[4, 8, 16, 32, 64, 100, 128, 200, 256], /at most 8 levels/],
+  ];
+  for (const [w, re] of bad) {
+    let msg = "";
+    try {
+      checkMatryoshkaWidths(w, 4, 256);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    assert(re.test(msg) && !msg.includes("\n"), `${JSON.stringify(w)}: "${msg}"`);
+  }
+  checkMatryoshkaWidths([4, 64, 256], 4, 256); // fine
+});
