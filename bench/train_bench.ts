@@ -5,7 +5,8 @@
  * also holds ~11 ms of submit-and-wait latency: Deno's WebGPU polls for completion on a ~10 ms timer).
  *   deno run -A bench/train_bench.ts [--json] [--filter train.topk] [--small] [--profile] [--reps N]
  * `--small` uses d_sae 4096 (the default real run's size). `train.gated`: the gated SAE's dense step
- * (d_sae 4096, batch 2048: its stacked [2B, d_sae] latents must fit one binding). With --profile it also prints the median
+ * (d_sae 4096, batch 2048: its stacked [2B, d_sae] latents must fit one binding). `train.matryoshka_batchtopk`:
+ * the sparse step with 3 levels (d_sae/16, d_sae/4, d_sae), at the topk case's size. With --profile it also prints the median
  * CPU time of a step (all threads, from /proc/self/stat on Linux): on a shared machine the wall time
  * swings with the load, the CPU time much less.
  */
@@ -22,7 +23,7 @@ const device = await getDevice();
 
 async function bench(
   name: string,
-  arch: "topk" | "batchtopk" | "gated",
+  arch: "topk" | "batchtopk" | "gated" | "matryoshka_batchtopk",
   D: number,
   S: number,
   k: number,
@@ -32,10 +33,17 @@ async function bench(
   if (filter && !name.startsWith(filter) && !filter.startsWith("train")) return;
   if (filter && filter.startsWith("train.") && name !== filter) return;
   const init = initParams({ d_in: D, d_sae: S, seed: 1, decoderNorm: 1, initThreshold: 0.1 }, new Float32Array(D));
-  const t = await GpuTrainer.create(device, trainerConfig(arch, { d_in: D, d_sae: S, k, batch: B }), init);
+  const widths = arch === "matryoshka_batchtopk" ? [S / 16, S / 4, S] : undefined;
+  const cfg = trainerConfig(arch, { d_in: D, d_sae: S, k, batch: B }, { matryoshkaWidths: widths });
+  const t = await GpuTrainer.create(device, cfg, init);
   const r = new Rng(3);
   const x = new Float32Array(B * D).map(() => r.normal());
-  const h = { lr: 1e-3, t: 1, sparsityCoef: arch === "gated" ? 5 : 0, auxCoef: 1 / 32 };
+  const h = {
+    lr: 1e-3,
+    t: 1,
+    sparsityCoef: { gated: 5, matryoshka_batchtopk: 1 }[arch as string] ?? 0,
+    auxCoef: 1 / 32,
+  };
   t.step(x, h);
   await t.metrics();
   const times: number[] = [];
@@ -86,3 +94,12 @@ const small = args.includes("--small");
 const ri = args.indexOf("--reps");
 await bench("train.topk", "topk", 512, small ? 4096 : 8192, 32, 4096, ri >= 0 ? Number(args[ri + 1]) : 3);
 await bench("train.gated", "gated", 512, 4096, 32, 2048, ri >= 0 ? Number(args[ri + 1]) : 3);
+await bench(
+  "train.matryoshka_batchtopk",
+  "matryoshka_batchtopk",
+  512,
+  small ? 4096 : 8192,
+  32,
+  4096,
+  ri >= 0 ? Number(args[ri + 1]) : 3,
+);

@@ -8,7 +8,9 @@
  * decoder; with `gatedFrozenDecoder` it does not (the paper's frozen copy of W_dec and b_dec: the term
  * trains only the gate; b_dec keeps its encoder-side gradient). The frozen variant needs unit-norm
  * decoder rows: with free norms the L1 term shrinks the rows at no cost to the magnitude path (r_mag
- * grows) while nothing but the frozen term resists, and the gate collapses.
+ * grows) while nothing but the frozen term resists, and the gate collapses. Even with unit rows the frozen
+ * variant did not recover the synthetic dictionary of tests/train/recovery_test.ts in a short l1 sweep
+ * (2, 4, 10: the gate path never learned to reconstruct), so it stays an experimental option.
  * b_gate lives in the trainer's b_enc buffer. The f and ReLU(π_gate) rows are stacked [2B, S] so one
  * GEMM decodes both and one GEMM back-propagates both residuals (kernels/dense/gated_act.wgsl).
  */

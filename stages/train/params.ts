@@ -65,7 +65,7 @@ export const trainParams: ParamSchema = {
     type: "boolean",
     default: false,
     doc:
-      "gated: the auxiliary gate-path reconstruction trains the gate only (frozen W_dec, b_dec, as the Gated SAE paper; needs normalize_decoder true); false = SAELens",
+      "gated, experimental: the auxiliary gate-path reconstruction trains the gate only (frozen W_dec, b_dec, as the Gated SAE paper; needs normalize_decoder true); false = SAELens (the tested default)",
   },
   clip_grad_norm: { type: "number", default: 0, min: 0, doc: "clip gradients to this global L2 norm; 0 = off" },
   normalize_activations: {
