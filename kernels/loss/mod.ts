@@ -3,6 +3,6 @@
  * reduction. Float64 references: ./reference.ts.
  */
 export { createReconLoss } from "./recon_loss.ts";
-export { createMetrics, METRIC_NAMES } from "./metrics.ts";
+export { createMetrics, METRIC_NAMES, type MetricsDims } from "./metrics.ts";
 export { createMatryoshkaLoss } from "./matryoshka_loss.ts";
 export * from "./reference.ts";

@@ -1,5 +1,6 @@
 /** Float64 references of the loss and metrics kernels (tests compare the WGSL against these). */
 import { HYPER, STATE } from "../runtime/slots.ts";
+import type { MetricsDims } from "./metrics.ts";
 
 /**
  * Float64 reference of the 8 metrics (formulas in metrics.wgsl) from rowstats [B, 8], x [B, D], the
@@ -7,16 +8,7 @@ import { HYPER, STATE } from "../runtime/slots.ts";
  * as f32 bits, the dead count AuxK used; slots in ../runtime/slots.ts). Also the new state.n_dead.
  */
 export function metricsReference(
-  d: {
-    B: number;
-    D: number;
-    S: number;
-    window: number;
-    auxK?: number;
-    penalty?: boolean;
-    aux?: boolean;
-    gateAux?: boolean;
-  },
+  d: MetricsDims,
   b: { rowstats: ArrayLike<number>; x: ArrayLike<number>; since: ArrayLike<number>; hyper: ArrayLike<number> },
   state: Uint32Array,
 ): { metrics: number[]; nDead: number } {

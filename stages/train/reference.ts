@@ -122,6 +122,20 @@ export function referenceActivations(
   return referenceForward(p, x, c).z;
 }
 
+/** x̂ = z·W_dec + b_dec for latents z [B, S]. */
+export function referenceDecode(p: SaeParams, z: Float64Array, c: { d_in: number; d_sae: number; batch: number }) {
+  const { d_in: D, d_sae: S, batch: B } = c;
+  const out = new Float64Array(B * D);
+  for (let t = 0; t < B; t++) {
+    for (let d = 0; d < D; d++) out[t * D + d] = p.b_dec[d];
+    for (let i = 0; i < S; i++) {
+      const v = z[t * S + i];
+      if (v !== 0) { for (let d = 0; d < D; d++) out[t * D + d] += v * p.W_dec[i * D + d]; }
+    }
+  }
+  return out;
+}
+
 /** Drop from each decoder-row gradient its component parallel to the row (in place). */
 export function projectDecoderGrad(gW_dec: Float64Array, W_dec: ArrayLike<number>, wn: ArrayLike<number>, D: number) {
   for (let i = 0; i < wn.length; i++) {
@@ -136,14 +150,7 @@ export function referenceStep(p: SaeParams, x: ArrayLike<number>, c: RefConfig):
   if (c.architecture === "gated") return referenceGatedStep(p, x, c);
   const { d_in: D, d_sae: S, batch: B } = c;
   const { xc, pre, wn, theta, z, sparse } = referenceForward(p, x, c);
-  const xhat = new Float64Array(B * D);
-  for (let t = 0; t < B; t++) {
-    for (let d = 0; d < D; d++) xhat[t * D + d] = p.b_dec[d];
-    for (let i = 0; i < S; i++) {
-      const v = z[t * S + i];
-      if (v !== 0) { for (let d = 0; d < D; d++) xhat[t * D + d] += v * p.W_dec[i * D + d]; }
-    }
-  }
+  const xhat = referenceDecode(p, z, c);
   let mse = 0;
   const dvec = new Float64Array(B * D);
   for (let j = 0; j < B * D; j++) {

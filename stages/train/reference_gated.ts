@@ -10,7 +10,7 @@
  *   gb_dec = Σ_t (dvec + dvec_g) − W_enc·Σ_t du
  * With gatedFrozenDecoder the aᵀ·dvec_g and dvec_g terms are dropped (frozen decoder in the auxiliary term).
  */
-import { projectDecoderGrad, type RefConfig, referenceEncoder, type RefResult } from "./reference.ts";
+import { projectDecoderGrad, type RefConfig, referenceDecode, referenceEncoder, type RefResult } from "./reference.ts";
 import type { SaeParams } from "./trainer.ts";
 
 export function referenceGatedForward(
@@ -33,26 +33,13 @@ export function referenceGatedForward(
   return { xc, pre, wn, theta, z, sparse: false, pm, a };
 }
 
-/** Rows·W_dec + b_dec for latents [B, S]. */
-function decodeRows(p: SaeParams, lat: Float64Array, B: number, D: number, S: number): Float64Array {
-  const out = new Float64Array(B * D);
-  for (let t = 0; t < B; t++) {
-    for (let d = 0; d < D; d++) out[t * D + d] = p.b_dec[d];
-    for (let i = 0; i < S; i++) {
-      const v = lat[t * S + i];
-      if (v !== 0) { for (let d = 0; d < D; d++) out[t * D + d] += v * p.W_dec[i * D + d]; }
-    }
-  }
-  return out;
-}
-
 export function referenceGatedStep(p: SaeParams, x: ArrayLike<number>, c: RefConfig): RefResult {
   const { d_in: D, d_sae: S, batch: B } = c;
   const thaw = c.gatedFrozenDecoder ? 0 : 1;
   const l1 = c.sparsityCoef;
   const { xc, pre, wn, z, pm, a } = referenceGatedForward(p, x, c);
-  const xhat = decodeRows(p, z, B, D, S);
-  const xg = decodeRows(p, a, B, D, S);
+  const xhat = referenceDecode(p, z, c);
+  const xg = referenceDecode(p, a, c);
   let mse = 0, aux = 0, penalty = 0, l0 = 0;
   const dvec = new Float64Array(B * D);
   const dvecG = new Float64Array(B * D);

@@ -9,7 +9,7 @@ import { type Architecture, GpuTrainer } from "../../stages/train/trainer.ts";
 import { initParams } from "../../stages/train/init.ts";
 import { referenceStep } from "../../stages/train/reference.ts";
 import { Rng } from "../../stages/train/rng.ts";
-import { relErr, trainerConfig } from "./trainer_setup.ts";
+import { initWithBiases, relErr, trainerConfig } from "./trainer_setup.ts";
 
 for (const arch of ["topk", "batchtopk", "standard", "jumprelu"] as Architecture[]) {
   for (const [D, S, clip] of [[48, 100, 0], [64, 256, 1e6]]) {
@@ -19,15 +19,7 @@ for (const arch of ["topk", "batchtopk", "standard", "jumprelu"] as Architecture
       const B = 32;
       const rng = new Rng(D + S, 71);
       const normalizeDecoder = arch === "topk" || arch === "batchtopk";
-      const init = initParams({
-        d_in: D,
-        d_sae: S,
-        seed: 3,
-        decoderNorm: normalizeDecoder ? 1 : 0.5,
-        initThreshold: 0.05,
-      }, new Float32Array(D));
-      for (let j = 0; j < D; j++) init.b_dec[j] = 0.1 * rng.normal();
-      for (let j = 0; j < S; j++) init.b_enc[j] = 0.1 * rng.normal();
+      const init = initWithBiases(D, S, normalizeDecoder ? 1 : 0.5, rng, 0.05);
       const x = new Float32Array(B * D).map(() => rng.normal());
       const cfg = trainerConfig(arch, { d_in: D, d_sae: S, k: 6, batch: B }, {
         auxK: 0,
