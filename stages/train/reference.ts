@@ -52,6 +52,8 @@ export interface RefResult {
     /** Gated only. */
     r_mag?: Float64Array;
     b_mag?: Float64Array;
+    /** Skip transcoders only. */
+    W_skip?: Float64Array;
   };
 }
 

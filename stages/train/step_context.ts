@@ -16,6 +16,8 @@ export interface StepContext {
   params: Record<ParamName, GPUBuffer>;
   /** The batch [batch, d_in]. */
   x: GPUBuffer;
+  /** A transcoder's target [batch, d_out] (1 float otherwise). */
+  y: GPUBuffer;
   hyper: GPUBuffer;
   /** Dead-latent clocks [d_sae] (u32 tokens since the last firing). */
   since: GPUBuffer;

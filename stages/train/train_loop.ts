@@ -224,7 +224,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     }
     const seconds = (performance.now() - t0) / 1000;
     const params = await trainer.params();
-    const bad = PARAM_NAMES.find((n) => !params[n].every(Number.isFinite));
+    const bad = PARAM_NAMES.find((n) => !params[n]?.every(Number.isFinite));
     if (bad) stop(steps - 1, `${bad} became non-finite`);
     const thresholdEma = (await trainer.thresholdEma()) / (1 - p.threshold_decay ** steps);
     const { tensors, architecture } = foldWeights(params, p.architecture, scale, thresholdEma);

@@ -43,6 +43,7 @@ import {
 } from "../../kernels/optim/mod.ts";
 import type { BuiltStep, StepContext } from "./step_context.ts";
 import { buildGated } from "./arch_gated.ts";
+import { buildTranscoder, checkTranscoder } from "./arch_transcoder.ts";
 import { Resampler } from "./resample.ts";
 import { checkMatryoshkaWidths, matryoshkaKernels, matryoshkaLevels } from "./arch_matryoshka.ts";
 
@@ -78,6 +79,10 @@ export interface TrainerConfig {
   tiedWeights?: boolean;
   /** matryoshka_batchtopk: the nested prefix widths (ascending; d_sae implied as the last). */
   matryoshkaWidths?: number[];
+  /** Transcoder (standard, jumprelu): reconstruct a target y [batch, d_out] from x instead of x. */
+  d_out?: number;
+  /** Skip transcoder: ŷ also gets x·W_skip. */
+  skip?: boolean;
 }
 
 /** Host copies of the parameters (the trainer's scaled activation space). */
@@ -91,6 +96,8 @@ export interface SaeParams {
   r_mag: Float32Array;
   /** Gated: the magnitude path's bias. */
   b_mag: Float32Array;
+  /** Skip transcoder: x·W_skip joins the output ([d_in, d_out]); absent otherwise. */
+  W_skip?: Float32Array;
 }
 
 /** Per-step values written by the host. */
@@ -105,12 +112,23 @@ export interface StepHyper {
 
 export type Metrics = Record<(typeof METRIC_NAMES)[number], number>;
 
-export const PARAM_NAMES = ["W_enc", "W_dec", "b_enc", "b_dec", "log_threshold", "r_mag", "b_mag"] as const;
+export const PARAM_NAMES = ["W_enc", "W_dec", "b_enc", "b_dec", "log_threshold", "r_mag", "b_mag", "W_skip"] as const;
 export type ParamName = (typeof PARAM_NAMES)[number];
 
-/** Floats in each parameter buffer. */
-export function paramSizes(D: number, S: number): Record<ParamName, number> {
-  return { W_enc: D * S, W_dec: S * D, b_enc: S, b_dec: D, log_threshold: S, r_mag: S, b_mag: S };
+/** Floats in each parameter buffer (W_skip: 1 unused float unless a skip transcoder). */
+export function paramSizes(c: Pick<TrainerConfig, "d_in" | "d_sae" | "d_out" | "skip">): Record<ParamName, number> {
+  const { d_in: D, d_sae: S } = c;
+  const O = c.d_out ?? D;
+  return {
+    W_enc: D * S,
+    W_dec: S * O,
+    b_enc: S,
+    b_dec: O,
+    log_threshold: S,
+    r_mag: S,
+    b_mag: S,
+    W_skip: c.skip ? D * O : 1,
+  };
 }
 
 export function isSparse(a: Architecture): boolean {
@@ -124,6 +142,7 @@ export function isBatchTopk(a: Architecture): boolean {
 
 /** Check a config against itself and the device; one-line errors. */
 export function checkConfig(c: TrainerConfig, device: GPUDevice): void {
+  if (c.d_out !== undefined) checkTranscoder(c);
   if (c.tiedWeights && c.architecture === "gated") {
     throw new Error(
       "train: tied_weights is not supported for gated (W_enc also feeds the magnitude path via r_mag; tying it to the decoder is not the gated SAE)",
@@ -152,6 +171,7 @@ export class GpuTrainer {
   #steps: BoundKernel[] = [];
   #forward: BoundKernel[] = [];
   #x: GPUBuffer;
+  #y: GPUBuffer;
   #hyper: GPUBuffer;
   #metrics: GPUBuffer;
   #valMetrics: GPUBuffer;
@@ -177,10 +197,11 @@ export class GpuTrainer {
       return b;
     };
     this.#x = buf(B * D, "x");
+    this.#y = buf(cfg.d_out !== undefined ? B * cfg.d_out : 1, "y (transcoder target)");
     this.#hyper = buf(HYPER_WORDS, "hyper");
     this.#metrics = buf(METRIC_NAMES.length, "metrics");
     this.#valMetrics = buf(METRIC_NAMES.length, "val metrics");
-    const sizes = paramSizes(D, S);
+    const sizes = paramSizes(cfg);
     const make = (prefix: string) =>
       Object.fromEntries(PARAM_NAMES.map((n) => [n, buf(sizes[n], `${prefix}${n}`)])) as Record<ParamName, GPUBuffer>;
     this.#params = make("");
@@ -196,7 +217,8 @@ export class GpuTrainer {
     const t = new GpuTrainer(device, cfg);
     t.setParams(init);
     t.#resetOptimizer();
-    if (cfg.architecture === "gated") t.#adopt(await buildGated(t.#context()));
+    if (cfg.d_out !== undefined) t.#adopt(await buildTranscoder(t.#context()));
+    else if (cfg.architecture === "gated") t.#adopt(await buildGated(t.#context()));
     else await (isSparse(cfg.architecture) ? t.#buildSparse() : t.#buildDense());
     return t;
   }
@@ -208,6 +230,7 @@ export class GpuTrainer {
       cfg: this.cfg,
       params: this.#params,
       x: this.#x,
+      y: this.#y,
       hyper: this.#hyper,
       since: this.#since,
       state: this.#state,
@@ -317,7 +340,7 @@ export class GpuTrainer {
     for (const n of names) {
       const bufs = { hyper: this.#hyper, state: this.#state, m: this.#m[n], v: this.#v[n] };
       if (n === "W_dec") {
-        const dims = { D: cfg.d_in, S: cfg.d_sae, project: fuseProject, normalize: cfg.normalizeDecoder };
+        const dims = { D: cfg.d_out ?? cfg.d_in, S: cfg.d_sae, project: fuseProject, normalize: cfg.normalizeDecoder };
         out.push((await createDecoderAdam(device, dims))({ ...bufs, gW_dec: grads[n]!, W_dec: this.#params[n] }));
         continue;
       }
@@ -325,14 +348,14 @@ export class GpuTrainer {
       out.push(adam({ ...bufs, grad: grads[n]!, param: this.#params[n] }));
     }
     if (tie) out.push(tie.transpose);
-    const dn = (await createDecoderNorm(device, { D: cfg.d_in, S: cfg.d_sae }))({
+    const dn = (await createDecoderNorm(device, { D: cfg.d_out ?? cfg.d_in, S: cfg.d_sae }))({
       W_dec: this.#params.W_dec,
       gW_dec: grads.W_dec!,
     });
     const aux = this.auxCap > 0;
     const metricsDims = {
       B: cfg.batch,
-      D: cfg.d_in,
+      D: cfg.d_out ?? cfg.d_in, // the reconstructed side (a transcoder's target)
       S: cfg.d_sae,
       window: cfg.deadWindow,
       auxK: cfg.auxK,
@@ -340,7 +363,8 @@ export class GpuTrainer {
       aux: aux && !gateAux,
       gateAux,
     };
-    const bufs = { rowstats, x: this.#x, since: this.#since, hyper: this.#hyper, state: this.#state };
+    const target = cfg.d_out !== undefined ? this.#y : this.#x;
+    const bufs = { rowstats, x: target, since: this.#since, hyper: this.#hyper, state: this.#state };
     out.push((await createMetrics(device, metricsDims))({ ...bufs, metrics: this.#metrics }));
     const val = (await createMetrics(device, { ...metricsDims, aux: false, gateAux: false, dead: false }))({
       ...bufs,
@@ -620,17 +644,20 @@ export class GpuTrainer {
     );
   }
 
-  #upload(x: Float32Array): void {
-    const n = this.cfg.batch * this.cfg.d_in;
-    if (x.length !== n) {
-      throw new Error(`train: batch has ${x.length} values, expected ${this.cfg.batch} × ${this.cfg.d_in}`);
-    }
+  #upload(x: Float32Array, y?: Float32Array): void {
+    const { batch: B, d_in: D, d_out: O } = this.cfg;
+    if (x.length !== B * D) throw new Error(`train: batch has ${x.length} values, expected ${B} × ${D}`);
     writeBuffer(this.device, this.#x, x);
+    if (O === undefined) return;
+    if (y?.length !== B * O) {
+      throw new Error(`train: the transcoder target has ${y?.length ?? 0} values, expected ${B} × ${O}`);
+    }
+    writeBuffer(this.device, this.#y, y);
   }
 
-  /** Record and submit one training step on batch x [batch, d_in]; does not wait. */
-  step(x: Float32Array, h: StepHyper): void {
-    this.#upload(x);
+  /** Record and submit one training step on batch x [batch, d_in] (transcoder: and its target y); does not wait. */
+  step(x: Float32Array, h: StepHyper, y?: Float32Array): void {
+    this.#upload(x, y);
     this.#writeHyper(h);
     const enc = this.device.createCommandEncoder();
     for (const k of this.#steps) k.encode(enc);
@@ -665,8 +692,8 @@ export class GpuTrainer {
   }
 
   /** Forward-only metrics of batch x (no parameter, optimizer or dead-latent update). */
-  async evaluate(x: Float32Array, h: StepHyper): Promise<Metrics> {
-    this.#upload(x);
+  async evaluate(x: Float32Array, h: StepHyper, y?: Float32Array): Promise<Metrics> {
+    this.#upload(x, y);
     this.#writeHyper(h);
     const enc = this.device.createCommandEncoder();
     for (const k of this.#forward) k.encode(enc);
@@ -688,6 +715,9 @@ export class GpuTrainer {
    * seeded by (seed, step). Returns how many latents were re-initialised.
    */
   async resample(seed: number, step: number): Promise<number> {
+    if (this.cfg.d_out !== undefined) {
+      throw new Error("train: resampling is not implemented for transcoders (new decoder rows would need target rows)");
+    }
     this.#resampler ??= await Resampler.create({
       device: this.device,
       cfg: this.cfg,
@@ -708,12 +738,12 @@ export class GpuTrainer {
   }
 
   setParams(p: SaeParams): void {
-    for (const n of PARAM_NAMES) writeBuffer(this.device, this.#params[n], p[n]);
+    for (const n of PARAM_NAMES) if (p[n]) writeBuffer(this.device, this.#params[n], p[n]!);
   }
 
   async params(): Promise<SaeParams> {
-    const { d_in: D, d_sae: S } = this.cfg;
-    const sizes = paramSizes(D, S);
+    const { d_sae: S } = this.cfg;
+    const sizes = paramSizes(this.cfg);
     const data = await readBuffers(
       this.device,
       PARAM_NAMES.map((n) => ({ buf: this.#params[n], bytes: sizes[n] * 4 })),
@@ -729,8 +759,8 @@ export class GpuTrainer {
   /** Everything a resume needs: parameters, Adam moments, dead-latent clocks, GPU state slots. */
   async snapshot(): Promise<Record<string, Float32Array | Uint32Array>> {
     // One staging copy (per 256 MiB) and one map for all 17 tensors: each map costs ≥ 10 ms of polling.
-    const { d_in: D, d_sae: S } = this.cfg;
-    const sizes = paramSizes(D, S);
+    const { d_sae: S } = this.cfg;
+    const sizes = paramSizes(this.cfg);
     const names: string[] = [];
     const parts: { buf: GPUBuffer; bytes: number }[] = [];
     for (const n of PARAM_NAMES) {
