@@ -6,17 +6,15 @@
 import { assert, assertEquals } from "../assert.ts";
 import { join } from "node:path";
 import { makeTinyModelDir } from "../fixtures/tiny_model.ts";
-import { readRunRecords } from "../../pipeline/records.ts";
+import { lastRun, pipeline, tinySetup } from "./tiny_pipeline.ts";
 import { loadSae } from "../../stages/export/load.ts";
 import { readParquet } from "../../stages/io/parquet.ts";
 import { decodeSafetensors } from "../../stages/io/safetensors.ts";
 
-const root = new URL("../..", import.meta.url).pathname;
-
 Deno.test("e2e: gated, matryoshka_batchtopk and tied + resampled topk train, evaluate and export", async () => {
   const dir = await Deno.makeTempDir({ prefix: "e2e_arch_" });
   try {
-    await makeTinyModelDir(join(dir, "model"));
+    await makeTinyModelDir(join(dir, "model")); // one model and store: later cases reuse model → extract
     const cases: [Record<string, unknown>, string, string[]][] = [
       [{ architecture: "gated", l1_coefficient: 5 }, "gated", ["W_dec", "W_enc", "b_dec", "b_gate", "b_mag", "r_mag"]],
       [
@@ -31,28 +29,11 @@ Deno.test("e2e: gated, matryoshka_batchtopk and tied + resampled topk train, eva
       ],
     ];
     for (const [train, exported, tensors] of cases) {
-      const config = {
-        model: { source: join(dir, "model") },
-        pretokenize: { corpus: "brown", context_size: 32, max_tokens: 6144 },
-        extract: { hook: "blocks.0.hook_resid_post", batch_size: 16, heldout_fraction: 0.25 },
-        train: { d_sae: 64, k: 4, batch_size: 256, training_tokens: 4096, lr: 0.004, log_every: 2, ...train },
-        evaluate: { downstream_sequences: 4, top_n: 3, quantile_examples: 1 },
-        export: {},
-      };
-      const cfgPath = join(dir, "pipeline.json");
-      await Deno.writeTextFile(cfgPath, JSON.stringify(config));
-      const store = join(dir, "store");
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", join(root, "stages/cli.ts"), "run", "--config", cfgPath, "--store", store],
-        stdout: "piped",
-        stderr: "piped",
-        env: { NO_COLOR: "1" },
-      }).output();
-      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-      assertEquals(out.code, 0, `${train.architecture}: ${text}`);
-      const recs = await readRunRecords(store);
-      const id = recs.at(-1)!.run_id;
-      const run = Object.fromEntries(recs.filter((r) => r.run_id === id).map((r) => [r.stage, r]));
+      const setup = await tinySetup(train, dir);
+      const out = await pipeline(["run"], setup);
+      assertEquals(out.code, 0, `${train.architecture}: ${out.text}`);
+      const run = await lastRun(setup.store);
+      const store = setup.store;
       const obj = (stage: string) => join(store, "objects", run[stage].key);
       const folder = join(obj("export"), "saelens");
       const cfg = JSON.parse(await Deno.readTextFile(join(folder, "cfg.json")));
