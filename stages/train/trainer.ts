@@ -742,7 +742,6 @@ export class GpuTrainer {
   }
 
   async params(): Promise<SaeParams> {
-    const { d_sae: S } = this.cfg;
     const sizes = paramSizes(this.cfg);
     const data = await readBuffers(
       this.device,
