@@ -2,6 +2,7 @@
  * The dense step (standard, jumprelu): z = ReLU(pre) or JumpReLU; x̂ = z·W_dec + b_dec and the backward
  * through dense GEMMs; penalty l1·Σ z_i‖W_dec_i‖ (standard) or l0·Σ H(pre − θ) (jumprelu, STE).
  * It keeps `batch × d_sae` whole: the slab plan (./slab_plan.ts) refuses configs that would split it.
+ * Variants on the same kernels: gated (./arch_gated.ts), transcoders (./arch_transcoder.ts).
  */
 import { createGemm } from "../../kernels/gemm/mod.ts";
 import type { BoundKernel } from "../../kernels/runtime/mod.ts";
@@ -10,6 +11,7 @@ import { createReconLoss } from "../../kernels/loss/mod.ts";
 import { createDecoderNorm } from "../../kernels/optim/mod.ts";
 import { createEncoderGemm } from "../../kernels/gemm/mod.ts";
 import type { GradParts } from "./param_store.ts";
+import type { ParamName } from "./trainer_types.ts";
 import { buildOptimizer } from "./optimizer_path.ts";
 import type { StepContext, StepKernels } from "./step_context.ts";
 
@@ -18,10 +20,7 @@ export async function buildDense(c: StepContext): Promise<StepKernels> {
   const { batch: B, d_in: D, d_sae: S } = cfg;
   const jump = cfg.architecture === "jumprelu";
   // One slab (the plan guarantees it): each parameter is its single part.
-  const P = Object.fromEntries(Object.entries(c.store.params).map(([n, b]) => [n, b[0]])) as Record<
-    keyof typeof c.store.params,
-    GPUBuffer
-  >;
+  const P = c.store.whole();
   const pre = c.buf(B * S, "pre");
   const z = c.buf(B * S, "z");
   const dz = c.buf(B * S, "dz");
@@ -40,10 +39,7 @@ export async function buildDense(c: StepContext): Promise<StepKernels> {
   const glog = c.buf(S, "glog");
   const grads: GradParts = { W_enc: [g.W_enc], W_dec: [g.W_dec], b_enc: [g.b_enc], b_dec: [g.b_dec] };
   if (jump) grads.log_threshold = [glog];
-  const center = (await createCenter(device, { B, D }))({ x: c.x, b_dec: P.b_dec, xc });
-  const enc = createEncoderGemm(device, { M: B, K: D, N: S });
-  c.own(enc);
-  const encoder: BoundKernel = { encode: (e) => enc.encode(e, { x: xc, W: P.W_enc, bias: P.b_enc, out: pre }) };
+  const { center, encoder } = await centerEncoder(c, P, pre, xc);
   const dn = (await createDecoderNorm(device, { D, S, B }))({
     W_dec: P.W_dec,
     gW_dec: g.W_dec,
@@ -98,5 +94,23 @@ export async function buildDense(c: StepContext): Promise<StepKernels> {
   const opt = await buildOptimizer(c, grads, rowstats, { penalty: true, aux: false });
   step.push(...opt.project, ...opt.out);
   fwd.push(opt.val);
-  return { step, forward: fwd, grads };
+  return { step, forward: fwd, grads, rowstats, retie: opt.retie };
+}
+
+/** xc = x − b_dec into `xc` and pre = xc·W_enc + b_enc into `pre` (one slab's whole buffers). */
+export async function centerEncoder(
+  c: StepContext,
+  P: Record<ParamName, GPUBuffer>,
+  pre: GPUBuffer,
+  xc: GPUBuffer,
+): Promise<{ center: BoundKernel; encoder: BoundKernel }> {
+  const { batch: B, d_in: D, d_sae: S } = c.cfg;
+  const center = (await createCenter(c.device, { B, D }))({ x: c.x, b_dec: P.b_dec, xc });
+  const enc = createEncoderGemm(c.device, { M: B, K: D, N: S });
+  c.own(enc);
+  const encoder: BoundKernel = {
+    label: "encoder gemm",
+    encode: (e) => enc.encode(e, { x: xc, W: P.W_enc, bias: P.b_enc, out: pre }),
+  };
+  return { center, encoder };
 }
