@@ -18,7 +18,7 @@ import { checkBinding } from "../../kernels/runtime/mod.ts";
 import { createBdecGrad, createGatedAct } from "../../kernels/dense/mod.ts";
 import { createReconLoss } from "../../kernels/loss/mod.ts";
 import { createDecoderNorm } from "../../kernels/optim/mod.ts";
-import { centerEncoder } from "./dense_path.ts";
+import { centerEncoder, denseBuffers } from "./dense_path.ts";
 import { buildOptimizer } from "./optimizer_path.ts";
 import { asParts, gemmKernel, type StepContext, type StepKernels } from "./step_context.ts";
 
@@ -27,24 +27,12 @@ export async function buildGated(c: StepContext): Promise<StepKernels> {
   const p = c.store.whole(); // one slab: the trainer rejects a split plan for gated
   const { batch: B, d_in: D, d_sae: S } = cfg;
   checkBinding(device, 2 * B * S * 4, "train: gated latents (2 × batch_size × d_sae f32)");
-  const pre = c.buf(B * S, "pi_gate");
+  // pre = π_gate; z = [f; ReLU(π_gate)], dz = [df; da → du]; xhat, dvec = [x̂; x̂_gate] and their gradients;
+  // zsum: the gate sums; b_enc's gradient is b_gate's.
+  const { pre, z, dz, xhat, dvec, rowstats, wnorm, zsum, grads: g } = denseBuffers(c, 2 * B, D);
   const xc = c.buf(B * D, "xc");
-  const z = c.buf(2 * B * S, "f; relu(pi_gate)");
-  const dz = c.buf(2 * B * S, "df; da -> du");
-  const xhat = c.buf(2 * B * D, "xhat; xhat_gate");
-  const dvec = c.buf(2 * B * D, "dvec; dvec_gate");
-  const rowstats = c.buf(B * 8, "rowstats");
-  const wnorm = c.buf(S, "wnorm");
-  const zsum = c.buf(S, "gate sum");
   const gsum = c.buf(S, "du sum");
-  const grads = {
-    W_enc: c.buf(D * S, "gW_enc"),
-    W_dec: c.buf(S * D, "gW_dec"),
-    b_enc: c.buf(S, "gb_gate"),
-    b_dec: c.buf(D, "gb_dec"),
-    r_mag: c.buf(S, "gr_mag"),
-    b_mag: c.buf(S, "gb_mag"),
-  };
+  const grads = { ...g, r_mag: c.buf(S, "gr_mag"), b_mag: c.buf(S, "gb_mag") };
   const { center, encoder } = await centerEncoder(c, p, pre, xc);
   const dn = (await createDecoderNorm(device, { D, S, B }))({
     W_dec: p.W_dec,

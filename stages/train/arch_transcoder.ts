@@ -12,13 +12,12 @@
  * yet (paired activations from extract are another change).
  */
 import { createEncoderGemm, type createGemm } from "../../kernels/gemm/mod.ts";
-import { createDenseAct } from "../../kernels/dense/mod.ts";
 import { createReconLoss } from "../../kernels/loss/mod.ts";
-import { createDecoderNorm } from "../../kernels/optim/mod.ts";
 import { writeBuffer } from "../../kernels/runtime/mod.ts";
 import { buildOptimizer } from "./optimizer_path.ts";
 import { asParts, gemmKernel, type StepContext, type StepKernels } from "./step_context.ts";
-import type { ParamName, TrainerConfig } from "./trainer_types.ts";
+import type { TrainerConfig } from "./trainer_types.ts";
+import { denseActivation, denseBuffers } from "./dense_path.ts";
 
 /** One-line errors for what a transcoder cannot be. */
 export function checkTranscoder(c: TrainerConfig): void {
@@ -39,22 +38,9 @@ export async function buildTranscoder(c: StepContext): Promise<StepKernels> {
   const { batch: B, d_in: D, d_sae: S } = cfg;
   const O = cfg.d_out!;
   const jump = cfg.architecture === "jumprelu";
-  const pre = c.buf(B * S, "pre");
-  const z = c.buf(B * S, "z");
-  const dz = c.buf(B * S, "dz");
-  const yhat = c.buf(B * O, "yhat");
-  const dvec = c.buf(B * O, "dvec");
-  const rowstats = c.buf(B * 8, "rowstats");
-  const wnorm = c.buf(S, "wnorm");
-  const zsum = c.buf(S, "zsum");
+  const { pre, z, dz, xhat: yhat, dvec, rowstats, wnorm, zsum, grads } = denseBuffers(c, B, O);
   const ones = c.buf(B, "ones");
   writeBuffer(device, ones, new Float32Array(B).fill(1));
-  const grads: Partial<Record<ParamName, GPUBuffer>> = {
-    W_enc: c.buf(D * S, "gW_enc"),
-    W_dec: c.buf(S * O, "gW_dec"),
-    b_enc: c.buf(S, "gb_enc"),
-    b_dec: c.buf(O, "gb_dec"),
-  };
   const glog = c.buf(S, "glog");
   if (jump) grads.log_threshold = glog;
   if (cfg.skip) grads.W_skip = c.buf(D * O, "gW_skip");
@@ -64,26 +50,7 @@ export async function buildTranscoder(c: StepContext): Promise<StepKernels> {
     label: "encoder gemm",
     encode: (e: GPUCommandEncoder) => enc.encode(e, { x: c.x, W: p.W_enc, bias: p.b_enc, out: pre }),
   };
-  const dn = (await createDecoderNorm(device, { D: O, S, B }))({
-    W_dec: p.W_dec,
-    gW_dec: grads.W_dec!,
-    wnorm,
-    zsum,
-    hyper: c.hyper,
-  });
-  const act = (await createDenseAct(device, { B, S, jump, bandwidth: cfg.bandwidth }))({
-    pre,
-    z,
-    dz,
-    log_thr: p.log_threshold,
-    wnorm,
-    hyper: c.hyper,
-    gb_enc: grads.b_enc!,
-    zsum,
-    glog,
-    since: c.since,
-    rowstats,
-  });
+  const { dn, act } = await denseActivation(c, p, { pre, z, dz, rowstats, wnorm, zsum, grads }, glog, O);
   const gemm = (spec: Parameters<typeof createGemm>[1], b: Parameters<typeof gemmKernel>[2], label: string) =>
     gemmKernel(c, spec, b, label);
   const forward = [
