@@ -10,6 +10,10 @@
  *   train.topk        d_in 512, d_sae 8192, k 32, batch 4096 (one slab: the default run's shape class)
  *   train.topk.wide   d_in 768, d_sae 65536, k 64, batch 4096 (8 latent slabs); with --wide or its filter
  *   train.topk.gemma  d_in 2304, d_sae 131072, k 64, batch 4096 (16 slabs, 2 steps, ~12 GB); --huge or filter
+ *   train.gated       the gated SAE's dense step, d_in 512, d_sae 4096, batch 2048 (its stacked [2B, d_sae]
+ *                     latents must fit one binding); no peer (the peer is a TopK SAE)
+ *   train.matryoshka_batchtopk  the sparse step with 3 levels (d_sae/16, d_sae/4, d_sae) at train.topk's
+ *                     size; no peer
  * Wide cases also report peak RSS (VmHWM: on a CPU adapter device memory is host memory), the bytes of
  * device buffers and row textures the trainer allocated, and the plan's budget against weights + Adam.
  * `--small` uses d_sae 4096 for train.topk. With --profile: median CPU time of a step (all threads,
@@ -35,6 +39,7 @@ const device = await getDevice();
 
 interface Case {
   name: string;
+  arch?: "topk" | "gated" | "matryoshka_batchtopk";
   D: number;
   S: number;
   k: number;
@@ -50,6 +55,17 @@ interface Case {
 
 const CASES: Case[] = [
   { name: "train.topk", D: 512, S: args.includes("--small") ? 4096 : 8192, k: 32, B: 4096, reps },
+  { name: "train.gated", arch: "gated", D: 512, S: 4096, k: 32, B: 2048, reps, noPeer: "no PyTorch peer for gated" },
+  {
+    name: "train.matryoshka_batchtopk",
+    arch: "matryoshka_batchtopk",
+    D: 512,
+    S: args.includes("--small") ? 4096 : 8192,
+    k: 32,
+    B: 4096,
+    reps,
+    noPeer: "no PyTorch peer for matryoshka_batchtopk",
+  },
   { name: "train.topk.wide", D: 768, S: 65536, k: 64, B: 4096, reps: Math.min(reps, 2), memory: true, flag: "--wide" },
   {
     name: "train.topk.gemma",
@@ -97,11 +113,15 @@ async function bench(c: Case) {
   const { D, S, k, B } = c;
   const init = initParams({ d_in: D, d_sae: S, seed: 1, decoderNorm: 1, initThreshold: 0.1 }, new Float32Array(D));
   const t0 = performance.now();
-  const t = await GpuTrainer.create(device, trainerConfig("topk", { d_in: D, d_sae: S, k, batch: B }), init);
+  const arch = c.arch ?? "topk";
+  const widths = arch === "matryoshka_batchtopk" ? [S / 16, S / 4, S] : undefined;
+  const cfg = trainerConfig(arch, { d_in: D, d_sae: S, k, batch: B }, { matryoshkaWidths: widths });
+  const t = await GpuTrainer.create(device, cfg, init);
   const setup = (performance.now() - t0) / 1000;
   const r = new Rng(3);
   const x = new Float32Array(B * D).map(() => r.normal());
-  const h = { lr: 1e-3, t: 1, sparsityCoef: 0, auxCoef: 1 / 32 };
+  const sparsityCoef = { gated: 5, matryoshka_batchtopk: 1, topk: 0 }[arch];
+  const h = { lr: 1e-3, t: 1, sparsityCoef, auxCoef: 1 / 32 };
   t.step(x, h);
   await t.metrics();
   const times: number[] = [];

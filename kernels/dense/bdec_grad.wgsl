@@ -1,5 +1,6 @@
 // Gradient of b_dec, one workgroup per input dim d:
-//   gb_dec[d] = Σ_t dvec[t, d] − Σ_i W_enc[d, i] · gb_enc[i]
+//   gb_dec[d] = Σ_t dvec[ROW0 + t, d] − Σ_i W_enc[d, i] · gb_enc[i]
+// (ROW0: the first of the B gradient rows to sum; Matryoshka sums its D_0 block, which holds every level's share.)
 // (b_dec adds to x̂ and is subtracted from the encoder input, so it receives the decoder-side
 // gradient minus the encoder-side one; gb_enc = Σ_t dpre[t, ·].)
 override B: u32;
@@ -9,6 +10,7 @@ override S: u32;
 // subtracts its part from gb_dec (the first slab's pass writes Σ_t dvec − its part).
 override LO: u32 = 0u;
 override ACCUMULATE: bool = false;
+override ROW0: u32 = 0u;
 
 const WG: u32 = 64u;
 
@@ -24,7 +26,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let d = wid.x;
   var s = 0.0;
   if (!ACCUMULATE) {
-    for (var t = lid; t < B; t += WG) { s += dvec[t * D + d]; }
+    for (var t = lid; t < B; t += WG) { s += dvec[(ROW0 + t) * D + d]; }
   }
   var e = 0.0;
   for (var i = lid; i < S; i += WG) { e += W_enc[d * S + i] * gb_enc[LO + i]; }

@@ -68,3 +68,55 @@ export function bdecGradReference(
   }
   return out;
 }
+
+// ---- gated_act
+/**
+ * Float64 reference of gated_act.wgsl's forward and backward (formulas there): pre = π_gate [B, S],
+ * dz = [df; da] [2B, S], per-latent r_mag, b_gate, b_mag, decoder norms, the l1 coefficient and the
+ * dead-latent clocks. z is [f; a] [2B, S]; du [B, S]; rowstats holds slots 2 (L0), 3 (L1), 5 (penalty).
+ */
+export function gatedActReference(
+  d: { B: number; S: number },
+  pre: ArrayLike<number>,
+  dz: ArrayLike<number>,
+  p: { r_mag: ArrayLike<number>; b_gate: ArrayLike<number>; b_mag: ArrayLike<number>; wnorm: ArrayLike<number> },
+  l1: number,
+  since: ArrayLike<number>,
+) {
+  const { B, S } = d;
+  const z = new Float64Array(2 * B * S);
+  const du = new Float64Array(B * S);
+  const rowstats = new Float64Array(B * 8);
+  const [gbGate, gbMag, grMag, gsum, zsum] = [0, 0, 0, 0, 0].map(() => new Float64Array(S));
+  const sinceOut = new Uint32Array(S);
+  for (let i = 0; i < S; i++) {
+    const er = Math.exp(p.r_mag[i]);
+    let fired = false;
+    for (let t = 0; t < B; t++) {
+      const j = t * S + i;
+      const pg = pre[j];
+      const pm = er * (pg - p.b_gate[i]) + p.b_mag[i];
+      const open = pg > 0;
+      const f = open ? Math.max(pm, 0) : 0;
+      const a = Math.max(pg, 0);
+      z[j] = f;
+      z[B * S + j] = a;
+      if (f > 0) {
+        rowstats[t * 8 + 2] += 1;
+        rowstats[t * 8 + 3] += f;
+        fired = true;
+      }
+      rowstats[t * 8 + 5] += a * p.wnorm[i];
+      const dm = open && pm > 0 ? dz[j] : 0;
+      const dg = open ? dz[B * S + j] + l1 / B * p.wnorm[i] : 0;
+      du[j] = dg + er * dm;
+      gbGate[i] += dg;
+      gbMag[i] += dm;
+      grMag[i] += dm * (pm - p.b_mag[i]);
+      gsum[i] += du[j];
+      zsum[i] += a;
+    }
+    sinceOut[i] = fired ? 0 : Math.min(since[i] + B, 0xf0000000);
+  }
+  return { z, du, rowstats, gbGate, gbMag, grMag, gsum, zsum, since: sinceOut };
+}

@@ -17,19 +17,21 @@ export const METRIC_NAMES = [
   "grad_norm",
 ] as const;
 
-export async function createMetrics(
-  device: GPUDevice,
-  d: {
-    B: number;
-    D: number;
-    S: number;
-    window: number;
-    auxK?: number;
-    penalty?: boolean;
-    aux?: boolean;
-    dead?: boolean;
-  },
-) {
+export interface MetricsDims {
+  B: number;
+  D: number;
+  S: number;
+  window: number;
+  auxK?: number;
+  penalty?: boolean;
+  aux?: boolean;
+  /** The gated SAE's auxiliary loss (coefficient 1, no dead-latent scale) instead of AuxK. */
+  gateAux?: boolean;
+  /** Update state.n_dead (off for validation passes). */
+  dead?: boolean;
+}
+
+export async function createMetrics(device: GPUDevice, d: MetricsDims) {
   const k = await compileKernel(device, URL_, "main", {
     B: d.B,
     D: d.D,
@@ -38,6 +40,7 @@ export async function createMetrics(
     AUX_K: d.auxK ?? 1,
     PENALTY: !!d.penalty,
     AUX: !!d.aux,
+    GATE_AUX: !!d.gateAux,
     DEAD: d.dead ?? true,
   });
   return (

@@ -5,6 +5,7 @@
 //   3 L0 = mean_t #active,  4 L1 = mean_t Σ_i z_ti
 //   5 dead latents (since[i] ≥ WINDOW tokens without firing), also stored as state.n_dead for AuxK
 //   6 aux loss = aux_coef · scale · mean_t ‖ê_t − e_t‖²,  scale = min(n_dead / AUX_K, 1)
+//     (GATE_AUX: the gated SAE's auxiliary reconstruction, mean_t ‖x̂_gate − x‖², coefficient 1)
 //   7 gradient norm (before clipping; 0 when clipping is off)
 // rowstats[t*8 + ·]: 0 ‖r‖², 1 ‖x‖², 2 L0, 3 L1, 4 aux ‖ê − e‖², 5 sparsity penalty of the loss.
 override B: u32;
@@ -14,6 +15,7 @@ override WINDOW: u32;
 override AUX_K: f32 = 1.0;
 override PENALTY: bool = false;
 override AUX: bool = false;
+override GATE_AUX: bool = false;
 override DEAD: bool = true; // update state.n_dead (off for validation passes)
 
 const WG: u32 = 256u;
@@ -59,7 +61,9 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     let mse = r[0] / nb;
     let var_sum = r[1] - r[6] / nb;
     var aux = 0.0;
-    if (AUX) {
+    if (GATE_AUX) {
+      aux = r[4] / nb;
+    } else if (AUX) {
       let nd_prev = f32(state[STATE_N_DEAD]); // the dead count this step's AuxK used
       aux = hyper[HYPER_AUX_COEF] * min(nd_prev / AUX_K, 1.0) * r[4] / nb;
     }

@@ -4,10 +4,14 @@
 // AuxK (AUX = true): the dead latents' reconstruction ê (no bias) of the residual e = x − x̂;
 //   scale = min(n_dead / AUX_K, 1) (SAELens), dvec[B*D + t*D + d] = (2/B)·aux_coef·scale·(ê − e),
 //   rowstats[t*8+4] = ‖ê − e‖². With no dead latent the gradient is zero.
+// Gated auxiliary (AUX and GATE_AUX): the gate path's reconstruction x̂_gate, stacked after x̂ in ehat
+//   ([2B, D], through the frozen decoder), against x: diff = x̂_gate − x, coefficient 1 (SAELens),
+//   dvec[B*D + t*D + d] = (2/B)·diff, rowstats[t*8+4] = ‖diff‖².
 override B: u32;
 override D: u32;
 override AUX: bool = false;
 override AUX_K: f32 = 1.0;
+override GATE_AUX: bool = false;
 
 // Invocations per row: one SIMD group on lavapipe, where each barrier is a coroutine switch per group
 // (8 with a flat sum measured ~2x faster there than 64 with a tree).
@@ -36,6 +40,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let r = xhat[o + d] - xv;
       dvec[o + d] = g * r;
       s += vec2<f32>(r * r, xv * xv);
+    }
+  } else if (GATE_AUX) {
+    let g = 2.0 / f32(B);
+    for (var d = lid; d < D; d += WG) {
+      let diff = ehat[B * D + o + d] - x[o + d];
+      dvec[B * D + o + d] = g * diff;
+      s.x += diff * diff;
     }
   } else {
     let n_dead = f32(state[STATE_N_DEAD]);

@@ -62,3 +62,70 @@ export function gradNormReference(grads: ArrayLike<number>[], maxNorm: number): 
   const norm = Math.sqrt(s);
   return { norm, clip: Math.min(1, maxNorm / (norm + 1e-6)) };
 }
+
+// ---- resample
+/**
+ * Float64 reference of resample.wgsl, in place on float64 copies: W_enc [D, S], W_dec [S, D], since,
+ * the W_enc/W_dec Adam moments and per-latent vectors to zero, for picks [(latent, row)] of x [·, D].
+ * Mean norms over alive latents (since < window; all latents when none is alive); the re-initialised
+ * decoder row is v̂ = (x_t − b_dec)/‖x_t − b_dec‖ (× the alive decoder norm unless normalize), the encoder
+ * column 0.2·(alive encoder norm)·v̂, since_i = 0, moments and per-latent entries 0.
+ */
+export function resampleReference(
+  d: { D: number; S: number; window: number; normalize: boolean },
+  s: {
+    W_enc: Float64Array;
+    W_dec: Float64Array;
+    since: Uint32Array;
+    moments: Float64Array[]; // mW_enc, vW_enc, mW_dec, vW_dec
+    perLatent: Float64Array[];
+  },
+  x: ArrayLike<number>,
+  bDec: ArrayLike<number>,
+  picks: [number, number][],
+): { encNorm: number; decNorm: number } {
+  const { D, S } = d;
+  let sumE = 0, sumD = 0, allE = 0, allD = 0, alive = 0;
+  for (let i = 0; i < S; i++) {
+    let e = 0, w = 0;
+    for (let k = 0; k < D; k++) (e += s.W_enc[k * S + i] ** 2), (w += s.W_dec[i * D + k] ** 2);
+    allE += Math.sqrt(e);
+    allD += Math.sqrt(w);
+    if (s.since[i] < d.window) (sumE += Math.sqrt(e)), (sumD += Math.sqrt(w)), alive++;
+  }
+  const encNorm = alive ? sumE / alive : allE / S;
+  const decNorm = alive ? sumD / alive : allD / S;
+  for (const [i, t] of picks) {
+    const v = Float64Array.from({ length: D }, (_, k) => x[t * D + k] - bDec[k]);
+    const n = Math.hypot(...v);
+    for (let k = 0; k < D; k++) {
+      s.W_dec[i * D + k] = v[k] / n * (d.normalize ? 1 : decNorm);
+      s.W_enc[k * S + i] = v[k] / n * 0.2 * encNorm;
+      s.moments[0][k * S + i] = s.moments[1][k * S + i] = 0;
+      s.moments[2][i * D + k] = s.moments[3][i * D + k] = 0;
+    }
+    s.since[i] = 0;
+    for (const a of s.perLatent) a[i] = 0;
+  }
+  return { encNorm, decNorm };
+}
+
+// ---- tie
+/** Float64 reference of tie.wgsl: gW_dec + gW_encᵀ ([S, D]) and W_decᵀ ([D, S]). */
+export function tieReference(
+  d: { D: number; S: number },
+  gW_enc: ArrayLike<number>,
+  gW_dec: ArrayLike<number>,
+  W_dec: ArrayLike<number>,
+): { gTied: Float64Array; W_enc: Float64Array } {
+  const { D, S } = d;
+  const gTied = Float64Array.from(gW_dec);
+  const W_enc = new Float64Array(D * S);
+  for (let i = 0; i < S; i++) {
+    for (let k = 0; k < D; k++) {
+      gTied[i * D + k] += gW_enc[k * S + i];
+      W_enc[k * S + i] = W_dec[i * D + k];
+    }
+  }
+  return { gTied, W_enc };
+}

@@ -9,6 +9,7 @@
 import { type BoundKernel, compileKernel, groupsFor, kernelOf } from "../runtime/kernel.ts";
 import { compileShader } from "../runtime/compile.ts";
 import { createRowTexture, type RowTexture, rowTexturesAvailable } from "../runtime/row_texture.ts";
+import { dvecRows, levelConstants, type LevelRows } from "./levels.ts";
 
 const BUFFER_URL = new URL("./latent_grad.wgsl", import.meta.url);
 const TEX_URL = new URL("./latent_grad_tex.wgsl", import.meta.url);
@@ -23,6 +24,8 @@ export interface LatentGradDims {
   auxCap: number;
   /** Slab mode: this pass covers latents [lo, lo + S) (S = the slab's width; gW_* are its buffers). */
   lo?: number;
+  /** Matryoshka: main entries read their group's gradient rows (./level_rows.wgsl). */
+  levels?: LevelRows;
   path?: "auto" | "texture" | "buffer";
 }
 
@@ -31,7 +34,7 @@ export interface LatentGradBuffers {
   start: GPUBuffer;
   val: GPUBuffer;
   g: GPUBuffer;
-  /** [B (+B with AuxK), D]: main then AuxK gradient rows. */
+  /** [B (+B with AuxK) (+B per inner Matryoshka level), D]: main, AuxK, then the levels' gradient rows. */
   dvec: GPUBuffer;
   xc: GPUBuffer;
   gW_dec: GPUBuffer;
@@ -48,7 +51,7 @@ export async function createLatentGrad(device: GPUDevice, d: LatentGradDims) {
   const want = d.path ?? "auto";
   const ok = rowTexturesAvailable(device, d.D);
   if (want === "texture" && !ok) throw new Error(`latent_grad: texture path unavailable for d_in ${d.D}`);
-  const consts = { B: d.B, D: d.D, S: d.S, CAP: d.cap, AUXCAP: d.auxCap, LO: d.lo ?? 0 };
+  const consts = { B: d.B, D: d.D, S: d.S, CAP: d.cap, AUXCAP: d.auxCap, LO: d.lo ?? 0, ...levelConstants(d.levels) };
   if (want === "buffer" || !ok) {
     if (d.D > 4096) throw new Error(`latent_grad: d_in ${d.D} above 4096 (32 KiB workgroup storage)`);
     const k = await compileKernel(device, BUFFER_URL, "main", consts);
@@ -56,9 +59,8 @@ export async function createLatentGrad(device: GPUDevice, d: LatentGradDims) {
   }
   const shader = await compileShader(device, TEX_URL, { CQ });
   const nch = Math.ceil(d.D / 4 / CQ);
-  const dvecRows = (d.auxCap > 0 ? 2 : 1) * d.B;
   return (b: LatentGradBuffers): BoundKernel => {
-    const dvecTex = b.dvecTex ?? createRowTexture(device, dvecRows, d.D, "dvec rows");
+    const dvecTex = b.dvecTex ?? createRowTexture(device, dvecRows(d), d.D, "dvec rows");
     const xcTex = b.xcTex ?? createRowTexture(device, d.B, d.D, "xc rows");
     const run = kernelOf(device, shader, "main", { ...consts, FOLD_G: dvecTex.fold, FOLD_X: xcTex.fold }).bind(
       latentGradBindings(b, dvecTex.view, xcTex.view),

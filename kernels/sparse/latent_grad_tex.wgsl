@@ -6,7 +6,8 @@
 //   since[i]     = 0 if i fired in a main entry this step, else since[i] + B (dead-latent clock)
 // Sums run in list order (deterministic). dvec and xc rows are read as rgba32float texels through row
 // textures (kernels/runtime/row_texture.ts). One invocation per (latent i, chunk of CQ texels); a latent's
-// chunks are neighbours, so a SIMD group walks one list together.
+// chunks are neighbours, so a SIMD group walks one list together. Matryoshka: main entries read the
+// gradient rows block_of(i)·B + t (./level_rows.wgsl).
 override B: u32;
 override D: u32;
 override S: u32;
@@ -20,6 +21,7 @@ override LO: u32 = 0u;
 
 const WG: u32 = 64u;
 const SINCE_MAX: u32 = 0xf0000000u;
+// @include "level_rows.wgsl"
 override QW: u32 = D / 4u;
 override NCH: u32 = (QW + $(CQ)u - 1u) / $(CQ)u;
 
@@ -65,11 +67,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   // @end
   var gs = 0.0;
   var fired = false;
+  let rb = block_of(i) * B;
   for (var p = p0; p < p1; p++) {
     let e = list[p];
     var t: u32;
     var r: u32;
-    if (e < main_n) { t = e / CAP; r = t; fired = true; } else { t = (e - main_n) / AUXCAP; r = B + t; }
+    if (e < main_n) { t = e / CAP; r = rb + t; fired = true; } else { t = (e - main_n) / AUXCAP; r = B + t; }
     let v = vec4<f32>(val[e]);
     let ge = g[e];
     gs += ge;

@@ -1,8 +1,9 @@
 /** Float64 references of the sparse decode and gradient kernels (tests compare the WGSL against these). */
 import { INVALID } from "../runtime/kernel.ts";
+import { blockOf, type LevelRows } from "./levels.ts";
 
 // ---- sparse_decode
-/** Float64 reference of the decode. */
+/** Float64 reference of the decode (latents ≥ idxLimit skipped: a Matryoshka prefix). */
 export function sparseDecodeReference(
   idx: ArrayLike<number>,
   val: ArrayLike<number>,
@@ -11,13 +12,14 @@ export function sparseDecodeReference(
   rows: number,
   D: number,
   cap: number,
+  idxLimit = Infinity,
 ): Float64Array {
   const out = new Float64Array(rows * D);
   for (let t = 0; t < rows; t++) {
     for (let d = 0; d < D; d++) out[t * D + d] = b_dec ? b_dec[d] : 0;
     for (let s = 0; s < cap; s++) {
       const i = idx[t * cap + s];
-      if (i === INVALID) continue;
+      if (i === INVALID || i >= idxLimit) continue;
       for (let d = 0; d < D; d++) out[t * D + d] += val[t * cap + s] * W_dec[i * D + d];
     }
   }
@@ -25,19 +27,19 @@ export function sparseDecodeReference(
 }
 
 // ---- sparse_grad
-/** Float64 reference of g for every entry (main then AuxK), 0 for INVALID ones. */
+/** Float64 reference of g for every entry (main then AuxK), 0 for INVALID ones; Matryoshka `levels` pick main rows. */
 export function sparseGradReference(
   idx: ArrayLike<number>,
   dvec: ArrayLike<number>,
   W_dec: ArrayLike<number>,
-  d: { B: number; D: number; cap: number; auxCap: number },
+  d: { B: number; D: number; cap: number; auxCap: number; levels?: LevelRows },
 ): Float64Array {
   const { B, D, cap, auxCap } = d;
   const g = new Float64Array(B * (cap + auxCap));
   for (let e = 0; e < g.length; e++) {
     const i = idx[e];
     if (i === INVALID) continue;
-    const r = e < B * cap ? Math.floor(e / cap) : B + Math.floor((e - B * cap) / auxCap);
+    const r = e < B * cap ? blockOf(i, d.levels) * B + Math.floor(e / cap) : B + Math.floor((e - B * cap) / auxCap);
     let s = 0;
     for (let k = 0; k < D; k++) s += dvec[r * D + k] * W_dec[i * D + k];
     g[e] = s;
@@ -53,7 +55,7 @@ export function latentGradReference(
   g: ArrayLike<number>,
   dvec: ArrayLike<number>,
   xc: ArrayLike<number>,
-  d: { B: number; D: number; S: number; cap: number; auxCap: number },
+  d: { B: number; D: number; S: number; cap: number; auxCap: number; levels?: LevelRows },
 ) {
   const { B, D, S, cap, auxCap } = d;
   const gW_dec = new Float64Array(S * D);
@@ -65,7 +67,7 @@ export function latentGradReference(
     if (i === INVALID) continue;
     const main = e < B * cap;
     const t = main ? Math.floor(e / cap) : Math.floor((e - B * cap) / auxCap);
-    const r = main ? t : B + t;
+    const r = main ? blockOf(i, d.levels) * B + t : B + t;
     if (main) fired[i] = true;
     gb_enc[i] += g[e];
     for (let k = 0; k < D; k++) {

@@ -5,6 +5,7 @@
  * texels, d_in % 4 == 0) and "buffer" (sparse_decode.wgsl, scalar loads, any d_in).
  * Slab mode: `lo`/`hi` bound the latents the given W_dec holds, `accumulate` adds to out (a pass per slab).
  * `auxBound`: only slots < min(cap, state.n_dead) are read (the AuxK selection writes only those).
+ * `idxLimit` / `outRowBase`: a Matryoshka prefix's reconstruction (latents < idxLimit) into a stacked output.
  */
 import { type BoundKernel, compileKernel, groupsFor, kernelOf } from "../runtime/kernel.ts";
 import { compileShader } from "../runtime/compile.ts";
@@ -28,6 +29,9 @@ export interface SparseDecodeDims {
   lo?: number;
   hi?: number;
   accumulate?: boolean;
+  /** Matryoshka prefix: only latents < idxLimit decode; row t is written at out row outRowBase + t. */
+  idxLimit?: number;
+  outRowBase?: number;
   /** "auto" (default): texture when available for this d_in. */
   path?: "auto" | "texture" | "buffer";
 }
@@ -67,6 +71,8 @@ export async function createSparseDecode(device: GPUDevice, d: SparseDecodeDims)
     LO: d.lo ?? 0,
     HI: d.hi ?? 0xffffffff,
     ACCUMULATE: d.accumulate ?? false,
+    IDX_LIMIT: d.idxLimit ?? 0xffffffff,
+    OUT_ROW_BASE: d.outRowBase ?? 0,
   };
   const dummy = createBuffer(device, 16, "sparse_decode dummy");
   /** The shader's bindings; W_dec is the buffer or its row-texture view by path. */

@@ -6,6 +6,7 @@
 // AuxK selection fills only those). With STATS, rowstats[t*8+2] = L0, rowstats[t*8+3] = L1 (Σ val).
 // Slab mode (stages/train/slab_plan.ts): W_dec holds latents [LO, HI) only; entries outside are skipped
 // (another pass adds them; the stats still count every entry) and ACCUMULATE adds to out.
+// Matryoshka prefixes: entries with idx ≥ IDX_LIMIT are skipped, row t lands at out row OUT_ROW_BASE + t.
 override ROWS: u32;
 override D: u32;
 override CAP: u32;
@@ -13,6 +14,8 @@ override ENTRY_BASE: u32 = 0u;
 override BIAS: bool = true;
 override STATS: bool = true;
 override AUX_BOUND: bool = false;
+override IDX_LIMIT: u32 = 0xffffffffu;
+override OUT_ROW_BASE: u32 = 0u;
 override FOLD: u32 = 1u;
 override LO: u32 = 0u;
 override HI: u32 = 0xffffffffu;
@@ -37,7 +40,7 @@ const INVALID: u32 = 0xffffffffu;
 fn start4(t: u32, q: u32) -> vec4<f32> {
   if (q >= QW) { return vec4<f32>(0.0); }
   if (ACCUMULATE) {
-    let o = t * D + 4u * q;
+    let o = (OUT_ROW_BASE + t) * D + 4u * q;
     return vec4<f32>(out[o], out[o + 1u], out[o + 2u], out[o + 3u]);
   }
   if (!BIAS) { return vec4<f32>(0.0); }
@@ -46,7 +49,7 @@ fn start4(t: u32, q: u32) -> vec4<f32> {
 
 fn store4(t: u32, q: u32, v: vec4<f32>) {
   if (q >= QW) { return; }
-  let o = t * D + 4u * q;
+  let o = (OUT_ROW_BASE + t) * D + 4u * q;
   out[o] = v.x;
   out[o + 1u] = v.y;
   out[o + 2u] = v.z;
@@ -69,7 +72,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var l1 = 0.0;
   for (var s = 0u; s < ns; s++) {
     let i = idx[e0 + s];
-    if (i == INVALID) { continue; }
+    if (i == INVALID || i >= IDX_LIMIT) { continue; }
     let v = val[e0 + s];
     l0 += 1.0;
     l1 += v;

@@ -9,6 +9,7 @@ import { type BoundKernel, compileKernel, groupsFor, kernelOf } from "../runtime
 import { compileShader } from "../runtime/compile.ts";
 import { createRowTexture, type RowTexture, rowTexturesAvailable } from "../runtime/row_texture.ts";
 import { createBuffer } from "../runtime/device.ts";
+import { dvecRows, levelConstants, type LevelRows } from "./levels.ts";
 
 const BUFFER_URL = new URL("./sparse_grad.wgsl", import.meta.url);
 const TEX_URL = new URL("./sparse_grad_tex.wgsl", import.meta.url);
@@ -24,6 +25,8 @@ export interface SparseGradDims {
   /** Slab mode: W_dec holds latents [lo, hi) only; other entries are left for their slab's pass. */
   lo?: number;
   hi?: number;
+  /** Matryoshka: main entries read their group's gradient rows (./level_rows.wgsl). */
+  levels?: LevelRows;
   path?: "auto" | "texture" | "buffer";
 }
 
@@ -53,6 +56,7 @@ export async function createSparseGrad(device: GPUDevice, d: SparseGradDims) {
       AUX_BOUND: !!d.auxBound,
       LO: d.lo ?? 0,
       HI: d.hi ?? 0xffffffff,
+      ...levelConstants(d.levels),
     });
     return (b: SparseGradBuffers): BoundKernel =>
       k.bind(
@@ -61,12 +65,12 @@ export async function createSparseGrad(device: GPUDevice, d: SparseGradDims) {
       );
   }
   const shader = await compileShader(device, TEX_URL, { G });
-  const dvecRows = (d.auxCap > 0 ? 2 : 1) * d.B;
   return (b: SparseGradBuffers): BoundKernel => {
-    const dvecTex = b.dvecTex ?? createRowTexture(device, dvecRows, d.D, "dvec rows");
+    const dvecTex = b.dvecTex ?? createRowTexture(device, dvecRows(d), d.D, "dvec rows");
     const wTex = b.W_decTex ?? createRowTexture(device, Math.floor(b.W_dec.size / (4 * d.D)), d.D, "W_dec rows");
     const part = (cap: number, entryBase: number, rowBase: number, auxBound: boolean) =>
       kernelOf(device, shader, "main", {
+        ...(rowBase === 0 && d.levels ? { ...levelConstants(d.levels), LEVELED: true } : {}),
         ROWS: d.B,
         D: d.D,
         CAP: cap,

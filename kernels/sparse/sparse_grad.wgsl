@@ -5,6 +5,7 @@
 // ≥ min(AUXCAP, state.n_dead) are left alone (the AuxK selection fills only the others).
 // Slab mode (stages/train/slab_plan.ts): W_dec holds latents [LO, HI) only; entries of other latents
 // are left alone (another pass writes them).
+// Matryoshka: a main entry of latent i reads rows block_of(i)·B + t (./level_rows.wgsl).
 // Scalar buffer path (any d_in); sparse_grad_tex.wgsl is the fast one.
 override B: u32;
 override D: u32;
@@ -17,6 +18,7 @@ override HI: u32 = 0xffffffffu;
 const WG: u32 = 64u;
 const INVALID: u32 = 0xffffffffu;
 // @include "../runtime/slots.wgsl"
+// @include "level_rows.wgsl"
 
 @group(0) @binding(0) var<storage, read> idx: array<u32>;
 @group(0) @binding(1) var<storage, read> dvec: array<f32>;
@@ -34,7 +36,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (i == INVALID) { g[e] = 0.0; return; }
   if (i < LO || i >= HI) { return; }
   var dv: u32;
-  if (e < main_n) { dv = (e / CAP) * D; } else { dv = (B + (e - main_n) / AUXCAP) * D; }
+  if (e < main_n) { dv = (block_of(i) * B + e / CAP) * D; } else { dv = (B + (e - main_n) / AUXCAP) * D; }
   let r = (i - LO) * D;
   var acc = 0.0;
   for (var d = 0u; d < D; d++) { acc += dvec[dv + d] * W_dec[r + d]; }

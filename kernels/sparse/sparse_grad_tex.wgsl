@@ -7,12 +7,15 @@
 // dvec texel is loaded once for the G entries of an invocation. INVALID entries get g = 0.
 // Slab mode (stages/train/slab_plan.ts): W_dec holds latents [LO, HI) only; entries of other latents
 // are left alone (another pass writes them).
+// LEVELED (matryoshka, main entries): entry j reads rows block_of(i_j)·B + t (./level_rows.wgsl), one
+// dvec texel per entry.
 override ROWS: u32;
 override D: u32;
 override CAP: u32;
 override ENTRY_BASE: u32 = 0u;
 override ROW_BASE: u32 = 0u;
 override AUX_BOUND: bool = false;
+override LEVELED: bool = false;
 override FOLD_G: u32 = 1u;
 override FOLD_W: u32 = 1u;
 override LO: u32 = 0u;
@@ -21,6 +24,7 @@ override HI: u32 = 0xffffffffu;
 const WG: u32 = 64u;
 const INVALID: u32 = 0xffffffffu;
 // @include "../runtime/slots.wgsl"
+// @include "level_rows.wgsl"
 override QW: u32 = D / 4u;
 override NG: u32 = (CAP + $(G)u - 1u) / $(G)u;
 
@@ -50,12 +54,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let w_$(j) = ok_$(j) || i_$(j) == INVALID;
   let r_$(j) = select(0u, i_$(j) - LO, ok_$(j));
   var acc_$(j) = vec4<f32>(0.0);
+  let row_$(j) = block_of(r_$(j) + LO) * ROWS + t;
   // @end
   let row = ROW_BASE + t;
   for (var q = 0u; q < QW; q++) {
     let dv = textureLoad(dvec, row_texel(row, q, FOLD_G));
     // @unroll(j, G)
-    acc_$(j) = fma(dv, textureLoad(W_dec, row_texel(r_$(j), q, FOLD_W)), acc_$(j));
+    var dv_$(j) = dv;
+    if (LEVELED) { dv_$(j) = textureLoad(dvec, row_texel(row_$(j), q, FOLD_G)); }
+    acc_$(j) = fma(dv_$(j), textureLoad(W_dec, row_texel(r_$(j), q, FOLD_W)), acc_$(j));
     // @end
   }
   // @unroll(j, G)

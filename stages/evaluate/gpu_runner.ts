@@ -2,7 +2,9 @@
  * The SAE encoder on WebGPU for evaluation: pre = (x − b_dec)·W_enc + b_enc with the trainer's GEMM
  * kernel, then the sparse codes straight from the device: TopK through the trainer's slab encoder
  * (stages/train/slab_encoder.ts: d_sae split into latent slabs and rows into chunks as one storage
- * binding requires, so any width that fits in memory evaluates; pre never exists whole), the ReLU family (standard, jumprelu, batchtopk saved with a threshold) with `threshold_compact.wgsl`.
+ * binding requires, so any width that fits in memory evaluates; pre never exists whole), the ReLU family
+ * (standard, jumprelu, batchtopk saved with a threshold, gated in its JumpReLU form from
+ * stages/train/sae_cpu.ts) with `threshold_compact.wgsl`.
  * Only the codes (rows × k, or rows × CAP) come back to the host, never the dense pre-activations
  * (except for the rare row with more than CAP firing latents, recomputed on the host from its pre row).
  */
@@ -37,7 +39,7 @@ export async function gpuRunner(
   const binding = Math.min(device.limits.maxStorageBufferBindingSize, bindingLimit ?? Infinity);
   const rows = Math.max(1, Math.min(maxRows, Math.floor(binding / ((topk ? dIn : dSae) * 4))));
   const width = topk ? cfg.k! : Math.min(cap, dSae);
-  const jump = cfg.architecture === "jumprelu" || cfg.architecture === "batchtopk";
+  const jump = cfg.architecture === "jumprelu" || cfg.architecture === "batchtopk" || cfg.architecture === "gated";
   if (jump && !weights.threshold) throw new Error(`${cfg.architecture} SAE needs a threshold tensor`);
 
   const own: { destroy(): void }[] = [];

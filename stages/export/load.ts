@@ -8,7 +8,9 @@
  *
  * pre = (x − b_dec·[apply_b_dec_to_input]) · W_enc + b_enc, then per `architecture`:
  *   standard: z = ReLU(pre);  topk: z = ReLU(TopK_k(pre)) (ties: lower index);
- *   jumprelu: z = ReLU(pre) · [pre > threshold] (BatchTopK SAEs are exported as JumpReLU).
+ *   jumprelu: z = ReLU(pre) · [pre > threshold] (BatchTopK SAEs are exported as JumpReLU);
+ *   gated: z = [xc·W_enc + b_gate > 0] · ReLU(xc·(W_enc·e^{r_mag}) + b_mag), run in its exact JumpReLU
+ *   form (stages/train/sae_cpu.ts; `weights.gated` holds the file's tensors).
  * Decoder: x̂ = z · W_dec + b_dec. The float64 arithmetic is the train stage's CPU reference
  * (stages/train/sae_cpu.ts); this module adds folder reading, checks and Float32 in/out.
  */

@@ -105,12 +105,12 @@ export const exportStage = defineStage<ExportParams>({
     const arch = String(trainMeta.training_architecture ?? t.architecture);
     const s = inp.trainSummary ?? {};
     const info: [string, string | number][] = [
-      ["architecture", arch === "batchtopk" ? "batchtopk (saved as jumprelu)" : arch],
+      ["architecture", arch.endsWith("batchtopk") ? `${arch} (saved as jumprelu)` : arch],
       ["d_in", Number(t.d_in)],
       ["d_sae", dSae],
     ];
     const k = t.k ?? trainMeta.k ?? inp.evalJson?.k;
-    if ((arch === "topk" || arch === "batchtopk") && k !== undefined && k !== null) info.push(["k", Number(k)]);
+    if ((arch === "topk" || arch.endsWith("batchtopk")) && k !== undefined && k !== null) info.push(["k", Number(k)]);
     if (t.model_name) info.push(["model", String(t.model_name)]);
     if (t.hook_name) info.push(["hook", String(t.hook_name)]);
     for (const key of ["tokens", "training_tokens", "steps"]) {

@@ -9,7 +9,8 @@
  *   `activation_fn_kwargs`, ...) stay at the top level too, for SAELens 5.
  * - weights: `W_enc [d_in, d_sae]`, `W_dec [d_sae, d_in]`, `b_enc [d_sae]`, `b_dec [d_in]`, `threshold
  *   [d_sae]` for JumpReLU; F32, tensors in name order, as Python `safetensors.save_file` orders them.
- *   BatchTopK is saved as JumpReLU with its learned threshold (SAELens does the same).
+ *   BatchTopK is saved as JumpReLU with its learned threshold (SAELens does the same). Gated (SAELens
+ *   GatedSAE): `W_enc`, `W_dec`, `b_dec`, `b_gate`, `b_mag`, `r_mag [d_sae]`, no `b_enc`.
  * - sparsity: `sparsity [d_sae] = log10(density + 1e-10)` with density = fraction of tokens a latent fires on.
  * The weights work on raw activations: the train stage folds any activation scaling in
  * (W_enc·s, b_dec/s, W_dec/s, threshold unchanged for `expected_average_only_in`), so
@@ -42,6 +43,8 @@ const TRAIN_TO_EXPORT_ARCH: Record<string, string> = {
   batchtopk: "jumprelu",
   jumprelu: "jumprelu",
   standard: "standard",
+  gated: "gated",
+  matryoshka_batchtopk: "jumprelu",
 };
 
 function first<T>(...vals: (T | undefined | null)[]): T | null {
@@ -55,7 +58,9 @@ export function saelensCfg(src: SaelensSources): Record<string, unknown> {
   const trainArch = String(t.architecture ?? "");
   const architecture = TRAIN_TO_EXPORT_ARCH[trainArch];
   if (!architecture) {
-    throw new Error(`export: unknown train architecture "${trainArch}" (topk | batchtopk | jumprelu | standard)`);
+    throw new Error(
+      `export: unknown train architecture "${trainArch}" (${Object.keys(TRAIN_TO_EXPORT_ARCH).join(" | ")})`,
+    );
   }
   const d_in = Number(t.d_in), d_sae = Number(t.d_sae);
   if (!(d_in > 0 && d_sae > 0)) {
@@ -136,8 +141,9 @@ export function buildSaelens(src: SaelensSources): SaelensFiles {
     W_dec: tensorF32(w, "W_dec", [dSae, dIn]),
     W_enc: tensorF32(w, "W_enc", [dIn, dSae]),
     b_dec: tensorF32(w, "b_dec", [dIn]),
-    b_enc: tensorF32(w, "b_enc", [dSae]),
   };
+  const perLatent = cfg.architecture === "gated" ? ["b_gate", "b_mag", "r_mag"] : ["b_enc"];
+  for (const name of perLatent) tensors[name] = tensorF32(w, name, [dSae]);
   if (cfg.architecture === "jumprelu") {
     if (!w.threshold) {
       throw new Error(`export: ${src.trainCfg.architecture} weights need a "threshold" tensor [${dSae}]`);

@@ -2,6 +2,7 @@
  * The dense step (standard, jumprelu): z = ReLU(pre) or JumpReLU; x̂ = z·W_dec + b_dec and the backward
  * through dense GEMMs; penalty l1·Σ z_i‖W_dec_i‖ (standard) or l0·Σ H(pre − θ) (jumprelu, STE).
  * It keeps `batch × d_sae` whole: the slab plan (./slab_plan.ts) refuses configs that would split it.
+ * Variants on the same kernels: gated (./arch_gated.ts), transcoders (./arch_transcoder.ts).
  */
 import { createGemm } from "../../kernels/gemm/mod.ts";
 import type { BoundKernel } from "../../kernels/runtime/mod.ts";
@@ -10,6 +11,7 @@ import { createReconLoss } from "../../kernels/loss/mod.ts";
 import { createDecoderNorm } from "../../kernels/optim/mod.ts";
 import { createEncoderGemm } from "../../kernels/gemm/mod.ts";
 import type { GradParts } from "./param_store.ts";
+import type { ParamName } from "./trainer_types.ts";
 import { buildOptimizer } from "./optimizer_path.ts";
 import type { StepContext, StepKernels } from "./step_context.ts";
 
@@ -18,52 +20,14 @@ export async function buildDense(c: StepContext): Promise<StepKernels> {
   const { batch: B, d_in: D, d_sae: S } = cfg;
   const jump = cfg.architecture === "jumprelu";
   // One slab (the plan guarantees it): each parameter is its single part.
-  const P = Object.fromEntries(Object.entries(c.store.params).map(([n, b]) => [n, b[0]])) as Record<
-    keyof typeof c.store.params,
-    GPUBuffer
-  >;
-  const pre = c.buf(B * S, "pre");
-  const z = c.buf(B * S, "z");
-  const dz = c.buf(B * S, "dz");
+  const P = c.store.whole();
+  const { pre, z, dz, xhat, dvec, rowstats, wnorm, zsum, grads: g } = denseBuffers(c, B, D);
   const xc = c.buf(B * D, "xc");
-  const xhat = c.buf(B * D, "xhat");
-  const dvec = c.buf(B * D, "dvec");
-  const rowstats = c.buf(B * 8, "rowstats");
-  const wnorm = c.buf(S, "wnorm");
-  const zsum = c.buf(S, "zsum");
-  const g = {
-    W_enc: c.buf(D * S, "gW_enc"),
-    W_dec: c.buf(S * D, "gW_dec"),
-    b_enc: c.buf(S, "gb_enc"),
-    b_dec: c.buf(D, "gb_dec"),
-  };
   const glog = c.buf(S, "glog");
   const grads: GradParts = { W_enc: [g.W_enc], W_dec: [g.W_dec], b_enc: [g.b_enc], b_dec: [g.b_dec] };
   if (jump) grads.log_threshold = [glog];
-  const center = (await createCenter(device, { B, D }))({ x: c.x, b_dec: P.b_dec, xc });
-  const enc = createEncoderGemm(device, { M: B, K: D, N: S });
-  c.own(enc);
-  const encoder: BoundKernel = { encode: (e) => enc.encode(e, { x: xc, W: P.W_enc, bias: P.b_enc, out: pre }) };
-  const dn = (await createDecoderNorm(device, { D, S, B }))({
-    W_dec: P.W_dec,
-    gW_dec: g.W_dec,
-    wnorm,
-    zsum,
-    hyper: c.hyper,
-  });
-  const act = (await createDenseAct(device, { B, S, jump, bandwidth: cfg.bandwidth }))({
-    pre,
-    z,
-    dz,
-    log_thr: P.log_threshold,
-    wnorm,
-    hyper: c.hyper,
-    gb_enc: g.b_enc,
-    zsum,
-    glog,
-    since: c.since,
-    rowstats,
-  });
+  const { center, encoder } = await centerEncoder(c, P, pre, xc);
+  const { dn, act } = await denseActivation(c, P, { pre, z, dz, rowstats, wnorm, zsum, grads: g }, glog, D);
   const gemm = (spec: Parameters<typeof createGemm>[1]) => {
     const k = createGemm(device, spec);
     c.own(k);
@@ -98,5 +62,82 @@ export async function buildDense(c: StepContext): Promise<StepKernels> {
   const opt = await buildOptimizer(c, grads, rowstats, { penalty: true, aux: false });
   step.push(...opt.project, ...opt.out);
   fwd.push(opt.val);
-  return { step, forward: fwd, grads };
+  return { step, forward: fwd, grads, rowstats, retie: opt.retie };
+}
+
+/**
+ * The dense step's buffers (shared with ./arch_gated.ts and ./arch_transcoder.ts): pre [B, S]; latents z and
+ * their gradient dz [rows, S]; reconstruction and its gradient [rows, out]; rowstats [B, 8]; per-latent decoder
+ * norms and sums [S]; the gradients of W_enc, W_dec ([S, out]), b_enc, b_dec ([out]).
+ */
+export function denseBuffers(c: StepContext, rows: number, out: number) {
+  const { batch: B, d_in: D, d_sae: S } = c.cfg;
+  return {
+    pre: c.buf(B * S, "pre"),
+    z: c.buf(rows * S, "z"),
+    dz: c.buf(rows * S, "dz"),
+    xhat: c.buf(rows * out, "xhat"),
+    dvec: c.buf(rows * out, "dvec"),
+    rowstats: c.buf(B * 8, "rowstats"),
+    wnorm: c.buf(S, "wnorm"),
+    zsum: c.buf(S, "zsum"),
+    grads: {
+      W_enc: c.buf(D * S, "gW_enc"),
+      W_dec: c.buf(S * out, "gW_dec"),
+      b_enc: c.buf(S, "gb_enc"),
+      b_dec: c.buf(out, "gb_dec"),
+    } as Partial<Record<ParamName, GPUBuffer>> & Record<"W_enc" | "W_dec" | "b_enc" | "b_dec", GPUBuffer>,
+  };
+}
+
+/** Decoder-row norms (kernels/optim/decoder_norm.ts, rows of `out`) and the ReLU / JumpReLU activation. */
+export async function denseActivation(
+  c: StepContext,
+  P: Record<ParamName, GPUBuffer>,
+  b: Omit<ReturnType<typeof denseBuffers>, "xhat" | "dvec">,
+  glog: GPUBuffer,
+  out: number,
+) {
+  const { batch: B, d_sae: S } = c.cfg;
+  const jump = c.cfg.architecture === "jumprelu";
+  const { wnorm, zsum, hyper } = { ...b, hyper: c.hyper };
+  const dn = (await createDecoderNorm(c.device, { D: out, S, B }))({
+    W_dec: P.W_dec,
+    gW_dec: b.grads.W_dec,
+    wnorm,
+    zsum,
+    hyper,
+  });
+  const act = (await createDenseAct(c.device, { B, S, jump, bandwidth: c.cfg.bandwidth }))({
+    pre: b.pre,
+    z: b.z,
+    dz: b.dz,
+    log_thr: P.log_threshold,
+    wnorm,
+    hyper,
+    gb_enc: b.grads.b_enc,
+    zsum,
+    glog,
+    since: c.since,
+    rowstats: b.rowstats,
+  });
+  return { dn, act };
+}
+
+/** xc = x − b_dec into `xc` and pre = xc·W_enc + b_enc into `pre` (one slab's whole buffers). */
+export async function centerEncoder(
+  c: StepContext,
+  P: Record<ParamName, GPUBuffer>,
+  pre: GPUBuffer,
+  xc: GPUBuffer,
+): Promise<{ center: BoundKernel; encoder: BoundKernel }> {
+  const { batch: B, d_in: D, d_sae: S } = c.cfg;
+  const center = (await createCenter(c.device, { B, D }))({ x: c.x, b_dec: P.b_dec, xc });
+  const enc = createEncoderGemm(c.device, { M: B, K: D, N: S });
+  c.own(enc);
+  const encoder: BoundKernel = {
+    label: "encoder gemm",
+    encode: (e) => enc.encode(e, { x: xc, W: P.W_enc, bias: P.b_enc, out: pre }),
+  };
+  return { center, encoder };
 }

@@ -1,7 +1,7 @@
 /**
  * Initial SAE parameters (seeded): decoder rows Gaussian, normalised to `decoderNorm`; W_enc = W_decᵀ;
  * b_enc = 0; b_dec = data mean, geometric median (Weiszfeld iterations, float64) or zeros;
- * log_threshold = log(init_threshold) (JumpReLU).
+ * log_threshold = log(init_threshold) (JumpReLU); gated: r_mag = b_mag = 0 (b_enc is b_gate), as SAELens.
  */
 import { Rng } from "./rng.ts";
 import type { SaeParams } from "./trainer.ts";
@@ -33,6 +33,8 @@ export function initParams(
     b_enc: new Float32Array(S),
     b_dec: bDec,
     log_threshold: new Float32Array(S).fill(Math.log(d.initThreshold)),
+    r_mag: new Float32Array(S),
+    b_mag: new Float32Array(S),
   };
 }
 

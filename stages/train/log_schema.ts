@@ -10,6 +10,7 @@ export const LOG_SCHEMA = {
   l1: "DOUBLE",
   dead_latents: "BIGINT",
   aux_loss: "DOUBLE",
+  resampled_latents: "BIGINT",
   val_mse: "DOUBLE",
   val_explained_variance: "DOUBLE",
   val_l0: "DOUBLE",

@@ -1,11 +1,18 @@
 /**
  * The step's tail: clip by the global gradient norm, Adam on every trained parameter part (W_dec's
  * fused with the row projection and renormalisation, kernels/optim/decoder_adam.wgsl), and the
- * metric reductions of the training and the forward-only pass.
+ * metric reductions of the training and the forward-only pass. Tied weights (one slab): W_dec trains
+ * on gW_dec + gW_encᵀ and W_enc is rewritten as W_decᵀ after Adam (kernels/optim/tie.wgsl).
  */
 import type { BoundKernel } from "../../kernels/runtime/mod.ts";
 import { createMetrics } from "../../kernels/loss/mod.ts";
-import { createAdam, createDecoderAdam, createDecoderNorm, createGradNorm } from "../../kernels/optim/mod.ts";
+import {
+  createAdam,
+  createDecoderAdam,
+  createDecoderNorm,
+  createGradNorm,
+  createTie,
+} from "../../kernels/optim/mod.ts";
 import type { GradParts } from "./param_store.ts";
 import type { StepContext } from "./step_context.ts";
 import { PARAM_NAMES } from "./trainer_types.ts";
@@ -17,16 +24,27 @@ export interface OptimizerKernels {
   out: BoundKernel[];
   /** Forward-only metrics. */
   val: BoundKernel;
+  /** Tied weights: W_enc ← W_decᵀ (also after resampling). */
+  retie?: BoundKernel;
 }
 
 export async function buildOptimizer(
   c: StepContext,
   grads: GradParts,
   rowstats: GPUBuffer,
-  { penalty, aux }: { penalty: boolean; aux: boolean },
+  { penalty, aux, gateAux = false }: { penalty: boolean; aux: boolean; gateAux?: boolean },
 ): Promise<OptimizerKernels> {
   const { device, cfg, store } = c;
-  const names = PARAM_NAMES.filter((n) => grads[n]);
+  const O = cfg.d_out ?? cfg.d_in; // the decoder's side (a transcoder's target)
+  const tie = cfg.tiedWeights
+    ? (await createTie(device, { D: cfg.d_in, S: cfg.d_sae }))({
+      gW_enc: grads.W_enc![0],
+      gW_dec: grads.W_dec![0],
+      W_dec: store.params.W_dec[0],
+      W_enc: store.params.W_enc[0],
+    })
+    : undefined;
+  const names = PARAM_NAMES.filter((n) => grads[n] && !(tie && n === "W_enc"));
   const out: BoundKernel[] = [];
   if (cfg.clipGradNorm > 0) {
     const sizes = names.flatMap((n) => store.sizes(n));
@@ -46,30 +64,35 @@ export async function buildOptimizer(
         out.push((await createAdam(device, { n: size }))({ ...bufs, grad, param }));
         continue;
       }
-      const rows = size / cfg.d_in;
-      const dims = { D: cfg.d_in, S: rows, project: fuseProject, normalize: cfg.normalizeDecoder };
+      const rows = size / O;
+      const dims = { D: O, S: rows, project: fuseProject, normalize: cfg.normalizeDecoder };
       out.push((await createDecoderAdam(device, dims))({ ...bufs, gW_dec: grad, W_dec: param }));
       if (cfg.normalizeDecoder && !fuseProject) {
-        project.push(
-          (await createDecoderNorm(device, { D: cfg.d_in, S: rows }))({ W_dec: param, gW_dec: grad }).project,
-        );
+        project.push((await createDecoderNorm(device, { D: O, S: rows }))({ W_dec: param, gW_dec: grad }).project);
       }
     }
   }
+  if (tie) {
+    out.push(tie.transpose);
+    // the tied gradient is formed before the projection and the clip read it
+    (project.length ? project : out).unshift(tie.addTransposed);
+  }
   const metricsDims = {
     B: cfg.batch,
-    D: cfg.d_in,
+    D: O,
     S: cfg.d_sae,
     window: cfg.deadWindow,
     auxK: cfg.auxK,
     penalty,
-    aux,
+    aux: aux && !gateAux,
+    gateAux,
   };
-  const bufs = { rowstats, x: c.x, since: c.since, hyper: c.hyper, state: c.state };
+  const target = cfg.d_out !== undefined ? c.y : c.x;
+  const bufs = { rowstats, x: target, since: c.since, hyper: c.hyper, state: c.state };
   out.push((await createMetrics(device, metricsDims))({ ...bufs, metrics: c.metrics }));
-  const val = (await createMetrics(device, { ...metricsDims, aux: false, dead: false }))({
+  const val = (await createMetrics(device, { ...metricsDims, aux: false, gateAux: false, dead: false }))({
     ...bufs,
     metrics: c.valMetrics,
   });
-  return { project, out, val };
+  return { project, out, val, retie: tie?.transpose };
 }

@@ -1,11 +1,12 @@
 /**
  * The trainer's parameters and Adam moments on the device, split by the slab plan (./slab_plan.ts):
  * W_enc [d_in, d_sae] is one buffer per slab of columns ([d_in, w]), W_dec [d_sae, d_in] one per slab
- * of rows ([w, d_in]); the vectors are whole. Hosts see whole tensors: `split` and `join` convert.
+ * of rows ([w, d_out]); the vectors (and a skip transcoder's W_skip) are whole. Hosts see whole tensors:
+ * `split` and `join` convert. d_out = d_in except for transcoders (which stay one slab, the dense path).
  */
 import { writeBuffer } from "../../kernels/runtime/mod.ts";
 import type { Range } from "./slab_plan.ts";
-import { PARAM_NAMES, type ParamName, type SaeParams } from "./trainer_types.ts";
+import { PARAM_NAMES, type ParamName, paramSizes, type SaeParams } from "./trainer_types.ts";
 
 /** Device buffers per parameter: a list of slab parts for W_enc / W_dec, one buffer otherwise. */
 export type Parts = Record<ParamName, GPUBuffer[]>;
@@ -21,6 +22,7 @@ export class ParamStore {
     readonly S: number,
     readonly slabs: Range[],
     alloc: (floats: number, label: string) => GPUBuffer,
+    readonly shape: { d_out?: number; skip?: boolean } = {},
   ) {
     const make = (prefix: string) =>
       Object.fromEntries(
@@ -37,8 +39,10 @@ export class ParamStore {
   /** f32 count of each part of parameter `n` (its gradient's parts have the same sizes). */
   sizes(n: ParamName): number[] {
     const { D, S } = this;
-    if (n === "W_enc" || n === "W_dec") return this.slabs.map((s) => s.size * D);
-    return [n === "b_dec" ? D : S];
+    const O = this.shape.d_out ?? D;
+    if (n === "W_enc") return this.slabs.map((s) => s.size * D);
+    if (n === "W_dec") return this.slabs.map((s) => s.size * O);
+    return [paramSizes({ d_in: D, d_sae: S, ...this.shape })[n]];
   }
 
   /** Parts read back from the device joined into the whole tensor. */
@@ -52,7 +56,16 @@ export class ParamStore {
   }
 
   setParams(device: GPUDevice, p: SaeParams): void {
-    for (const n of PARAM_NAMES) this.write(device, this.params[n], n, p[n]);
+    for (const n of PARAM_NAMES) {
+      const a = p[n];
+      if (a) this.write(device, this.params[n], n, a);
+    }
+  }
+
+  /** Each parameter's only part: for the architectures and options that need one slab (./trainer.ts rejects more). */
+  whole(parts: Parts = this.params): Record<ParamName, GPUBuffer> {
+    if (this.slabs.length !== 1) throw new Error("train: internal: a whole-tensor view of a split parameter store");
+    return Object.fromEntries(PARAM_NAMES.map((n) => [n, parts[n][0]])) as Record<ParamName, GPUBuffer>;
   }
 }
 
@@ -71,9 +84,10 @@ export function paramPart(
   slabs: Range[],
   j: number,
 ): Float32Array {
+  if (slabs.length === 1) return host; // one part: the whole tensor (W_dec may be [d_sae, d_out])
   const s = slabs[j];
   if (n === "W_dec") return host.subarray(s.start * D, (s.start + s.size) * D);
-  if (n !== "W_enc" || slabs.length === 1) return host;
+  if (n !== "W_enc") return host;
   const part = new Float32Array(D * s.size);
   for (let d = 0; d < D; d++) part.set(host.subarray(d * S + s.start, d * S + s.start + s.size), d * s.size);
   return part;

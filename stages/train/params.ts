@@ -1,13 +1,14 @@
 /** The "train" config section. Defaults suit the shipped run (USE-lite resid_post, d_in 512, ~1-2M tokens). */
 import type { ParamSchema, ParamsOf } from "../../pipeline/params.ts";
+import { isSparse } from "./trainer_types.ts";
 
 export const trainParams = {
   architecture: {
     type: "enum",
-    values: ["topk", "batchtopk", "standard", "jumprelu"],
+    values: ["topk", "batchtopk", "standard", "jumprelu", "gated", "matryoshka_batchtopk"],
     default: "topk",
     doc:
-      "SAE type: topk (k per token), batchtopk (k·batch per batch), standard (ReLU + L1), jumprelu (learned thresholds + L0)",
+      "SAE type: topk (k per token), batchtopk (k·batch per batch), standard (ReLU + L1), jumprelu (learned thresholds + L0), gated (gate and magnitude paths sharing W_enc, L1 on the gate), matryoshka_batchtopk (BatchTopK with nested prefixes that each reconstruct)",
   },
   expansion_factor: { type: "int", default: 8, min: 1, doc: "d_sae = expansion_factor × d_in (unless d_sae is set)" },
   d_sae: { type: "int", default: null, nullable: true, min: 1, doc: "number of latents; overrides expansion_factor" },
@@ -33,7 +34,12 @@ export const trainParams = {
     default: "cosine",
     doc: "learning-rate decay after warmup, to 0 at the last step",
   },
-  l1_coefficient: { type: "number", default: 5, min: 0, doc: "standard: L1 penalty coefficient (on Σ z_i·‖W_dec_i‖)" },
+  l1_coefficient: {
+    type: "number",
+    default: 5,
+    min: 0,
+    doc: "standard: L1 penalty coefficient (on Σ z_i·‖W_dec_i‖); gated: on the gate, Σ ReLU(π_gate)_i·‖W_dec_i‖",
+  },
   l1_warmup_steps: { type: "int", default: 20, min: 0, doc: "linear warmup of the L1/L0 coefficient, in steps" },
   l0_coefficient: { type: "number", default: 0.5, min: 0, doc: "jumprelu: L0 penalty coefficient" },
   jumprelu_bandwidth: {
@@ -47,6 +53,18 @@ export const trainParams = {
     default: 0.1,
     min: 0,
     doc: "jumprelu: initial threshold (about 1σ of the initial pre-activations; log-thresholds move ~lr per step)",
+  },
+  tied_weights: {
+    type: "boolean",
+    default: false,
+    doc:
+      "W_enc = W_decᵀ: one matrix trained on both uses' gradients (topk, batchtopk, standard, jumprelu; not gated; needs d_sae in one latent slab)",
+  },
+  gated_frozen_decoder: {
+    type: "boolean",
+    default: false,
+    doc:
+      "gated, experimental: the auxiliary gate-path reconstruction trains the gate only (frozen W_dec, b_dec, as the Gated SAE paper; needs normalize_decoder true); false = SAELens (the tested default)",
   },
   clip_grad_norm: { type: "number", default: 0, min: 0, doc: "clip gradients to this global L2 norm; 0 = off" },
   normalize_activations: {
@@ -75,6 +93,13 @@ export const trainParams = {
     doc:
       "tokens without firing after which a latent is dead (one not shorter than the run becomes half the run, logged)",
   },
+  resample_every: {
+    type: "int",
+    default: 0,
+    min: 0,
+    doc:
+      "steps between dead-latent resamplings (Anthropic 2023): latents dead for dead_feature_window tokens restart toward badly reconstructed inputs, Adam state reset; 0 = off; needs d_sae in one latent slab",
+  },
   aux_k: {
     type: "int",
     default: null,
@@ -83,6 +108,13 @@ export const trainParams = {
     doc: "AuxK dead latents per token (topk/batchtopk); null = d_in/2 (SAELens), 0 = off",
   },
   aux_k_coefficient: { type: "number", default: 0.03125, min: 0, doc: "AuxK loss coefficient" },
+  matryoshka_widths: {
+    type: "json",
+    default: null,
+    nullable: true,
+    doc:
+      "matryoshka_batchtopk: ascending prefix widths (d_sae is added as the last); null = [d_sae/16, d_sae/4, d_sae] (at least k); matryoshka needs d_sae in one latent slab",
+  },
   batchtopk_candidates: {
     type: "number",
     default: 4,
@@ -116,5 +148,5 @@ export type TrainParams = ParamsOf<typeof trainParams>;
  * steps, before the decoder rows have turned towards the data.
  */
 export function normalizesDecoder(p: Pick<TrainParams, "architecture" | "normalize_decoder">): boolean {
-  return p.normalize_decoder ?? (p.architecture === "topk" || p.architecture === "batchtopk");
+  return p.normalize_decoder ?? isSparse(p.architecture);
 }

@@ -14,11 +14,16 @@
  *   jumprelu:  z = ReLU(pre) · [pre > threshold]
  *   batchtopk: as jumprelu with its learned threshold (BatchTopK is a training-time rule; SAELens
  *              saves it as a JumpReLU SAE, which is what the train stage writes)
+ *   gated:     z = [xc·W_enc + b_gate > 0] · ReLU(xc·(W_enc·e^{r_mag}) + b_mag) (SAELens GatedSAE). As
+ *              e^{r_mag} > 0 the gate opens exactly when π_mag > b_mag − e^{r_mag}·b_gate, so a gated SAE
+ *              is the JumpReLU SAE with W_enc' = W_enc·e^{r_mag}, b_enc' = b_mag and that threshold:
+ *              saeFromSafetensors returns those (pre = π_mag, SAELens' hook_sae_acts_pre) and keeps the
+ *              file's tensors in `gated`.
  * Weights are in raw activation space (the train stage folds any activation scaling into them).
  */
 import type { Tensor } from "../io/safetensors.ts";
 
-export type SaeArchitecture = "topk" | "batchtopk" | "standard" | "jumprelu";
+export type SaeArchitecture = "topk" | "batchtopk" | "standard" | "jumprelu" | "gated";
 
 /** The cfg.json fields this module reads (the file holds more). */
 export interface SaeConfig {
@@ -37,10 +42,20 @@ export interface SaeWeights {
   W_dec: Vec; // [d_sae, d_in]
   b_enc: Vec; // [d_sae]
   b_dec: Vec; // [d_in]
-  threshold?: Vec; // [d_sae] (jumprelu, batchtopk)
+  threshold?: Vec; // [d_sae] (jumprelu, batchtopk; gated: its equivalent threshold)
+  /** Gated: the file's tensors (W_enc [d_in, d_sae], b_gate, b_mag, r_mag [d_sae]). */
+  gated?: { W_enc: Vec; b_gate: Vec; b_mag: Vec; r_mag: Vec };
 }
 
-const ARCHS = ["topk", "batchtopk", "standard", "jumprelu"];
+const ARCHS = ["topk", "batchtopk", "standard", "jumprelu", "gated"];
+
+/** The JumpReLU form of a gated SAE (module doc): W_enc·e^{r_mag}, b_mag, threshold b_mag − e^{r_mag}·b_gate. */
+export function gatedAsJumpRelu(g: NonNullable<SaeWeights["gated"]>, d_sae: number) {
+  const scale = Float64Array.from(g.r_mag, Math.exp);
+  const W_enc = Float64Array.from(g.W_enc, (v, j) => v * scale[j % d_sae]);
+  const threshold = Float64Array.from(g.b_mag, (b, i) => b - scale[i] * g.b_gate[i]);
+  return { W_enc, b_enc: Float64Array.from(g.b_mag), threshold };
+}
 
 function checkCfg(cfg: SaeConfig): void {
   if (!ARCHS.includes(cfg.architecture)) {
@@ -69,6 +84,20 @@ export function saeFromSafetensors(tensors: Record<string, Tensor>, cfg: SaeConf
     }
     return t.data;
   };
+  if (cfg.architecture === "gated") {
+    const gated = {
+      W_enc: get("W_enc", [d_in, d_sae])!,
+      b_gate: get("b_gate", [d_sae])!,
+      b_mag: get("b_mag", [d_sae])!,
+      r_mag: get("r_mag", [d_sae])!,
+    };
+    return {
+      ...gatedAsJumpRelu(gated, d_sae),
+      W_dec: get("W_dec", [d_sae, d_in])!,
+      b_dec: get("b_dec", [d_in])!,
+      gated,
+    };
+  }
   const needsThreshold = cfg.architecture === "jumprelu" || cfg.architecture === "batchtopk";
   return {
     W_enc: get("W_enc", [d_in, d_sae])!,

@@ -116,6 +116,7 @@ export function planSlabs(c: SlabPlanInput, deviceBinding: number): SlabPlan {
  * that leaves one), all as wide as possible and equal but the last.
  */
 export function evenRanges(n: number, most: number, align: number): Range[] {
+  if (n <= most) return [{ start: 0, size: n }]; // fits whole: one range, however n aligns
   const cap = most >= align ? most - (most % align) : most;
   const parts = Math.ceil(n / cap);
   let size = Math.ceil(n / parts);

@@ -7,20 +7,23 @@
  *   top aux_k dead latents, no bias);  g_e = dvec_t·W_dec[i];  per-latent lists → gW_dec, gW_enc,
  *   gb_enc touching k rows per token;  gb_dec = Σ dvec − W_enc·gb_enc.
  * Each per-latent kernel runs once per slab on that slab's buffers (kernels/sparse: `lo`/`hi`).
+ * matryoshka_batchtopk adds its inner prefix decodes and loss (./arch_matryoshka.ts; one slab only:
+ * the prefix decode reads one W_dec buffer, and ./trainer.ts rejects a split plan for it).
  */
 import { type BoundKernel, rowTexturesAvailable } from "../../kernels/runtime/mod.ts";
 import { createBdecGrad, createCenter } from "../../kernels/dense/mod.ts";
 import { createBatchTopk, createCsc } from "../../kernels/select/mod.ts";
-import { createLatentGrad, createSparseDecode, createSparseGrad } from "../../kernels/sparse/mod.ts";
+import { createLatentGrad, createSparseDecode, createSparseGrad, dvecRows } from "../../kernels/sparse/mod.ts";
 import { createReconLoss } from "../../kernels/loss/mod.ts";
 import { buildOptimizer } from "./optimizer_path.ts";
 import { createSlabEncoder, type Selection } from "./slab_encoder.ts";
 import type { StepContext, StepKernels } from "./step_context.ts";
-import type { TrainerConfig } from "./trainer_types.ts";
+import { isBatchTopk, type TrainerConfig } from "./trainer_types.ts";
+import { matryoshkaKernels, matryoshkaLevels } from "./arch_matryoshka.ts";
 
 /** Output slots per row of the main selection (BatchTopK keeps `cap` candidates) and of AuxK. */
 export function selectionCaps(cfg: TrainerConfig): { cap: number; auxCap: number } {
-  const cap = cfg.architecture === "batchtopk" ? Math.min(cfg.d_sae, Math.ceil(cfg.k * cfg.batchTopkCap)) : cfg.k;
+  const cap = isBatchTopk(cfg.architecture) ? Math.min(cfg.d_sae, Math.ceil(cfg.k * cfg.batchTopkCap)) : cfg.k;
   return { cap, auxCap: Math.min(cfg.auxK, cfg.d_sae) };
 }
 
@@ -30,6 +33,8 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   const { cap, auxCap } = selectionCaps(cfg);
   const slabs = plan.slabs;
   const NE = B * cap + B * auxCap;
+  const levels = matryoshkaLevels(cfg, auxCap); // Matryoshka: one gradient block of B rows per inner level
+  const nDvec = dvecRows({ B, auxCap, levels });
   const idx = c.buf(NE, "idx");
   const val = c.buf(NE, "val");
   const g = c.buf(NE, "entry grad");
@@ -37,7 +42,7 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   const start = c.buf(S + 1, "latent starts");
   const xhat = c.buf(B * D, "xhat");
   const ehat = auxCap ? c.buf(B * D, "aux ehat") : xhat;
-  const dvec = c.buf((auxCap ? 2 : 1) * B * D, "dvec");
+  const dvec = c.buf(nDvec * D, "dvec");
   const rowstats = c.buf(B * 8, "rowstats");
   const grads = {
     W_enc: slabs.map((s, j) => c.buf(D * s.size, `gW_enc ${j}`)),
@@ -68,7 +73,7 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   // xc's comes from the encoder GEMM's packed input when one chunk holds the batch.
   const texOk = rowTexturesAvailable(device, D);
   const wTex = texOk ? slabs.map((s, j) => c.tex(s.size, D, `W_dec rows ${j}`, P.W_dec[j])) : undefined;
-  const dvecTex = texOk ? c.tex((auxCap ? 2 : 1) * B, D, "dvec rows", dvec) : undefined;
+  const dvecTex = texOk ? c.tex(nDvec, D, "dvec rows", dvec) : undefined;
   const fusedXc = texOk ? enc.xcTexture : undefined;
   const xc = fusedXc ? c.buf(4, "xc (in texture)") : c.buf(B * D, "xc");
   const xcTex = fusedXc ? { texture: fusedXc, copy: undefined } : texOk ? c.tex(B, D, "xc rows", xc) : undefined;
@@ -80,7 +85,7 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
     step.push(...wTex.map((t) => t.copy));
   }
   if (xcTex?.copy) step.push(xcTex.copy);
-  if (cfg.architecture === "batchtopk") {
+  if (isBatchTopk(cfg.architecture)) {
     const bt = (await createBatchTopk(device, { n: B * cap, kTotal: cfg.k * B, emaDecay: cfg.thresholdDecay }))({
       idx,
       val,
@@ -125,6 +130,12 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   const dec = await decode(false, xhat);
   fwd.push(...dec, loss);
   step.push(...dec, loss);
+  if (levels) {
+    const b = { idx, val, W_dec: P.W_dec[0], b_dec: P.b_dec[0], dvec, rowstats };
+    const inner = await matryoshkaKernels(c, b, levels, cap, wTex?.[0].texture);
+    fwd.push(...inner);
+    step.push(...inner);
+  }
   if (auxCap) {
     step.push(...await decode(true, ehat));
     step.push((await createReconLoss(device, { B, D, aux: true, auxK: cfg.auxK }))(lossBuffers));
@@ -139,6 +150,7 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
       auxBound: true,
       lo: s.start,
       hi: s.start + s.size,
+      levels,
     });
     step.push(
       sg({ idx, dvec, W_dec: P.W_dec[j], g, state: c.state, dvecTex: dvecTex?.texture, W_decTex: wTex?.[j].texture }),
@@ -147,7 +159,7 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   const csc = await createCsc(device, { B, S, cap, auxCap, auxBound: true, chunk: plan.cscChunk });
   step.push(csc({ idx, start, list, state: c.state }));
   for (const [j, s] of slabs.entries()) {
-    const lg = await createLatentGrad(device, { B, D, S: s.size, cap, auxCap, lo: s.start });
+    const lg = await createLatentGrad(device, { B, D, S: s.size, cap, auxCap, lo: s.start, levels });
     step.push(lg({
       list,
       start,
@@ -164,11 +176,14 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
     }));
   }
   for (const [j, s] of slabs.entries()) {
-    const bd = await createBdecGrad(device, { B, D, S: s.size, lo: s.start, accumulate: j > 0 });
+    // b_dec is in every level's reconstruction: D_0 (the first inner block) sums all their gradients
+    const row0 = levels ? levels.innerBase * B : 0;
+    const bd = await createBdecGrad(device, { B, D, S: s.size, lo: s.start, accumulate: j > 0, row0 });
     step.push(bd({ dvec, W_enc: P.W_enc[j], gb_enc: grads.b_enc[0], gb_dec: grads.b_dec[0] }));
   }
-  const opt = await buildOptimizer(c, grads, rowstats, { penalty: false, aux: auxCap > 0 });
+  // the inner levels' loss rides in the penalty slot
+  const opt = await buildOptimizer(c, grads, rowstats, { penalty: !!levels, aux: auxCap > 0 });
   step.push(...opt.project, ...opt.out);
   fwd.push(opt.val);
-  return { step, forward: fwd, grads, entries: { idx, val } };
+  return { step, forward: fwd, grads, rowstats, entries: { idx, val }, retie: opt.retie };
 }

@@ -22,6 +22,7 @@ import {
   type TrainerConfig,
 } from "./trainer.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { checkMatryoshkaWidths } from "./arch_matryoshka.ts";
 import { normalizesDecoder, type TrainParams } from "./params.ts";
 import { LOG_SCHEMA } from "./log_schema.ts";
 
@@ -62,6 +63,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
   if (steps < 1) throw new Error(`train: ${tokens} training tokens is less than one batch of ${B}`);
   const scale = p.normalize_activations === "expected_average_only_in" ? Math.sqrt(D) / (meta.mean_norm || 1) : 1;
   const auxK = isSparse(p.architecture) ? Math.min(p.aux_k ?? Math.floor(D / 2), S) : 0;
+  const matryoshkaWidths = p.architecture === "matryoshka_batchtopk" ? resolveWidths(p, S) : undefined;
   const cfg: TrainerConfig = {
     architecture: p.architecture,
     d_in: D,
@@ -78,7 +80,14 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     bandwidth: p.jumprelu_bandwidth,
     batchTopkCap: p.batchtopk_candidates,
     thresholdDecay: p.threshold_decay,
+    gatedFrozenDecoder: p.gated_frozen_decoder,
+    tiedWeights: p.tied_weights,
+    resampling: p.resample_every > 0,
+    matryoshkaWidths,
   };
+  if (p.architecture === "gated" && p.gated_frozen_decoder && !cfg.normalizeDecoder) {
+    throw new Error(`train: gated_frozen_decoder needs normalize_decoder true (free-norm rows collapse the gate)`);
+  }
   const device = await getDevice();
   const sample = await firstRows(io.extractDir, meta, "train", 16384, scale);
   const init = initParams(
@@ -94,7 +103,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
   const trainer = await GpuTrainer.create(device, cfg, init);
   try {
     const stream = new BatchStream(io.extractDir, meta, "train", B, p.shuffle_buffer_tokens, p.seed, scale);
-    const sparsity = p.architecture === "standard"
+    const sparsity = p.architecture === "standard" || p.architecture === "gated"
       ? p.l1_coefficient
       : p.architecture === "jumprelu"
       ? p.l0_coefficient
@@ -102,17 +111,20 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     const hyper = (s: number): StepHyper => ({
       lr: learningRate(s, steps, p.lr, p.lr_warmup_steps, p.lr_decay),
       t: s + 1,
-      sparsityCoef: coefficientWarmup(s, sparsity, p.l1_warmup_steps),
+      // matryoshka: every level's reconstruction counts in full from the first step (SAELens, dictionary_learning)
+      sparsityCoef: matryoshkaWidths ? 1 : coefficientWarmup(s, sparsity, p.l1_warmup_steps),
       auxCoef: p.aux_k_coefficient,
     });
     const fingerprint = JSON.stringify({ p, D, S, steps, n: train.n_tokens, scale });
     let rows: Record<string, number | null>[] = [];
     let start = 0;
+    let resampled = 0; // latents re-initialised since the last log row
     const ck = await loadCheckpoint(io.scratchDir, fingerprint);
     if (ck) {
       trainer.restore(ck.tensors);
       rows = ck.log;
       start = ck.step;
+      resampled = ck.tensors.resampled_pending?.[0] ?? 0;
       log(`train: resuming from the checkpoint at step ${start}`);
       for (let s = 0; s < start; s++) await stream.next(); // replay the data order
     }
@@ -148,6 +160,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     const checkpoint = async (s: number) => {
       checkFinite(await trainer.metrics(), s);
       const tensors = await trainer.snapshot();
+      tensors.resampled_pending = Uint32Array.of(resampled);
       // The step's loss predates its update: an overflowing update shows only in the parameters.
       const bad = PARAM_NAMES.find((n) => !tensors[n].every(Number.isFinite));
       if (bad) stop(s, `${bad} became non-finite`);
@@ -161,6 +174,9 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
       trainer.step(x, hyper(s));
       next = s + 1 < steps ? stream.next() : null; // the host reads ahead while the GPU works
       const isLast = s === steps - 1;
+      if (p.resample_every > 0 && (s + 1) % p.resample_every === 0 && !isLast) {
+        resampled += await trainer.resample(p.seed, s + 1);
+      }
       const ckDue = p.checkpoint_every > 0 && (s + 1) % p.checkpoint_every === 0 && !isLast;
       if ((s + 1) % p.log_every === 0 || isLast || ckDue) {
         const m = await trainer.metrics();
@@ -177,7 +193,9 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
           l1: m.l1,
           dead_latents: m.dead_latents,
           aux_loss: m.aux_loss,
+          resampled_latents: resampled,
         };
+        resampled = 0;
         if (ckDue || isLast) Object.assign(row, await validate(s));
         rows.push(row);
         io.progress?.(
@@ -194,7 +212,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     }
     const seconds = (performance.now() - t0) / 1000;
     const params = await trainer.params();
-    const bad = PARAM_NAMES.find((n) => !params[n].every(Number.isFinite));
+    const bad = PARAM_NAMES.find((n) => !params[n]?.every(Number.isFinite));
     if (bad) stop(steps - 1, `${bad} became non-finite`);
     const thresholdEma = (await trainer.thresholdEma()) / (1 - p.threshold_decay ** steps);
     const { tensors, architecture } = foldWeights(params, p.architecture, scale, thresholdEma);
@@ -224,6 +242,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
         activation_scaling_factor: scale,
         normalize_activations_in_training: p.normalize_activations,
         seed: p.seed,
+        ...(matryoshkaWidths ? { matryoshka_widths: matryoshkaWidths } : {}),
       },
     };
     await Deno.writeTextFile(join(io.outDir, "cfg.json"), JSON.stringify(saeCfg, null, 2) + "\n");
@@ -238,6 +257,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
       tokens: steps * B,
       resumed_from_step: start,
       seconds,
+      resampled_latents: rows.reduce((n, r) => n + (r.resampled_latents ?? 0), 0),
       tokens_per_second: ((steps - start) * B) / Math.max(seconds, 1e-9),
       final: { ...final, ...(last ? { loss: last.loss } : {}) },
     };
@@ -252,7 +272,9 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
  * Fold the training-time input scale s into the weights (SAELens fold_activation_norm_scaling_factor):
  * W_enc·s, W_dec/s, b_dec/s, so (x − b_dec)·W_enc in raw space equals the scaled-space pre-activation
  * and the decode returns raw activations. Thresholds act on pre-activations: unchanged.
- * BatchTopK is saved as a JumpReLU SAE with the averaged threshold (SAELens does the same).
+ * BatchTopK (and Matryoshka BatchTopK) is saved as a JumpReLU SAE with the averaged threshold (SAELens does the same).
+ * Gated is saved in SAELens' gated layout: W_enc, W_dec, b_dec, b_gate (the trainer's b_enc), b_mag,
+ * r_mag — the gate and magnitude biases act on pre-activations, so they are unchanged too.
  */
 export function foldWeights(p: SaeParams, arch: string, s: number, thresholdEma: number) {
   const W_enc = p.W_enc.map((v) => v * s);
@@ -263,10 +285,26 @@ export function foldWeights(p: SaeParams, arch: string, s: number, thresholdEma:
   const tensors: Record<string, ReturnType<typeof f32>> = {
     W_enc: f32([D, S], W_enc),
     W_dec: f32([S, D], W_dec),
-    b_enc: f32([S], p.b_enc.slice()),
     b_dec: f32([D], b_dec),
   };
+  if (arch === "gated") {
+    tensors.b_gate = f32([S], p.b_enc.slice());
+    tensors.b_mag = f32([S], p.b_mag.slice());
+    tensors.r_mag = f32([S], p.r_mag.slice());
+  } else tensors.b_enc = f32([S], p.b_enc.slice());
   if (arch === "jumprelu") tensors.threshold = f32([S], p.log_threshold.map(Math.exp));
-  if (arch === "batchtopk") tensors.threshold = f32([S], new Float32Array(S).fill(thresholdEma));
-  return { tensors, architecture: arch === "batchtopk" ? "jumprelu" : arch };
+  const batchTopk = arch === "batchtopk" || arch === "matryoshka_batchtopk";
+  if (batchTopk) tensors.threshold = f32([S], new Float32Array(S).fill(thresholdEma));
+  return { tensors, architecture: batchTopk ? "jumprelu" : arch };
+}
+
+/** Matryoshka prefix widths: the configured ones (d_sae appended when missing, as SAELens) or the default. */
+function resolveWidths(p: TrainParams, S: number): number[] {
+  const given = p.matryoshka_widths;
+  if (given !== null && !Array.isArray(given)) throw new Error(`train: matryoshka_widths must be a list of integers`);
+  const w = given ? [...given] : [Math.ceil(S / 16), Math.ceil(S / 4)].map((v) => Math.max(v, p.k));
+  if (w[w.length - 1] !== S) w.push(S);
+  const widths = given ? w : [...new Set(w)].sort((a, b) => a - b);
+  checkMatryoshkaWidths(widths, p.k, S);
+  return widths;
 }

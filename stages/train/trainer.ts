@@ -5,9 +5,12 @@
  *
  * Width is bounded by device memory, not by one storage binding: ./slab_plan.ts splits d_sae into
  * latent slabs (and the encoder's batch into chunks) and the parameters live in per-slab buffers
- * (./param_store.ts). The step itself: ./sparse_path.ts (topk, batchtopk), ./dense_path.ts (standard,
- * jumprelu), both ending in ./optimizer_path.ts (drop the gradient parallel to decoder rows, clip by
- * global norm, Adam, renormalise rows).
+ * (./param_store.ts). The step itself: ./sparse_path.ts (topk, batchtopk, matryoshka_batchtopk),
+ * ./dense_path.ts (standard, jumprelu) and its variants ./arch_gated.ts (gated) and ./arch_transcoder.ts
+ * (transcoders), all ending in ./optimizer_path.ts (drop the gradient parallel to decoder rows, clip by
+ * global norm, Adam, renormalise rows; tied weights). Dead-latent resampling: ./resample.ts.
+ * What needs whole tensors (matryoshka's prefix decode, tied weights, resampling) refuses a split plan
+ * with one line (`checkSingleSlab`).
  */
 import {
   type BoundKernel,
@@ -15,7 +18,6 @@ import {
   createRowTexture,
   HYPER_WORDS,
   hyperArray,
-  isFallbackDevice,
   readBuffers,
   readF32,
   type RowTexture,
@@ -25,9 +27,14 @@ import {
 } from "../../kernels/runtime/mod.ts";
 import { METRIC_NAMES } from "../../kernels/loss/mod.ts";
 import { ParamStore } from "./param_store.ts";
-import { checkMemory, describeNeed, planSlabs, type SlabPlan } from "./slab_plan.ts";
+import { describeNeed, type SlabPlan } from "./slab_plan.ts";
 import { buildDense } from "./dense_path.ts";
+import { buildGated } from "./arch_gated.ts";
+import { buildTranscoder } from "./arch_transcoder.ts";
+import { checkConfig, checkSingleSlab } from "./check_config.ts";
+import { Resampler } from "./resample.ts";
 import { buildSparse, selectionCaps } from "./sparse_path.ts";
+export { checkConfig, checkSingleSlab } from "./check_config.ts";
 import type { StepContext, StepKernels } from "./step_context.ts";
 import {
   isSparse,
@@ -41,30 +48,16 @@ import {
 
 export {
   type Architecture,
+  isBatchTopk,
   isSparse,
   type Metrics,
   PARAM_NAMES,
+  type ParamName,
+  paramSizes,
   type SaeParams,
   type StepHyper,
   type TrainerConfig,
 } from "./trainer_types.ts";
-
-/** Check a config against itself and the device and plan its slabs; one-line errors. */
-export function checkConfig(c: TrainerConfig, device: GPUDevice): SlabPlan {
-  if (c.k < 1 || c.k > c.d_sae) throw new Error(`train: k = ${c.k} must be between 1 and d_sae (${c.d_sae})`);
-  if (c.batch < 1 || c.batch > device.limits.maxComputeWorkgroupsPerDimension) {
-    throw new Error(`train: batch_size ${c.batch} must be in 1..${device.limits.maxComputeWorkgroupsPerDimension}`);
-  }
-  if (c.d_in > device.limits.maxComputeWorkgroupsPerDimension) throw new Error(`train: d_in ${c.d_in} is too large`);
-  const sparse = isSparse(c.architecture);
-  const { cap, auxCap } = sparse ? selectionCaps(c) : { cap: 0, auxCap: 0 };
-  const plan = planSlabs(
-    { d_in: c.d_in, d_sae: c.d_sae, batch: c.batch, cap, auxCap, sparse, bindingLimit: c.bindingLimit },
-    device.limits.maxStorageBufferBindingSize,
-  );
-  checkMemory(plan.memory, isFallbackDevice(device));
-  return plan;
-}
 
 export class GpuTrainer {
   readonly cap: number;
@@ -72,6 +65,7 @@ export class GpuTrainer {
   #steps: BoundKernel[] = [];
   #forward: BoundKernel[] = [];
   #x: GPUBuffer;
+  #y: GPUBuffer;
   #hyper: GPUBuffer;
   #metrics: GPUBuffer;
   #valMetrics: GPUBuffer;
@@ -82,6 +76,9 @@ export class GpuTrainer {
   #bytes = 0;
   #grads: StepKernels["grads"] = {};
   #entries: StepKernels["entries"];
+  #rowstats?: GPUBuffer;
+  #retie?: BoundKernel;
+  #resampler?: Resampler;
 
   private constructor(readonly device: GPUDevice, readonly cfg: TrainerConfig, readonly plan: SlabPlan) {
     const { batch: B, d_in: D, d_sae: S } = cfg;
@@ -89,10 +86,11 @@ export class GpuTrainer {
     this.cap = caps.cap;
     this.auxCap = caps.auxCap;
     this.#x = this.#buf(B * D, "x");
+    this.#y = this.#buf(cfg.d_out !== undefined ? B * cfg.d_out : 1, "y (transcoder target)");
     this.#hyper = this.#buf(HYPER_WORDS, "hyper");
     this.#metrics = this.#buf(METRIC_NAMES.length, "metrics");
     this.#valMetrics = this.#buf(METRIC_NAMES.length, "val metrics");
-    this.#store = new ParamStore(D, S, plan.slabs, (n, label) => this.#buf(n, label));
+    this.#store = new ParamStore(D, S, plan.slabs, (n, label) => this.#buf(n, label), cfg);
     this.#since = this.#buf(S, "since");
     this.#state = this.#buf(STATE_WORDS, "state");
   }
@@ -107,7 +105,7 @@ export class GpuTrainer {
     try {
       t.setParams(init);
       t.#resetOptimizer();
-      built = await (isSparse(cfg.architecture) ? buildSparse(t.#context()) : buildDense(t.#context()));
+      built = await t.#build();
     } catch (e) {
       failure = e;
     }
@@ -125,7 +123,17 @@ export class GpuTrainer {
     t.#forward = built.forward;
     t.#grads = built.grads;
     t.#entries = built.entries;
+    t.#rowstats = built.rowstats;
+    t.#retie = built.retie;
     return t;
+  }
+
+  /** The architecture's step builder. */
+  #build(): Promise<StepKernels> {
+    const c = this.#context();
+    if (this.cfg.d_out !== undefined) return buildTranscoder(c);
+    if (this.cfg.architecture === "gated") return buildGated(c);
+    return isSparse(this.cfg.architecture) ? buildSparse(c) : buildDense(c);
   }
 
   /** Device bytes of the buffers and row textures the trainer allocated (kernels' own scratch excluded). */
@@ -140,6 +148,7 @@ export class GpuTrainer {
       plan: this.plan,
       store: this.#store,
       x: this.#x,
+      y: this.#y,
       hyper: this.#hyper,
       state: this.#state,
       since: this.#since,
@@ -190,17 +199,20 @@ export class GpuTrainer {
     );
   }
 
-  #upload(x: Float32Array): void {
-    const n = this.cfg.batch * this.cfg.d_in;
-    if (x.length !== n) {
-      throw new Error(`train: batch has ${x.length} values, expected ${this.cfg.batch} × ${this.cfg.d_in}`);
-    }
+  #upload(x: Float32Array, y?: Float32Array): void {
+    const { batch: B, d_in: D, d_out: O } = this.cfg;
+    if (x.length !== B * D) throw new Error(`train: batch has ${x.length} values, expected ${B} × ${D}`);
     writeBuffer(this.device, this.#x, x);
+    if (O === undefined) return;
+    if (y?.length !== B * O) {
+      throw new Error(`train: the transcoder target has ${y?.length ?? 0} values, expected ${B} × ${O}`);
+    }
+    writeBuffer(this.device, this.#y, y);
   }
 
-  /** Record and submit one training step on batch x [batch, d_in]; does not wait. */
-  step(x: Float32Array, h: StepHyper): void {
-    this.#upload(x);
+  /** Record and submit one training step on batch x [batch, d_in] (transcoder: and its target y); does not wait. */
+  step(x: Float32Array, h: StepHyper, y?: Float32Array): void {
+    this.#upload(x, y);
     this.#writeHyper(h);
     const enc = this.device.createCommandEncoder();
     for (const k of this.#steps) k.encode(enc);
@@ -235,8 +247,8 @@ export class GpuTrainer {
   }
 
   /** Forward-only metrics of batch x (no parameter, optimizer or dead-latent update). */
-  async evaluate(x: Float32Array, h: StepHyper): Promise<Metrics> {
-    this.#upload(x);
+  async evaluate(x: Float32Array, h: StepHyper, y?: Float32Array): Promise<Metrics> {
+    this.#upload(x, y);
     this.#writeHyper(h);
     const enc = this.device.createCommandEncoder();
     for (const k of this.#forward) k.encode(enc);
@@ -261,6 +273,35 @@ export class GpuTrainer {
       bytes: n,
     }]);
     return { idx: new Uint32Array(idx), val: new Float32Array(val) };
+  }
+
+  /**
+   * Dead-latent resampling (./resample.ts) after the last submitted step, toward its batch; the draw is
+   * seeded by (seed, step). Returns how many latents were re-initialised.
+   */
+  async resample(seed: number, step: number): Promise<number> {
+    if (this.cfg.d_out !== undefined) {
+      throw new Error("train: resampling is not implemented for transcoders (new decoder rows would need target rows)");
+    }
+    checkSingleSlab(this.plan, this.cfg, "resample_every");
+    const store = this.#store;
+    this.#resampler ??= await Resampler.create({
+      device: this.device,
+      cfg: this.cfg,
+      params: store.whole(store.params),
+      m: store.whole(store.m),
+      v: store.whole(store.v),
+      since: this.#since,
+      x: this.#x,
+      rowstats: this.#rowstats!,
+    });
+    const n = await this.#resampler.run(seed, step);
+    if (n && this.#retie) { // the re-initialised decoder rows are the tied matrix: the encoder follows
+      const enc = this.device.createCommandEncoder();
+      this.#retie.encode(enc);
+      this.device.queue.submit([enc.finish()]);
+    }
+    return n;
   }
 
   setParams(p: SaeParams): void {
@@ -327,6 +368,8 @@ export class GpuTrainer {
   }
 
   destroy(): void {
+    this.#resampler?.destroy();
+    this.#resampler = undefined;
     for (const o of this.#owned) o.destroy();
     this.#owned = [];
   }

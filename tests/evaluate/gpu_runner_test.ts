@@ -4,7 +4,7 @@ import { cpuRunner } from "../../stages/evaluate/sae_runner.ts";
 import { planSlabs } from "../../stages/train/slab_plan.ts";
 import { mulberry32, randn } from "./fixtures.ts";
 
-Deno.test("GPU runner gives the codes of the float64 reference (topk whole and split, jumprelu, standard; rows over CAP)", async () => {
+Deno.test("GPU runner gives the codes of the float64 reference (topk whole and split, jumprelu, standard, gated; rows over CAP)", async () => {
   const rnd = mulberry32(21);
   const dIn = 24, dSae = 300, n = 37;
   const weights = {
@@ -24,6 +24,7 @@ Deno.test("GPU runner gives the codes of the float64 reference (topk whole and s
       ["topk", 7, 0, 6144, 40],
       ["jumprelu", null, 16, undefined, 16], // most rows overflow CAP: recomputed from pre
       ["standard", null, 300, undefined, 16],
+      ["gated", null, 300, undefined, 16], // loaded in its JumpReLU form (stages/train/sae_cpu.ts)
     ] as const
   ) {
     const cfg = { architecture, d_in: dIn, d_sae: dSae, k, apply_b_dec_to_input: true };

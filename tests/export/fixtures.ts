@@ -10,7 +10,7 @@ import type { StageContext } from "../../pipeline/stage.ts";
 import { LATENTS_SCHEMA } from "../../stages/evaluate/latent_rows.ts";
 import { EXAMPLES_SCHEMA } from "../../stages/evaluate/examples.ts";
 
-export type TrainArch = "topk" | "batchtopk" | "jumprelu" | "standard";
+export type TrainArch = "topk" | "batchtopk" | "jumprelu" | "standard" | "gated" | "matryoshka_batchtopk";
 
 export function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -101,16 +101,20 @@ export async function makeFixture(root: string, o: FixtureOptions): Promise<Fixt
   const weights: Record<string, Tensor> = {
     W_enc: f32([dIn, dSae], randn(r, dIn * dSae, 1 / Math.sqrt(dIn))),
     W_dec: f32([dSae, dIn], randn(r, dSae * dIn, 1 / Math.sqrt(dIn))),
-    b_enc: f32([dSae], randn(r, dSae, 0.05)),
     b_dec: f32([dIn], randn(r, dIn, 0.1)),
   };
-  if (o.arch === "batchtopk" || o.arch === "jumprelu") {
+  if (o.arch === "gated") {
+    weights.b_gate = f32([dSae], randn(r, dSae, 0.05));
+    weights.b_mag = f32([dSae], randn(r, dSae, 0.05));
+    weights.r_mag = f32([dSae], randn(r, dSae, 0.3));
+  } else weights.b_enc = f32([dSae], randn(r, dSae, 0.05));
+  if (o.arch.endsWith("batchtopk") || o.arch === "jumprelu") {
     weights.threshold = f32([dSae], Float32Array.from({ length: dSae }, () => 0.05 + 0.2 * r()));
   }
   await writeSafetensors(`${dirs.train}/sae_weights.safetensors`, weights);
   // As the train stage writes it: BatchTopK saved as JumpReLU, the training architecture in metadata.
   const trainCfg: Record<string, unknown> = {
-    architecture: o.arch === "batchtopk" ? "jumprelu" : o.arch,
+    architecture: o.arch.endsWith("batchtopk") ? "jumprelu" : o.arch,
     d_in: dIn,
     d_sae: dSae,
     dtype: "float32",

@@ -58,9 +58,12 @@ Deno.test("loadSae: SAELens-5 TopK cfg (k only in activation_fn_kwargs) loads; c
     await Deno.writeTextFile(`${root}/cfg.json`, JSON.stringify({ ...cfg, d_sae: 7 }));
     const e2 = await assertRejects(() => loadSae(root));
     assertMatch(e2.message, /W_enc.*shape \[4,6\].*\[4,7\]/);
-    await Deno.writeTextFile(`${root}/cfg.json`, JSON.stringify({ ...cfg, architecture: "gated" }));
+    await Deno.writeTextFile(`${root}/cfg.json`, JSON.stringify({ ...cfg, architecture: "crosscoder" }));
     const e3 = await assertRejects(() => loadSae(root));
-    assertMatch(e3.message, /gated/);
+    assertMatch(e3.message, /crosscoder/);
+    await Deno.writeTextFile(`${root}/cfg.json`, JSON.stringify({ ...cfg, architecture: "gated" }));
+    const e4 = await assertRejects(() => loadSae(root));
+    assertMatch(e4.message, /lack tensor "b_gate"/);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -32,11 +32,17 @@ function referenceEncode(
   for (let r = 0; r < n; r++) {
     const pre = new Float64Array(dSae);
     for (let j = 0; j < dSae; j++) {
-      let s = w.b_enc[j];
+      let s = 0;
       for (let i = 0; i < dIn; i++) s += (x[r * dIn + i] - w.b_dec[i]) * w.W_enc[i * dSae + j];
-      pre[j] = s;
+      pre[j] = s + (arch === "gated" ? 0 : w.b_enc[j]);
     }
-    if (arch === "topk") {
+    if (arch === "gated") {
+      // SAELens GatedSAE.encode: gate (xc·W_enc + b_gate > 0) times ReLU(xc·(W_enc·e^r_mag) + b_mag).
+      for (let j = 0; j < dSae; j++) {
+        const mag = pre[j] * Math.exp(w.r_mag[j]) + w.b_mag[j];
+        out[r * dSae + j] = pre[j] + w.b_gate[j] > 0 ? Math.max(0, mag) : 0;
+      }
+    } else if (arch === "topk") {
       const idx = Array.from({ length: dSae }, (_, j) => j).sort((a, b) => pre[b] - pre[a] || a - b).slice(0, k);
       for (const j of idx) out[r * dSae + j] = Math.max(0, pre[j]);
     } else if (arch === "standard") {
@@ -48,7 +54,7 @@ function referenceEncode(
   return out;
 }
 
-for (const arch of ["topk", "batchtopk", "jumprelu", "standard"] as TrainArch[]) {
+for (const arch of ["topk", "batchtopk", "jumprelu", "standard", "gated", "matryoshka_batchtopk"] as TrainArch[]) {
   Deno.test(`saelens export (${arch}): byte layout, cfg fields, sparsity, and re-read weights reproduce the SAE`, async () => {
     const root = await Deno.makeTempDir();
     try {
@@ -59,7 +65,7 @@ for (const arch of ["topk", "batchtopk", "jumprelu", "standard"] as TrainArch[])
 
       // cfg.json: SAELens field names and values.
       const cfg = JSON.parse(await Deno.readTextFile(`${dir}/cfg.json`));
-      const expectArch = arch === "batchtopk" ? "jumprelu" : arch;
+      const expectArch = arch.endsWith("batchtopk") ? "jumprelu" : arch;
       for (
         const key of [
           "architecture",
@@ -99,14 +105,14 @@ for (const arch of ["topk", "batchtopk", "jumprelu", "standard"] as TrainArch[])
       assertEquals(raw.n % 8, 0, "header length is a multiple of 8");
       assert(!raw.headerText.includes("__metadata__"));
       const names = Object.keys(raw.header);
-      const expected = ["W_dec", "W_enc", "b_dec", "b_enc", ...(expectArch === "jumprelu" ? ["threshold"] : [])];
+      const perLatent = arch === "gated" ? ["b_gate", "b_mag", "r_mag"] : ["b_enc"];
+      const expected = ["W_dec", "W_enc", "b_dec", ...perLatent, ...(expectArch === "jumprelu" ? ["threshold"] : [])];
       assertEquals(names, expected);
       const shapes: Record<string, number[]> = {
         W_enc: [dIn, dSae],
         W_dec: [dSae, dIn],
-        b_enc: [dSae],
         b_dec: [dIn],
-        threshold: [dSae],
+        ...Object.fromEntries([...perLatent, "threshold"].map((n) => [n, [dSae]])),
       };
       let offset = 0;
       for (const name of names) {

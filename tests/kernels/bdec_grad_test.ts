@@ -4,16 +4,17 @@ import { bdecGradReference, createBdecGrad } from "../../kernels/dense/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { assertClose, randn, run } from "./harness.ts";
 
-for (const [B, D, S] of [[37, 48, 100], [256, 512, 4096], [5, 512, 100]]) {
-  Deno.test(`bdec_grad kernel B ${B} d_in ${D} d_sae ${S} matches float64`, async () => {
+for (const [B, D, S, row0] of [[37, 48, 100, 0], [256, 512, 4096, 0], [5, 512, 100, 0], [37, 48, 100, 74]]) {
+  Deno.test(`bdec_grad kernel B ${B} d_in ${D} d_sae ${S}${row0 ? ` rows from ${row0}` : ""} matches float64`, async () => {
     const device = await getDevice();
     const r = new Rng(B + D + S, 13);
-    const dvec = randn(r, B * D);
+    const all = randn(r, (row0 + B) * D);
+    const dvec = all.subarray(row0 * D);
     const W_enc = randn(r, D * S, 1 / Math.sqrt(D));
     const gbEnc = randn(r, S);
     const gb_dec = createBuffer(device, D * 4);
-    const k = (await createBdecGrad(device, { B, D, S }))({
-      dvec: uploadBuffer(device, dvec),
+    const k = (await createBdecGrad(device, { B, D, S, row0 }))({
+      dvec: uploadBuffer(device, all),
       W_enc: uploadBuffer(device, W_enc),
       gb_enc: uploadBuffer(device, gbEnc),
       gb_dec,

@@ -4,6 +4,7 @@ import { createBuffer, getDevice, readF32, readU32, uploadBuffer } from "../../k
 import { createCsc } from "../../kernels/select/mod.ts";
 import { createLatentGrad, latentGradReference } from "../../kernels/sparse/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
+import { dvecRows, type LevelRows } from "../../kernels/sparse/mod.ts";
 import { randomEntries } from "./entries.ts";
 
 function maxErr(got: Float32Array, ref: Float64Array): number {
@@ -12,7 +13,15 @@ function maxErr(got: Float32Array, ref: Float64Array): number {
   return worst;
 }
 
-async function check(path: "texture" | "buffer", B: number, D: number, S: number, cap: number, auxCap: number) {
+async function check(
+  path: "texture" | "buffer",
+  B: number,
+  D: number,
+  S: number,
+  cap: number,
+  auxCap: number,
+  levels?: LevelRows,
+) {
   const device = await getDevice();
   const r = new Rng(B + D + S + cap, 11);
   const main = randomEntries(r, B, S, cap);
@@ -20,10 +29,10 @@ async function check(path: "texture" | "buffer", B: number, D: number, S: number
   const idx = new Uint32Array([...main.idx, ...aux.idx]);
   const val = new Float32Array([...main.val, ...aux.val]);
   const g = new Float32Array(idx.length).map(() => r.normal());
-  const dvec = new Float32Array((auxCap ? 2 : 1) * B * D).map(() => r.normal());
+  const dvec = new Float32Array(dvecRows({ B, auxCap, levels }) * D).map(() => r.normal());
   const xc = new Float32Array(B * D).map(() => r.normal());
   const since0 = new Uint32Array(S).map(() => r.int(1000));
-  const dims = { B, D, S, cap, auxCap };
+  const dims = { B, D, S, cap, auxCap, levels };
   const b = {
     idx: uploadBuffer(device, idx),
     val: uploadBuffer(device, val),
@@ -44,7 +53,7 @@ async function check(path: "texture" | "buffer", B: number, D: number, S: number
   lg.encode(enc);
   device.queue.submit([enc.finish()]);
   const ref = latentGradReference(idx, val, g, dvec, xc, dims);
-  const what = `${path} B ${B} D ${D} S ${S} k ${cap}+${auxCap}`;
+  const what = `${path} B ${B} D ${D} S ${S} k ${cap}+${auxCap} levels ${levels?.widths}`;
   const e1 = maxErr(await readF32(device, b.gW_dec, S * D), ref.gW_dec);
   const e2 = maxErr(await readF32(device, b.gW_enc, S * D), ref.gW_enc);
   const e3 = maxErr(await readF32(device, b.gb_enc, S), ref.gb_enc);
@@ -59,6 +68,17 @@ for (const path of ["texture", "buffer"] as const) {
   for (const [B, D, S, cap, auxCap] of [[37, 48, 100, 7, 3], [70, 512, 4096, 33, 0], [45, 52, 300, 5, 9]]) {
     Deno.test(`latent_grad ${path} d_in ${D} d_sae ${S} k ${cap} aux ${auxCap} matches float64`, async () => {
       await check(path, B, D, S, cap, auxCap);
+    });
+  }
+}
+
+// Matryoshka: main entries read their prefix group's gradient rows (with and without AuxK rows before them).
+for (const path of ["texture", "buffer"] as const) {
+  for (
+    const [B, D, S, cap, auxCap, widths] of [[37, 48, 100, 7, 3, [10, 40]], [45, 52, 300, 5, 0, [20, 60, 150]]] as const
+  ) {
+    Deno.test(`latent_grad ${path} Matryoshka levels ${widths} d_sae ${S} aux ${auxCap} matches float64`, async () => {
+      await check(path, B, D, S, cap, auxCap, { widths: [...widths], innerBase: auxCap ? 2 : 1 });
     });
   }
 }

@@ -7,16 +7,16 @@ import { adamHyper, randn, run, stateWith } from "./harness.ts";
 import { HYPER, STATE } from "../../kernels/runtime/slots.ts";
 
 for (const [B, D, S] of [[37, 48, 100], [256, 512, 4096]]) {
-  for (const mode of ["train", "validation"] as const) {
+  for (const mode of ["train", "validation", "gated"] as const) {
     Deno.test(`metrics kernel B ${B} d_in ${D} d_sae ${S}, ${mode}: match float64`, async () => {
       const device = await getDevice();
-      const r = new Rng(B + D + S, mode === "train" ? 17 : 18);
+      const r = new Rng(B + D + S, { train: 17, validation: 18, gated: 19 }[mode]);
       const x = randn(r, B * D, 1, 0.3);
       const rowstats = new Float32Array(B * 8);
       for (let t = 0; t < B; t++) {
         let xx = 0;
         for (let k = 0; k < D; k++) xx += x[t * D + k] ** 2;
-        rowstats.set([0.2 * xx * r.next(), xx, r.int(S), 10 * r.next(), r.next(), 3 * r.next(), 0, 0], t * 8);
+        rowstats.set([0.2 * xx * r.next(), xx, r.int(S), 10 * r.next(), 0.5 + r.next(), 3 * r.next(), 0, 0], t * 8);
       }
       const window = 1000;
       const since = new Uint32Array(S).map(() => r.int(2 * window));
@@ -24,7 +24,18 @@ for (const [B, D, S] of [[37, 48, 100], [256, 512, 4096]]) {
       hyper.set([0.7, 0.25], HYPER.SPARSITY_COEF); // then AUX_COEF
       const state = new Uint32Array(stateWith({ GRAD_NORM: 3.5 }).buffer);
       state[STATE.N_DEAD] = 40; // dead count the step's AuxK used
-      const d = { B, D, S, window, auxK: 64, penalty: true, aux: mode === "train", dead: mode === "train" };
+      const training = mode !== "validation";
+      const d = {
+        B,
+        D,
+        S,
+        window,
+        auxK: 64,
+        penalty: true,
+        aux: mode === "train",
+        gateAux: mode === "gated",
+        dead: training,
+      };
       const bufs = {
         rowstats: uploadBuffer(device, rowstats),
         x: uploadBuffer(device, x),
@@ -41,8 +52,8 @@ for (const [B, D, S] of [[37, 48, 100], [256, 512, 4096]]) {
         const want = ref.metrics[c];
         assert(Math.abs(got[c] - want) <= 1e-5 * Math.abs(want) + 1e-6, `metric ${c}: ${got[c]} vs ${want}`);
       }
-      assert(mode === "train" ? ref.metrics[6] > 0 : ref.metrics[6] === 0, "aux loss present only in training");
-      assertEquals((await readU32(device, bufs.state, 8))[2], mode === "train" ? ref.nDead : 40);
+      assert(training ? ref.metrics[6] > 0 : ref.metrics[6] === 0, "aux loss present only in training");
+      assertEquals((await readU32(device, bufs.state, 8))[2], training ? ref.nDead : 40);
     });
   }
 }

@@ -9,7 +9,7 @@ import { readParquet } from "../../stages/io/parquet.ts";
 const params = (over: Record<string, unknown> = {}) =>
   resolveParams("train", trainParams, {
     architecture: "topk",
-    d_sae: 96,
+    d_sae: 320,
     k: 4,
     batch_size: 128,
     lr: 0.005,
@@ -17,8 +17,9 @@ const params = (over: Record<string, unknown> = {}) =>
     log_every: 5,
     checkpoint_every: 10,
     validation_tokens: 256,
-    dead_feature_window: 512,
+    dead_feature_window: 256,
     aux_k: 8,
+    resample_every: 4, // resampling draws are seeded by step: a resumed run resamples identically
     shuffle_buffer_tokens: 700,
     ...over,
   }) as unknown as TrainParams;
@@ -57,12 +58,16 @@ Deno.test("train: interrupted + resumed run equals the uninterrupted run, byte f
     assert(a.every((v, j) => v === b[j]), "weights differ after resume");
     const log = await readParquet(`${outB}/train_log.parquet`);
     assertEquals(log.map((r) => r.step), [5, 10, 15, 20, 25, 30]);
+    const logA = await readParquet(`${outA}/train_log.parquet`);
+    // the count pending at the interrupt (step 17, after the resampling at 16) survives the resume
+    assertEquals(log.map((r) => r.resampled_latents), logA.map((r) => r.resampled_latents));
+    assert(log.some((r) => Number(r.resampled_latents) > 0), "some latents resampled");
     assert(log.every((r) => Number.isFinite(r.loss as number) && (r.l0 as number) > 0), "log rows");
     const cfg = JSON.parse(await Deno.readTextFile(`${outA}/cfg.json`));
     assertEquals([cfg.architecture, cfg.d_in, cfg.d_sae, cfg.k, cfg.normalize_activations], [
       "topk",
       32,
-      96,
+      320,
       4,
       "none",
     ]);

@@ -1,0 +1,124 @@
+// Dead-latent resampling (Anthropic, "Towards Monosemanticity", April 2023; dictionary_learning's
+// resample_neurons): each pick p = (latent i, batch row t) re-initialises latent i toward input row t.
+//   alive_norms (one workgroup): norms[0] = mean_{i alive} ‖W_enc[:, i]‖, norms[1] = mean_{i alive} ‖W_dec[i, :]‖
+//     (alive: since_i < WINDOW; with no alive latent, the means over all latents)
+//   reinit (one workgroup per pick): v = x_t − b_dec, v̂ = v / ‖v‖
+//     W_dec[i, :] = v̂ · (NORMALIZE ? 1 : norms[1]);  W_enc[:, i] = v̂ · 0.2 · norms[0];  since_i = 0
+//   reset_rows (one workgroup per pick): Adam moments of W_enc's column i and W_dec's row i ← 0
+//   zero_at (one invocation per pick): mat_a[i] = 0 (a per-latent parameter or Adam moment, bound per vector)
+// picks[0] = n (picks), picks[1 + 2p] = i, picks[2 + 2p] = t.
+override D: u32;
+override S: u32;
+override WINDOW: u32;
+override NORMALIZE: bool = true;
+
+const WG: u32 = 64u;
+
+@group(0) @binding(0) var<storage, read> picks: array<u32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> b_dec: array<f32>;
+@group(0) @binding(3) var<storage, read_write> norms: array<f32>;
+@group(0) @binding(4) var<storage, read_write> W_enc: array<f32>;
+@group(0) @binding(5) var<storage, read_write> W_dec: array<f32>;
+@group(0) @binding(6) var<storage, read_write> since: array<u32>;
+@group(0) @binding(7) var<storage, read_write> mat_a: array<f32>;
+@group(0) @binding(8) var<storage, read_write> mat_b: array<f32>;
+@group(0) @binding(9) var<storage, read_write> mat_c: array<f32>;
+@group(0) @binding(10) var<storage, read_write> mat_d: array<f32>;
+
+var<workgroup> red: array<vec4<f32>, WG>;
+var<workgroup> red1: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn alive_norms(@builtin(local_invocation_index) lid: u32) {
+  // (Σ alive enc norms, Σ alive dec norms, #alive, Σ all enc norms) and Σ all dec norms in red1
+  var s = vec4<f32>(0.0, 0.0, 0.0, 0.0);
+  var all_dec = 0.0;
+  for (var i = lid; i < S; i += WG) {
+    var e = 0.0;
+    var d2 = 0.0;
+    for (var d = 0u; d < D; d++) {
+      let we = W_enc[d * S + i];
+      let wd = W_dec[i * D + d];
+      e += we * we;
+      d2 += wd * wd;
+    }
+    let ne = sqrt(e);
+    let nd = sqrt(d2);
+    if (since[i] < WINDOW) { s += vec4<f32>(ne, nd, 1.0, 0.0); }
+    s.w += ne;
+    all_dec += nd;
+  }
+  red[lid] = s;
+  red1[lid] = all_dec;
+  workgroupBarrier();
+  for (var off = WG / 2u; off > 0u; off >>= 1u) {
+    if (lid < off) {
+      red[lid] += red[lid + off];
+      red1[lid] += red1[lid + off];
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    let r = red[0];
+    if (r.z > 0.0) {
+      norms[0] = r.x / r.z;
+      norms[1] = r.y / r.z;
+    } else {
+      norms[0] = r.w / f32(S);
+      norms[1] = red1[0] / f32(S);
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn reinit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let p = wid.x;
+  if (p >= picks[0]) { return; }
+  let i = picks[1u + 2u * p];
+  let t = picks[2u + 2u * p];
+  var s = 0.0;
+  for (var d = lid; d < D; d += WG) {
+    let v = x[t * D + d] - b_dec[d];
+    s += v * v;
+  }
+  red1[lid] = s;
+  workgroupBarrier();
+  for (var off = WG / 2u; off > 0u; off >>= 1u) {
+    if (lid < off) { red1[lid] += red1[lid + off]; }
+    workgroupBarrier();
+  }
+  let inv = 1.0 / max(sqrt(red1[0]), 1e-30);
+  var dec_norm = 1.0;
+  if (!NORMALIZE) { dec_norm = norms[1]; }
+  let enc_norm = 0.2 * norms[0];
+  for (var d = lid; d < D; d += WG) {
+    let v = (x[t * D + d] - b_dec[d]) * inv;
+    W_dec[i * D + d] = v * dec_norm;
+    W_enc[d * S + i] = v * enc_norm;
+  }
+  if (lid == 0u) { since[i] = 0u; }
+}
+
+// mat_a, mat_b: Adam m, v of W_enc [D, S]; mat_c, mat_d: of W_dec [S, D].
+@compute @workgroup_size(WG)
+fn reset_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let p = wid.x;
+  if (p >= picks[0]) { return; }
+  let i = picks[1u + 2u * p];
+  for (var d = lid; d < D; d += WG) {
+    mat_a[d * S + i] = 0.0;
+    mat_b[d * S + i] = 0.0;
+    mat_c[i * D + d] = 0.0;
+    mat_d[i * D + d] = 0.0;
+  }
+}
+
+// mat_a: a per-latent vector [S], zeroed at each picked latent.
+@compute @workgroup_size(WG)
+fn zero_at(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let p = gid.x;
+  if (p >= picks[0]) { return; }
+  let i = picks[1u + 2u * p];
+  mat_a[i] = 0.0;
+}

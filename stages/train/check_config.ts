@@ -1,0 +1,48 @@
+/**
+ * The trainer's config checks: against itself, the device's limits and the slab plan (./slab_plan.ts);
+ * every refusal is one line naming the setting to change.
+ */
+import { isFallbackDevice } from "../../kernels/runtime/mod.ts";
+import { checkMemory, planSlabs, type SlabPlan } from "./slab_plan.ts";
+import { selectionCaps } from "./sparse_path.ts";
+import { checkTranscoder } from "./arch_transcoder.ts";
+import { checkMatryoshkaWidths } from "./arch_matryoshka.ts";
+import { isSparse, type TrainerConfig } from "./trainer_types.ts";
+
+/** Check a config against itself and the device and plan its slabs; one-line errors. */
+export function checkConfig(c: TrainerConfig, device: GPUDevice): SlabPlan {
+  if (c.d_out !== undefined) checkTranscoder(c);
+  if (c.tiedWeights && c.architecture === "gated") {
+    throw new Error(
+      "train: tied_weights is not supported for gated (W_enc also feeds the magnitude path via r_mag; tying it to the decoder is not the gated SAE)",
+    );
+  }
+  if (c.architecture === "matryoshka_batchtopk") checkMatryoshkaWidths(c.matryoshkaWidths ?? [c.d_sae], c.k, c.d_sae);
+  if (c.k < 1 || c.k > c.d_sae) throw new Error(`train: k = ${c.k} must be between 1 and d_sae (${c.d_sae})`);
+  if (c.batch < 1 || c.batch > device.limits.maxComputeWorkgroupsPerDimension) {
+    throw new Error(`train: batch_size ${c.batch} must be in 1..${device.limits.maxComputeWorkgroupsPerDimension}`);
+  }
+  if (c.d_in > device.limits.maxComputeWorkgroupsPerDimension) throw new Error(`train: d_in ${c.d_in} is too large`);
+  const sparse = isSparse(c.architecture);
+  const { cap, auxCap } = sparse ? selectionCaps(c) : { cap: 0, auxCap: 0 };
+  const plan = planSlabs(
+    { d_in: c.d_in, d_sae: c.d_sae, batch: c.batch, cap, auxCap, sparse, bindingLimit: c.bindingLimit },
+    device.limits.maxStorageBufferBindingSize,
+  );
+  if (c.architecture === "matryoshka_batchtopk") checkSingleSlab(plan, c, "matryoshka_batchtopk");
+  if (c.tiedWeights) checkSingleSlab(plan, c, "tied_weights");
+  if (c.resampling) checkSingleSlab(plan, c, "resample_every");
+  checkMemory(plan.memory, isFallbackDevice(device));
+  return plan;
+}
+
+/**
+ * One-line refusal of a split plan for what still reads whole W_enc / W_dec buffers: matryoshka's
+ * prefix decode and level gradients, the tied-weights transpose, the resampling kernel.
+ */
+export function checkSingleSlab(plan: SlabPlan, c: Pick<TrainerConfig, "d_in" | "d_sae">, what: string): void {
+  if (plan.slabs.length === 1) return;
+  throw new Error(
+    `train: ${what} needs d_sae in one latent slab, but d_in ${c.d_in} × d_sae ${c.d_sae} splits into ${plan.slabs.length} slabs (one storage binding); lower d_sae (or expansion_factor) or turn ${what} off`,
+  );
+}
