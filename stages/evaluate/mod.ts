@@ -125,7 +125,7 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
   const spool = await CodesSpool.create(join(ctx.scratchDir, "codes"));
   const runner = await openRunner(weights, cfg, p.backend, p.batch_tokens, (m) => ctx.log(m));
   const B = Math.min(p.batch_tokens, runner.maxRows);
-  ctx.log(`evaluate: ${total} held-out tokens, SAE ${cfg.architecture} d_in ${dIn} d_sae ${dSae} on ${runner.name}`);
+  ctx.log(`${total} held-out tokens, SAE ${cfg.architecture} d_in ${dIn} d_sae ${dSae} on ${runner.name}`);
   const started = performance.now();
   try {
     let done = 0;
@@ -156,7 +156,7 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
       }
     }
     const seconds = (performance.now() - started) / 1000;
-    ctx.log(`evaluate: main pass ${done} tokens in ${seconds.toFixed(1)} s (${Math.round(done / seconds)} tokens/s)`);
+    ctx.log(`main pass ${done} tokens in ${seconds.toFixed(1)} s (${Math.round(done / seconds)} tokens/s)`);
 
     const reconstruction = recon.result();
     const firingResult = firing.result(p.dense_threshold);
@@ -273,7 +273,7 @@ async function runDownstream(
   });
   const modelBytes = await Deno.readFile(join(ctx.inputs.model, "onnx", "model.onnx"));
   const hookTensor = await hookTensorName(ctx.inputs.model, modelBytes, hookName);
-  ctx.log(`evaluate: downstream fidelity on ${seqs.length} sequences (hook tensor ${hookTensor})`);
+  ctx.log(`downstream fidelity on ${seqs.length} sequences (hook tensor ${hookTensor})`);
   return await downstreamFidelity({
     modelBytes,
     hookTensor,

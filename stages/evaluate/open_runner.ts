@@ -18,7 +18,7 @@ export async function openRunner(
       return { ...(await gpuRunner(weights, cfg, maxRows)), name: "webgpu" };
     } catch (e) {
       if (backend === "webgpu") throw e;
-      log(`evaluate: WebGPU unavailable (${(e as Error).message}); using the CPU reference encoder`);
+      log(`WebGPU unavailable (${(e as Error).message}); using the CPU reference encoder`);
     }
   }
   return { ...cpuRunner(weights, cfg), name: "cpu-f64" };

@@ -84,7 +84,7 @@ export const exportStage = defineStage<ExportParams>({
     });
     const saelensCfg = JSON.parse(saelens["cfg.json"]);
     const noSparsify = sparsifyUnsupported(saelensCfg);
-    if (noSparsify) ctx.log(`export: sparsify/ not written: ${noSparsify}`);
+    if (noSparsify) ctx.log(`sparsify/ not written: ${noSparsify}`);
     else await writeSparsify(`${ctx.outDir}/sparsify`, saelensCfg, inp.weights);
     if (!density) ctx.log("export: no per-latent frequency in latents.parquet; sparsity.safetensors not written");
 
@@ -130,10 +130,10 @@ export const exportStage = defineStage<ExportParams>({
       dIn: Number(t.d_in),
       latents: Array.from({ length: npOn ? dSae : cap }, (_, l) => l),
       n: p.logit_tokens,
-      log: (line) => ctx.log(`export: ${line}`),
+      log: (line) => ctx.log(line),
     });
     const noTopTokens = typeof topTokens === "string" ? `no top boosted / suppressed tokens: ${topTokens}` : null;
-    if (noTopTokens) ctx.log(`export: ${noTopTokens}`);
+    if (noTopTokens) ctx.log(noTopTokens);
     const cards = latentCards(probes, absorption);
     if (typeof topTokens !== "string") {
       for (const [l, tt] of topTokens) if (l < cap) (cards[l] ??= []).push(...topTokenCardLines(tt));

@@ -13,7 +13,7 @@ export function effectiveDeadWindow(
   if (window < runTokens) return window;
   const adapted = Math.max(batch, Math.floor(runTokens / 2 / batch) * batch);
   log(
-    `train: dead_feature_window ${window} tokens is not shorter than the run (${runTokens} tokens); ` +
+    `dead_feature_window ${window} tokens is not shorter than the run (${runTokens} tokens); ` +
       `counting a latent dead after ${adapted} tokens without firing (set train.dead_feature_window below ${runTokens} to choose)`,
   );
   return adapted;

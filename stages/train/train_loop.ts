@@ -125,7 +125,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
       rows = ck.log;
       start = ck.step;
       resampled = ck.tensors.resampled_pending?.[0] ?? 0;
-      log(`train: resuming from the checkpoint at step ${start}`);
+      log(`resuming from the checkpoint at step ${start}`);
       for (let s = 0; s < start; s++) await stream.next(); // replay the data order
     }
     const valBatches: Float32Array[] = [];
@@ -134,7 +134,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
       const v = await firstRows(io.extractDir, meta, "heldout", nVal * B, scale);
       for (let j = 0; j + B * D <= v.length; j += B * D) valBatches.push(v.subarray(j, j + B * D));
     } else if (p.validation_tokens > 0) {
-      log(`train: validation skipped (needs ≥ ${B} held-out tokens)`);
+      log(`validation skipped (needs ≥ ${B} held-out tokens)`);
     }
     const validate = async (s: number) => {
       if (!valBatches.length) return {};
