@@ -2,12 +2,22 @@
 // lower bound's rank, the candidate list, and steps 3-4 (radix select of the k-th largest listed key,
 // or over the whole row if the list overflowed, then the selection written in latent order).
 // The includer declares the overrides S, K, CAP, ROW_STRIDE, IDX_BASE, SINCE_BASE, AUX, WINDOW, the consts WG, NB, LIST, INVALID,
-// the bindings since, state, out_idx, out_val, the workgroup variables hist, scan, tmax, list, lkey,
-// lsel, nlist, sel, and `fn pre_at(row, j) -> f32` (pre[row, j]).
+// the bindings since, state, out_idx, out_val, and `fn pre_at(row, j) -> f32` (pre[row, j]). The selection's
+// workgroup storage is declared here, once for both kernels.
 // @include "../runtime/slots.wgsl"
 // @include "float_key.wgsl"
 // @include "workgroup_scan.wgsl"
 // @include "radix_boundary.wgsl"
+
+var<workgroup> hist: array<atomic<u32>, NB>;
+var<workgroup> scan: array<u32, WG>;
+var<workgroup> tmax: array<u32, WG>;
+var<workgroup> list: array<u32, LIST>;
+var<workgroup> lkey: array<u32, LIST>;
+var<workgroup> lsel: array<u32, LIST>;
+var<workgroup> nlist: atomic<u32>;
+var<workgroup> sel: array<u32, 4>; // prefix, mask, need, done
+var<workgroup> ushared: array<u32, 3>; // k, low, n
 
 // The row's selection size: min(K, S), and in AUX mode at most n_dead.
 fn row_k() -> u32 {

@@ -45,15 +45,6 @@ const RANK_MAX: u32 = 160u;
 @group(0) @binding(3) var<storage, read_write> out_idx: array<u32>;
 @group(0) @binding(4) var<storage, read_write> out_val: array<f32>;
 
-var<workgroup> hist: array<atomic<u32>, NB>;
-var<workgroup> scan: array<u32, WG>;
-var<workgroup> tmax: array<u32, WG>;
-var<workgroup> list: array<u32, LIST>;
-var<workgroup> lkey: array<u32, LIST>;
-var<workgroup> lsel: array<u32, LIST>;
-var<workgroup> nlist: atomic<u32>;
-var<workgroup> sel: array<u32, 4>; // prefix, mask, need, done
-var<workgroup> ushared: array<u32, 3>; // k, low, n
 var<workgroup> cmax: array<u32, NCM>;
 var<workgroup> clist: array<u32, NCM>;
 var<workgroup> nclist: atomic<u32>;
