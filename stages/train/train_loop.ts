@@ -9,7 +9,6 @@ import { readActivationMeta } from "../io/activations.ts";
 import { writeParquet } from "../io/parquet.ts";
 import { f32, writeSafetensors } from "../io/safetensors.ts";
 import { getDevice } from "../../kernels/runtime/device.ts";
-import { firstRows } from "./data.ts";
 import { firstPairedRows, openTarget, PairedStream } from "./paired_stream.ts";
 import { initTranscoder, transcoderArchitecture, transcoderCfgFields } from "./transcoder_setup.ts";
 import { initBDec, initParams } from "./init.ts";
