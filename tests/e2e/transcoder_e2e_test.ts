@@ -1,7 +1,7 @@
 /**
  * Transcoders through the real CLI on the tiny config (tests/fixtures/tiny_pipeline.ts): train.target_hook
  * makes extract write both hooks from one pass; a transcoder (ln2 → mlp.hook_post, d_out ≠ d_in) and a skip
- * transcoder (ln2 → hook_mlp_out) train, evaluate (metrics on the target, the target hook spliced downstream)
+ * transcoder (ln2 → hook_mlp_out) and a resampled JumpReLU transcoder train, evaluate (metrics on the target, the target hook spliced downstream)
  * and export in SAELens's transcoder layout, which loadSae reopens with the train stage's own outputs. Then
  * the cache: a plain SAE on either hook reuses the paired run's extract (its plain siblings), nothing else.
  */
@@ -40,6 +40,20 @@ Deno.test("e2e: transcoder and skip transcoder train, evaluate, export and reope
         arch: "skip_transcoder",
         dOut: TINY_D,
         tensors: ["W_dec", "W_enc", "W_skip", "b_dec", "b_enc"],
+      },
+      {
+        // measured: EV 0.94, 5 latents resampled
+        train: {
+          architecture: "jumprelu",
+          target_hook: "blocks.0.hook_mlp_out",
+          d_sae: 256,
+          resample_every: 8,
+          dead_feature_window: 512,
+          ...TUNED,
+        },
+        arch: "jumprelu_transcoder",
+        dOut: TINY_D,
+        tensors: ["W_dec", "W_enc", "b_dec", "b_enc", "threshold"],
       },
     ];
     const extractKeys: string[] = [];
@@ -92,6 +106,7 @@ Deno.test("e2e: transcoder and skip transcoder train, evaluate, export and reope
       // the saved (scale-folded, W_skip transposed) model gives the trainer's own held-out EV of y
       const summary = JSON.parse(await Deno.readTextFile(join(obj("train"), "train_summary.json")));
       const valEv = summary.final.val_explained_variance;
+      if ("resample_every" in c.train) assert(summary.resampled_latents > 0, `resampled ${summary.resampled_latents}`);
       assert(
         Math.abs(ev.explained_variance - valEv) < 0.03,
         `${c.arch}: evaluate EV ${ev.explained_variance}, train ${valEv}`,
@@ -106,6 +121,7 @@ Deno.test("e2e: transcoder and skip transcoder train, evaluate, export and reope
       );
     }
     assert(extractKeys[0] !== extractKeys[1], "each target is its own paired extract object");
+    assertEquals(extractKeys[1], extractKeys[2], "the same (input, target) pair reuses its extract object");
 
     // a plain SAE on the input hook, then on a target hook: extract is a cache hit (the paired runs' siblings)
     for (const hook of [INPUT, "blocks.0.hook_mlp_out"]) {
@@ -126,7 +142,7 @@ Deno.test("e2e: transcoder and skip transcoder train, evaluate, export and reope
   }
 });
 
-Deno.test("e2e: transcoder config mistakes fail before anything runs, with one line naming the key", async () => {
+Deno.test("e2e: transcoder config mistakes fail with one line naming the key", async () => {
   const dir = await Deno.makeTempDir({ prefix: "e2e_tc_bad_" });
   try {
     await makeTinyModelDir(join(dir, "model"));
