@@ -5,6 +5,7 @@
  */
 import { ParamError } from "../../pipeline/params.ts";
 import type { ActivationMeta } from "../io/activations.ts";
+import { latentVectors } from "./init.ts";
 import { Rng } from "./rng.ts";
 import type { SaeParams } from "./trainer_types.ts";
 
@@ -75,14 +76,6 @@ export function initTranscoder(
   };
   for (let i = 0; i < S; i++) row(O, (j, v) => W_dec[i * O + j] = v);
   for (let i = 0; i < S; i++) row(D, (j, v) => W_enc[j * S + i] = v);
-  return {
-    W_enc,
-    W_dec,
-    b_enc: new Float32Array(S),
-    b_dec: bDec,
-    log_threshold: new Float32Array(S).fill(Math.log(d.initThreshold)),
-    r_mag: new Float32Array(S),
-    b_mag: new Float32Array(S),
-    ...(skip ? { W_skip: new Float32Array(D * O) } : {}),
-  };
+  const W_skip = skip ? { W_skip: new Float32Array(D * O) } : {};
+  return { W_enc, W_dec, b_dec: bDec, ...latentVectors(S, d.initThreshold), ...W_skip };
 }
