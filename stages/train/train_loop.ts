@@ -10,7 +10,12 @@ import { writeParquet } from "../io/parquet.ts";
 import { f32, writeSafetensors } from "../io/safetensors.ts";
 import { getDevice } from "../../kernels/runtime/device.ts";
 import { firstPairedRows, openTarget, PairedStream } from "./paired_stream.ts";
-import { initTranscoder, transcoderArchitecture, transcoderCfgFields } from "./transcoder_setup.ts";
+import {
+  checkTranscoderBindings,
+  initTranscoder,
+  transcoderArchitecture,
+  transcoderCfgFields,
+} from "./transcoder_setup.ts";
 import { initBDec, initParams } from "./init.ts";
 import { coefficientWarmup, learningRate } from "./schedule.ts";
 import {
@@ -96,6 +101,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     throw new Error(`train: gated_frozen_decoder needs normalize_decoder true (free-norm rows collapse the gate)`);
   }
   const device = await getDevice();
+  if (target) checkTranscoderBindings({ ...cfg, d_out: O! }, device.limits.maxStorageBufferBindingSize);
   const sample = await firstPairedRows(io.extractDir, meta, target, "train", 16384, scale);
   const dims = {
     d_in: D,

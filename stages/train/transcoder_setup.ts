@@ -41,6 +41,26 @@ export function checkTranscoderParams(p: TranscoderKeys): void {
   }
 }
 
+/**
+ * The output side's tensors (W_dec [d_sae, d_out], ŷ and its gradient [batch, d_out], W_skip [d_in, d_out]) each
+ * stay in one storage binding: the dense path does not split them (the slab plan checks the input side).
+ */
+export function checkTranscoderBindings(
+  c: { d_in: number; d_sae: number; batch: number; d_out: number },
+  maxBindingBytes: number,
+): void {
+  const rows = Math.max(c.d_sae, c.batch, c.d_in);
+  if (rows * c.d_out * 4 > maxBindingBytes) {
+    throw new Error(
+      `train: a transcoder keeps ${rows} × d_out ${c.d_out} f32 (${
+        (rows * c.d_out * 4 / 2 ** 20).toFixed(0)
+      } MiB) in one binding of ${
+        (maxBindingBytes / 2 ** 20).toFixed(0)
+      } MiB; lower d_sae or batch_size (train.target_hook)`,
+    );
+  }
+}
+
 /** The SAELens architecture a transcoder is saved as. */
 export function transcoderArchitecture(architecture: string, skip: boolean): string {
   return skip ? "skip_transcoder" : architecture === "jumprelu" ? "jumprelu_transcoder" : "transcoder";
