@@ -22,23 +22,19 @@ export interface DenseTile {
   rowStats: boolean;
 }
 
+/** ./dense_tile.wgsl's constants for a tile of S latents (the whole [B, S] without one). */
+export function tileConstants(B: number, S: number, tile?: DenseTile) {
+  const t = tile ?? { rows: B, row0: 0, lo: 0, rowAcc: false, latAcc: false, rowStats: true };
+  const c = { B, S, ROWS: t.rows, LO: t.lo, ROW0: t.row0, ROW_ACC: t.rowAcc, LAT_ACC: t.latAcc, ROW_STATS: t.rowStats };
+  return { t, c };
+}
+
 export async function createDenseAct(
   device: GPUDevice,
   d: { B: number; S: number; jump: boolean; bandwidth: number; tile?: DenseTile },
 ) {
-  const t = d.tile ?? { rows: d.B, row0: 0, lo: 0, rowAcc: false, latAcc: false, rowStats: true };
-  const c = {
-    B: d.B,
-    S: d.S,
-    ROWS: t.rows,
-    LO: t.lo,
-    ROW0: t.row0,
-    ROW_ACC: t.rowAcc,
-    LAT_ACC: t.latAcc,
-    ROW_STATS: t.rowStats,
-    JUMP: d.jump,
-    BANDWIDTH: d.bandwidth,
-  };
+  const { t, c: tc } = tileConstants(d.B, d.S, d.tile);
+  const c = { ...tc, JUMP: d.jump, BANDWIDTH: d.bandwidth };
   const [fwd, stats, bwd] = await Promise.all(
     ["forward", "latent_stats", "backward"].map((e) => compileKernel(device, URL_, e, c)),
   );

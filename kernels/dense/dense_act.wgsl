@@ -13,21 +13,12 @@
 //     (LAT_ACC adds to the sums: the latent's later chunks; the clock then only resets when the tile fires)
 //   backward (elementwise, in place dz → dpre):
 //     standard: dpre = (dz + (l1/B)·‖W_dec_i‖)·[pre > 0];  jumprelu: dpre = dz·[pre > θ_i]·[pre > 0]
-// B is the whole batch (the 1/B scales, the clock's step), whatever the tile.
-override B: u32;
-override S: u32;
-override ROWS: u32;
-override LO: u32 = 0u;
-override ROW0: u32 = 0u;
-override ROW_ACC: bool = false;
-override LAT_ACC: bool = false;
-override ROW_STATS: bool = true;
+// @include "./dense_tile.wgsl"
 override JUMP: bool = false;
 override BANDWIDTH: f32 = 0.001;
 
 const WG: u32 = 64u;
 // @include "../runtime/slots.wgsl"
-const SINCE_MAX: u32 = 0xf0000000u;
 
 @group(0) @binding(0) var<storage, read> pre: array<f32>;
 @group(0) @binding(1) var<storage, read_write> z: array<f32>;

@@ -7,7 +7,7 @@
  * bindings (the portable per-stage limit is 8).
  */
 import { type BoundKernel, compileKernel, groupsFor } from "../runtime/kernel.ts";
-import type { DenseTile } from "./dense_act.ts";
+import { type DenseTile, tileConstants } from "./dense_act.ts";
 
 const URL_ = new URL("./gated_act.wgsl", import.meta.url);
 
@@ -47,19 +47,9 @@ function copies(label: string, parts: [GPUBuffer, number, GPUBuffer, number][], 
  * tile, pre is [rows, S] and z, dz [2·rows, S]; `pack` and `unpack` always move all SA latents.
  */
 export async function createGatedAct(device: GPUDevice, d: { B: number; S: number; SA?: number; tile?: DenseTile }) {
-  const t = d.tile ?? { rows: d.B, row0: 0, lo: 0, rowAcc: false, latAcc: false, rowStats: true };
   const SA = d.SA ?? d.S;
-  const c = {
-    B: d.B,
-    S: d.S,
-    SA,
-    ROWS: t.rows,
-    LO: t.lo,
-    ROW0: t.row0,
-    ROW_ACC: t.rowAcc,
-    LAT_ACC: t.latAcc,
-    ROW_STATS: t.rowStats,
-  };
+  const { t, c: tc } = tileConstants(d.B, d.S, d.tile);
+  const c = { ...tc, SA };
   const [fwd, bwd] = await Promise.all(["forward", "backward"].map((e) => compileKernel(device, URL_, e, c)));
   const n = SA * 4;
   return (b: GatedActBuffers) => {

@@ -15,23 +15,13 @@
 //     since_i: the dead-latent clock, reset when f fires on some row
 // Per-latent vectors travel packed (lat = [r_mag; b_gate; b_mag; ‖W_dec‖], lgrad = [gb_gate; gb_mag;
 // gr_mag; gsum; zsum], each [SA]) so neither entry binds more than 6 storage buffers.
-// Tiles (stages/train/dense_tiles.ts): pre is [ROWS, S] of batch rows [ROW0, ROW0 + ROWS) × latents
-// [LO, LO + S), z and dz are [2·ROWS, S] (f rows, then a rows); packed vectors are indexed LO + i.
-// ROW_ACC adds to rowstats (a later slab), LAT_ACC to lgrad (a later chunk: the clock then only resets
-// when the tile fires), ROW_STATS false writes no rowstats (the backward's recompute). B: the whole batch.
-override B: u32;
-override S: u32;
-override ROWS: u32;
+// On a tile (./dense_tile.wgsl) pre is [ROWS, S], z and dz are [2·ROWS, S] (f rows, then a rows); the
+// packed vectors are indexed LO + i; LAT_ACC adds to lgrad.
+// @include "./dense_tile.wgsl"
 override SA: u32;
-override LO: u32 = 0u;
-override ROW0: u32 = 0u;
-override ROW_ACC: bool = false;
-override LAT_ACC: bool = false;
-override ROW_STATS: bool = true;
 
 const WG: u32 = 64u;
 // @include "../runtime/slots.wgsl"
-const SINCE_MAX: u32 = 0xf0000000u;
 
 @group(0) @binding(0) var<storage, read> pre: array<f32>;
 @group(0) @binding(1) var<storage, read> lat: array<f32>;
