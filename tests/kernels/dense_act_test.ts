@@ -7,18 +7,7 @@ import { assertEquals } from "../assert.ts";
 import { createBuffer, getDevice, readF32, readU32, uploadBuffer } from "../../kernels/runtime/device.ts";
 import { createDenseAct, denseActReference } from "../../kernels/dense/mod.ts";
 import { Rng } from "../../stages/train/rng.ts";
-import type { Range } from "../../stages/train/slab_plan.ts";
-import { assertClose, hyperWith, randn, run } from "./harness.ts";
-
-/** Rows [start, start + size) × latents of `a` [B, S] as its own [rows, w] array, and back. */
-const tileOf = (a: Float32Array, S: number, c: Range, s: Range) =>
-  Float32Array.from(
-    { length: c.size * s.size },
-    (_, j) => a[(c.start + Math.floor(j / s.size)) * S + s.start + (j % s.size)],
-  );
-function untile(out: Float32Array, part: Float32Array, S: number, c: Range, s: Range) {
-  part.forEach((v, j) => out[(c.start + Math.floor(j / s.size)) * S + s.start + (j % s.size)] = v);
-}
+import { assertClose, hyperWith, randn, run, tileOf, untile } from "./harness.ts";
 
 for (const jump of [false, true]) {
   for (const [B, S, tiled] of [[37, 100, false], [64, 4096, false], [37, 100, true]] as const) {
@@ -76,14 +65,14 @@ for (const jump of [false, true]) {
             const tile = { rows: c.size, row0: c.start, lo: sl.start, rowAcc: j > 0, latAcc: ci > 0, rowStats: true };
             const t = {
               ...bufs,
-              pre: uploadBuffer(device, tileOf(pre, S, c, sl)),
+              pre: uploadBuffer(device, tileOf(pre, S, 0, c, sl)),
               z: createBuffer(device, c.size * sl.size * 4),
-              dz: uploadBuffer(device, tileOf(dz, S, c, sl)),
+              dz: uploadBuffer(device, tileOf(dz, S, 0, c, sl)),
             };
             const k = (await createDenseAct(device, { B, S: sl.size, jump, bandwidth, tile }))(t);
             await run(device, k.forward, k.stats, k.backward);
-            untile(z, await readF32(device, t.z, c.size * sl.size), S, c, sl);
-            untile(dpre, await readF32(device, t.dz, c.size * sl.size), S, c, sl);
+            untile(z, await readF32(device, t.z, c.size * sl.size), S, 0, c, sl);
+            untile(dpre, await readF32(device, t.dz, c.size * sl.size), S, 0, c, sl);
           }
         }
       }
