@@ -156,9 +156,11 @@ export function evenRanges(n: number, most: number, align: number): Range[] {
  *   scratch = batch rows (x, x̂, ê, dvec ×2, xc: 6·B·D) + the W_dec row texture (S·D) + the encoder
  *             GEMM's packed operands (tile rows·D + D·w) + the pre tile (rows·w, buffer or texture) +
  *             sparse entries (4 per slot) and a chunk's slab candidates (2·slabs·rows·(cap + aux cap));
- *             dense (stack q: 1, gated 2): the pre, z, dz tiles ((1 + 2q)·rows·w), the GEMMs' packed
- *             operands (rows·D + D·w), chunk copies of xc, x̂, dvec ((1 + 2q)·rows·D, several chunks)
- *             and per-latent vectors (8·S: norms, sums, slab copies, gated's packed vectors).
+ *             dense (stack q: 1, gated 2): the pre, z, dz tiles ((1 + 2q)·rows·w), the packed operands
+ *             of its five GEMMs (each instance packs its A and B, the decode two instances when split:
+ *             2·rows·D + 2q·rows·D + 4·D·w + 3q·rows·w + rows·w), chunk copies of xc, x̂, dvec
+ *             ((1 + 2q)·rows·D, several chunks) and per-latent vectors (8·S: norms, sums, slab copies,
+ *             gated's packed vectors).
  */
 export function memoryBudget(c: SlabPlanInput, width: number, tileRows: number, nSlabs = 1): MemoryBudget {
   const { d_in: D, d_sae: S, batch: B } = c;
@@ -168,8 +170,9 @@ export function memoryBudget(c: SlabPlanInput, width: number, tileRows: number, 
   const sparse = S * D + tileRows * D + D * width + 2 * tileRows * width + 4 * entries +
     (nSlabs > 1 ? 2 * nSlabs * tileRows * (c.cap + c.auxCap) : 0);
   const q = c.denseStack ?? 1;
-  const dense = (1 + 2 * q) * tileRows * width + tileRows * D + D * width +
-    (tileRows < B ? (1 + 2 * q) * tileRows * D : 0) + 8 * S;
+  const r = tileRows, w = width;
+  const packed = 2 * r * D + 2 * q * r * D + 4 * D * w + 3 * q * r * w + r * w;
+  const dense = (1 + 2 * q) * r * w + packed + (r < B ? (1 + 2 * q) * r * D : 0) + 8 * S;
   const scratch = 4 * (6 * B * D + (c.sparse ? sparse : dense));
   return { weights, adam: 2 * weights, grads, scratch, total: 3 * weights + grads + scratch };
 }
