@@ -10,8 +10,11 @@
  *   train.topk        d_in 512, d_sae 8192, k 32, batch 4096 (one slab: the default run's shape class)
  *   train.topk.wide   d_in 768, d_sae 65536, k 64, batch 4096 (8 latent slabs); with --wide or its filter
  *   train.topk.gemma  d_in 2304, d_sae 131072, k 64, batch 4096 (16 slabs, 2 steps, ~12 GB); --huge or filter
- *   train.gated       the gated SAE's dense step, d_in 512, d_sae 4096, batch 2048 (its stacked [2B, d_sae]
- *                     latents must fit one binding); no peer (the peer is a TopK SAE)
+ *   train.gated       the gated SAE's dense step, d_in 512, d_sae 4096, batch 2048 (one tile); no peer (the
+ *                     peer is a TopK SAE)
+ *   train.standard    the standard (ReLU + L1) dense step at train.gated's size (one tile); no peer
+ *   train.jumprelu.wide  the dense step at d_in 768, d_sae 65536, batch 4096 (8 latent slabs of
+ *                     stages/train/dense_tiles.ts, recomputing each tile's pre in the backward); --wide or filter
  *   train.matryoshka_batchtopk  the sparse step with 3 levels (d_sae/16, d_sae/4, d_sae) at train.topk's
  *                     size; no peer
  * Wide cases also report peak RSS (VmHWM: on a CPU adapter device memory is host memory), the bytes of
@@ -39,7 +42,7 @@ const device = await getDevice();
 
 interface Case {
   name: string;
-  arch?: "topk" | "gated" | "matryoshka_batchtopk";
+  arch?: "topk" | "gated" | "matryoshka_batchtopk" | "standard" | "jumprelu";
   D: number;
   S: number;
   k: number;
@@ -57,6 +60,16 @@ const CASES: Case[] = [
   { name: "train.topk", D: 512, S: args.includes("--small") ? 4096 : 8192, k: 32, B: 4096, reps },
   { name: "train.gated", arch: "gated", D: 512, S: 4096, k: 32, B: 2048, reps, noPeer: "no PyTorch peer for gated" },
   {
+    name: "train.standard",
+    arch: "standard",
+    D: 512,
+    S: 4096,
+    k: 32,
+    B: 2048,
+    reps,
+    noPeer: "no PyTorch peer for standard",
+  },
+  {
     name: "train.matryoshka_batchtopk",
     arch: "matryoshka_batchtopk",
     D: 512,
@@ -67,6 +80,18 @@ const CASES: Case[] = [
     noPeer: "no PyTorch peer for matryoshka_batchtopk",
   },
   { name: "train.topk.wide", D: 768, S: 65536, k: 64, B: 4096, reps: Math.min(reps, 2), memory: true, flag: "--wide" },
+  {
+    name: "train.jumprelu.wide",
+    arch: "jumprelu",
+    D: 768,
+    S: 65536,
+    k: 64,
+    B: 4096,
+    reps: Math.min(reps, 2),
+    memory: true,
+    flag: "--wide",
+    noPeer: "no PyTorch peer for jumprelu",
+  },
   {
     name: "train.topk.gemma",
     D: 2304,
@@ -120,7 +145,7 @@ async function bench(c: Case) {
   const setup = (performance.now() - t0) / 1000;
   const r = new Rng(3);
   const x = new Float32Array(B * D).map(() => r.normal());
-  const sparsityCoef = { gated: 5, matryoshka_batchtopk: 1, topk: 0 }[arch];
+  const sparsityCoef = { gated: 5, matryoshka_batchtopk: 1, topk: 0, standard: 5, jumprelu: 1 }[arch];
   const h = { lr: 1e-3, t: 1, sparsityCoef, auxCoef: 1 / 32 };
   t.step(x, h);
   await t.metrics();
@@ -146,7 +171,8 @@ async function bench(c: Case) {
     t.kernelLabels.forEach((l, j) => console.log(`  ${l.padEnd(32)} ${p[j].toFixed(1)} ms`));
   }
   const ours = Math.round(B / (ms / 1000));
-  const params: Record<string, unknown> = { d_in: D, d_sae: S, k, batch: B, slabs: t.plan.slabs.length };
+  const plan = { slabs: t.plan.slabs.length, chunks: t.plan.chunks.length };
+  const params: Record<string, unknown> = { d_in: D, d_sae: S, k, batch: B, ...plan };
   if (c.memory) {
     const m = t.plan.memory;
     const weightsAdam = m.weights + m.adam;

@@ -7,6 +7,7 @@
  * bindings (the portable per-stage limit is 8).
  */
 import { type BoundKernel, compileKernel, groupsFor } from "../runtime/kernel.ts";
+import { type DenseTile, tileConstants } from "./dense_act.ts";
 
 const URL_ = new URL("./gated_act.wgsl", import.meta.url);
 
@@ -41,10 +42,16 @@ function copies(label: string, parts: [GPUBuffer, number, GPUBuffer, number][], 
   return { label, encode: (e) => parts.forEach(([src, so, dst, dO]) => e.copyBufferToBuffer(src, so, dst, dO, bytes)) };
 }
 
-export async function createGatedAct(device: GPUDevice, d: { B: number; S: number }) {
-  const c = { B: d.B, S: d.S };
+/**
+ * `S`: the latents of the tile (all of them without `tile`), `SA` the packed vectors' length (d_sae). With a
+ * tile, pre is [rows, S] and z, dz [2·rows, S]; `pack` and `unpack` always move all SA latents.
+ */
+export async function createGatedAct(device: GPUDevice, d: { B: number; S: number; SA?: number; tile?: DenseTile }) {
+  const SA = d.SA ?? d.S;
+  const { t, c: tc } = tileConstants(d.B, d.S, d.tile);
+  const c = { ...tc, SA };
   const [fwd, bwd] = await Promise.all(["forward", "backward"].map((e) => compileKernel(device, URL_, e, c)));
-  const n = d.S * 4;
+  const n = SA * 4;
   return (b: GatedActBuffers) => {
     const { lat, lgrad } = b;
     const ins = [b.r_mag, b.b_gate, b.b_mag, b.wnorm];
@@ -53,7 +60,7 @@ export async function createGatedAct(device: GPUDevice, d: { B: number; S: numbe
     return {
       /** Refresh the packed per-latent inputs (after the decoder norms are computed). */
       pack: copies("gated pack", ins.map((src, j) => [src, 0, lat, j * n]), n),
-      forward: fwd.bind(all, [d.B, 1]),
+      forward: fwd.bind(all, [t.rows, 1]),
       backward: bwd.bind(all, groupsFor(d.S, 64)),
       unpack: copies("gated unpack", outs.map((dst, j) => [lgrad, j * n, dst, 0]), n),
     };

@@ -14,13 +14,14 @@
 //     gsum = Σ_t du (b_dec's encoder-side gradient);  zsum = Σ_t a (decoder side of the L1 term)
 //     since_i: the dead-latent clock, reset when f fires on some row
 // Per-latent vectors travel packed (lat = [r_mag; b_gate; b_mag; ‖W_dec‖], lgrad = [gb_gate; gb_mag;
-// gr_mag; gsum; zsum], each [S]) so neither entry binds more than 6 storage buffers.
-override B: u32;
-override S: u32;
+// gr_mag; gsum; zsum], each [SA]) so neither entry binds more than 6 storage buffers.
+// On a tile (./dense_tile.wgsl) pre is [ROWS, S], z and dz are [2·ROWS, S] (f rows, then a rows); the
+// packed vectors are indexed LO + i; LAT_ACC adds to lgrad.
+// @include "./dense_tile.wgsl"
+override SA: u32;
 
 const WG: u32 = 64u;
 // @include "../runtime/slots.wgsl"
-const SINCE_MAX: u32 = 0xf0000000u;
 
 @group(0) @binding(0) var<storage, read> pre: array<f32>;
 @group(0) @binding(1) var<storage, read> lat: array<f32>;
@@ -33,7 +34,8 @@ const SINCE_MAX: u32 = 0xf0000000u;
 
 var<workgroup> red: array<vec3<f32>, WG>;
 
-fn mag_pre(pg: f32, i: u32) -> f32 { return exp(lat[i]) * (pg - lat[S + i]) + lat[2u * S + i]; }
+// (i: the latent's global index)
+fn mag_pre(pg: f32, i: u32) -> f32 { return exp(lat[i]) * (pg - lat[SA + i]) + lat[2u * SA + i]; }
 
 @compute @workgroup_size(WG)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -41,16 +43,17 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   var s = vec3<f32>(0.0, 0.0, 0.0);
   for (var i = lid; i < S; i += WG) {
     let pg = pre[t * S + i];
-    let f = select(0.0, max(mag_pre(pg, i), 0.0), pg > 0.0);
+    let f = select(0.0, max(mag_pre(pg, LO + i), 0.0), pg > 0.0);
     let a = max(pg, 0.0);
     z[t * S + i] = f;
-    z[(B + t) * S + i] = a;
+    z[(ROWS + t) * S + i] = a;
     if (f > 0.0) {
       s.x += 1.0;
       s.y += f;
     }
-    s.z += a * lat[3u * S + i];
+    s.z += a * lat[3u * SA + LO + i];
   }
+  if (!ROW_STATS) { return; }
   red[lid] = s;
   workgroupBarrier();
   for (var off = WG / 2u; off > 0u; off >>= 1u) {
@@ -58,33 +61,37 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     workgroupBarrier();
   }
   if (lid == 0u) {
-    rowstats[t * 8u + 2u] = red[0].x;
-    rowstats[t * 8u + 3u] = red[0].y;
-    rowstats[t * 8u + 5u] = red[0].z;
+    let r = (ROW0 + t) * 8u;
+    var add = red[0];
+    if (ROW_ACC) { add += vec3<f32>(rowstats[r + 2u], rowstats[r + 3u], rowstats[r + 5u]); }
+    rowstats[r + 2u] = add.x;
+    rowstats[r + 3u] = add.y;
+    rowstats[r + 5u] = add.z;
   }
 }
 
 @compute @workgroup_size(WG)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i = gid.x + gid.y * nw.x * WG;
-  if (i >= S) { return; }
+  let li = gid.x + gid.y * nw.x * WG;
+  if (li >= S) { return; }
+  let i = LO + li;
   let er = exp(lat[i]);
-  let bg = lat[S + i];
-  let bm = lat[2u * S + i];
-  let pen = hyper[HYPER_SPARSITY_COEF] / f32(B) * lat[3u * S + i];
+  let bg = lat[SA + i];
+  let bm = lat[2u * SA + i];
+  let pen = hyper[HYPER_SPARSITY_COEF] / f32(B) * lat[3u * SA + i];
   var s_gate = 0.0;
   var s_mag = 0.0;
   var s_r = 0.0;
   var s_u = 0.0;
   var s_a = 0.0;
   var fired = false;
-  for (var t = 0u; t < B; t++) {
-    let j = t * S + i;
+  for (var t = 0u; t < ROWS; t++) {
+    let j = t * S + li;
     let pg = pre[j];
     let pm = er * (pg - bg) + bm;
     let open = pg > 0.0;
     let dm = select(0.0, dz[j], open && pm > 0.0);
-    let dg = select(0.0, dz[B * S + j] + pen, open);
+    let dg = select(0.0, dz[ROWS * S + j] + pen, open);
     let du = dg + er * dm;
     dz[j] = du;
     s_gate += dg;
@@ -94,10 +101,12 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     s_a += max(pg, 0.0);
     fired = fired || (open && pm > 0.0);
   }
-  lgrad[i] = s_gate;
-  lgrad[S + i] = s_mag;
-  lgrad[2u * S + i] = s_r;
-  lgrad[3u * S + i] = s_u;
-  lgrad[4u * S + i] = s_a;
-  if (fired) { since[i] = 0u; } else { since[i] = min(since[i] + B, SINCE_MAX); }
+  var sums = array<f32, 5>(s_gate, s_mag, s_r, s_u, s_a);
+  for (var q = 0u; q < 5u; q++) {
+    let o = q * SA + i;
+    if (LAT_ACC) { lgrad[o] += sums[q]; } else { lgrad[o] = sums[q]; }
+  }
+  if (LAT_ACC) {
+    if (fired) { since[i] = 0u; }
+  } else if (fired) { since[i] = 0u; } else { since[i] = min(since[i] + B, SINCE_MAX); }
 }

@@ -4,7 +4,9 @@
  * (stages/train/slab_encoder.ts: d_sae split into latent slabs and rows into chunks as one storage
  * binding requires, so any width that fits in memory evaluates; pre never exists whole), the ReLU family
  * (standard, jumprelu, batchtopk saved with a threshold, gated in its JumpReLU form from
- * stages/train/sae_cpu.ts) with `threshold_compact.wgsl`.
+ * stages/train/sae_cpu.ts) with `threshold_compact.wgsl`, slab by slab over the same latent slabs
+ * (each slab's pre [rows, w] its own buffer, the codes appended slab after slab), so a wide dense SAE
+ * evaluates too.
  * Only the codes (rows × k, or rows × CAP) come back to the host, never the dense pre-activations
  * (except for the rare row with more than CAP firing latents, recomputed on the host from its pre row).
  */
@@ -23,8 +25,9 @@ const COMPACT_URL = new URL("./threshold_compact.wgsl", import.meta.url);
 const f32 = (v: Float32Array | Float64Array) => (v instanceof Float32Array ? v : Float32Array.from(v));
 
 /**
- * A GPU runner for batches of at most `maxRows` rows (the ReLU family: capped so pre [rows, d_sae] fits
- * one binding). `bindingLimit` (tests): plan TopK's slabs as if a binding held that many bytes.
+ * A GPU runner for batches of at most `maxRows` rows (the ReLU family: capped so that its pre slabs,
+ * rows × d_sae in all, hold no more than one binding, and at least one row). `bindingLimit` (tests):
+ * plan the slabs as if a binding held that many bytes.
  */
 export async function gpuRunner(
   weights: SaeWeights,
@@ -38,30 +41,32 @@ export async function gpuRunner(
   const topk = cfg.architecture === "topk";
   const binding = Math.min(device.limits.maxStorageBufferBindingSize, bindingLimit ?? Infinity);
   const rows = Math.max(1, Math.min(maxRows, Math.floor(binding / ((topk ? dIn : dSae) * 4))));
+  // (the ReLU family plans with one chunk: rows × w ≤ rows × d_sae ≤ one binding, or one row)
   const width = topk ? cfg.k! : Math.min(cap, dSae);
   const jump = cfg.architecture === "jumprelu" || cfg.architecture === "batchtopk" || cfg.architecture === "gated";
   if (jump && !weights.threshold) throw new Error(`${cfg.architecture} SAE needs a threshold tensor`);
 
   const own: { destroy(): void }[] = [];
   const keep = (b: GPUBuffer) => (own.push(b), b);
-  const plan = topk
-    ? planSlabs({ d_in: dIn, d_sae: dSae, batch: rows, cap: cfg.k!, auxCap: 0, sparse: true }, binding)
-    : undefined;
-  const slabs = plan?.slabs ?? [{ start: 0, size: dSae }];
+  const plan = planSlabs(
+    { d_in: dIn, d_sae: dSae, batch: rows, cap: topk ? cfg.k! : 0, auxCap: 0, sparse: topk, denseStack: 1 },
+    binding,
+  );
+  const slabs = plan.slabs;
   const W = splitParam("W_enc", f32(weights.W_enc), dIn, dSae, slabs).map((p, j) =>
     keep(uploadBuffer(device, p, `W_enc ${j}`))
   );
   const bEnc = keep(uploadBuffer(device, f32(weights.b_enc), "b_enc"));
   const bDec = keep(uploadBuffer(device, f32(weights.b_dec), "b_dec"));
   const x = keep(createBuffer(device, rows * dIn * 4, "x"));
-  const pre = topk ? undefined : keep(createBuffer(device, rows * dSae * 4, "pre"));
+  const pre = topk ? [] : slabs.map((s, j) => keep(createBuffer(device, rows * s.size * 4, `pre ${j}`)));
   const idx = keep(createBuffer(device, rows * width * 4, "idx"));
   const val = keep(createBuffer(device, rows * width * 4, "val"));
   const count = keep(createBuffer(device, rows * 4, "count"));
   const thr = keep(uploadBuffer(device, jump ? f32(weights.threshold!) : new Float32Array(1), "threshold"));
   const subtract = cfg.apply_b_dec_to_input !== false;
   let kernels: BoundKernel[];
-  if (plan) {
+  if (topk) {
     const enc = await createSlabEncoder(device, {
       slabs,
       chunks: plan.chunks,
@@ -80,11 +85,19 @@ export async function gpuRunner(
     own.push(enc);
     kernels = enc.kernels;
   } else {
-    const gemm = createEncoderGemm(device, { M: rows, K: dIn, N: dSae }, { subtractInput: subtract });
-    own.push(gemm);
-    const compact = (await compileKernel(device, COMPACT_URL, "main", { ROWS: rows, S: dSae, CAP: width, JUMP: jump }))
-      .bind({ pre: pre!, thr, out_idx: idx, out_val: val, count }, rows);
-    kernels = [{ encode: (e) => gemm.encode(e, { x, W: W[0], bias: bEnc, sub: bDec, out: pre }) }, compact];
+    kernels = [];
+    const bEncPart = f32(weights.b_enc);
+    for (const [j, s] of slabs.entries()) {
+      const gemm = createEncoderGemm(device, { M: rows, K: dIn, N: s.size }, { subtractInput: subtract });
+      own.push(gemm);
+      const bias = slabs.length > 1
+        ? keep(uploadBuffer(device, bEncPart.subarray(s.start, s.start + s.size), `b_enc ${j}`))
+        : bEnc;
+      const dims = { ROWS: rows, S: s.size, CAP: width, JUMP: jump, LO: s.start, APPEND: j > 0 };
+      const compact = (await compileKernel(device, COMPACT_URL, "main", dims))
+        .bind({ pre: pre[j], thr, out_idx: idx, out_val: val, count }, rows);
+      kernels.push({ encode: (e) => gemm.encode(e, { x, W: W[j], bias, sub: bDec, out: pre[j] }) }, compact);
+    }
   }
 
   return {
@@ -132,7 +145,9 @@ export async function gpuRunner(
         ov.set(vx.subarray(t * width, t * width + cnt[t]), offsets[t]);
         continue;
       }
-      const p = await readF32(device, pre!, dSae, t * dSae * 4);
+      const parts = await Promise.all(slabs.map((s, j) => readF32(device, pre[j], s.size, t * s.size * 4)));
+      const p = new Float32Array(dSae);
+      slabs.forEach((s, j) => p.set(parts[j], s.start));
       let e = offsets[t];
       for (let j = 0; j < dSae; j++) {
         if (p[j] > 0 && (!jump || p[j] > weights.threshold![j])) (oi[e] = j, ov[e++] = p[j]);

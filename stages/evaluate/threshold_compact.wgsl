@@ -3,10 +3,15 @@
 // to out_idx/out_val[row*CAP + slot] (slots past the count: idx 0xffffffff, val 0); count[row] = the
 // number of firing latents, which may exceed CAP (the host then recomputes that row from pre).
 // One workgroup per row; each thread counts a contiguous chunk, an exclusive scan gives its offset.
+// Latent slabs (stages/train/slab_plan.ts): pre holds latents [LO, LO + S) (indices and thr are global);
+// APPEND (every slab after the first) continues the row's slots after count[row] and adds to it (the
+// first slab already filled the slots past its own count).
 override ROWS: u32;
 override S: u32;
 override CAP: u32;
 override JUMP: bool = false;
+override LO: u32 = 0u;
+override APPEND: bool = false;
 
 const WG: u32 = 256u;
 const INVALID: u32 = 0xffffffffu;
@@ -22,7 +27,7 @@ var<workgroup> scan: array<u32, WG>;
 // @include "../../kernels/select/workgroup_scan.wgsl"
 
 fn fires(j: u32, v: f32) -> bool {
-  if (JUMP) { return v > 0.0 && v > thr[j]; }
+  if (JUMP) { return v > 0.0 && v > thr[LO + j]; }
   return v > 0.0;
 }
 
@@ -38,16 +43,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var j = j0; j < j1; j++) {
     if (fires(j, pre[base + j])) { c++; }
   }
-  var pos = scan_incl(lid, c) - c;
+  var before = 0u;
+  if (APPEND) { before = count[row]; }
+  var pos = before + scan_incl(lid, c) - c;
   let total = scan[WG - 1u];
   let out = row * CAP;
   for (var j = j0; j < j1; j++) {
     let v = pre[base + j];
     if (fires(j, v)) {
-      if (pos < CAP) { out_idx[out + pos] = j; out_val[out + pos] = v; }
+      if (pos < CAP) { out_idx[out + pos] = LO + j; out_val[out + pos] = v; }
       pos++;
     }
   }
-  for (var s = total + lid; s < CAP; s += WG) { out_idx[out + s] = INVALID; out_val[out + s] = 0.0; }
-  if (lid == 0u) { count[row] = total; }
+  if (!APPEND) {
+    for (var s = total + lid; s < CAP; s += WG) { out_idx[out + s] = INVALID; out_val[out + s] = 0.0; }
+  }
+  // every invocation has read count[row] (before the scan's barriers) by now
+  if (lid == 0u) { count[row] = before + total; }
 }

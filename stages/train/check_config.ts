@@ -25,8 +25,10 @@ export function checkConfig(c: TrainerConfig, device: GPUDevice): SlabPlan {
   if (c.d_in > device.limits.maxComputeWorkgroupsPerDimension) throw new Error(`train: d_in ${c.d_in} is too large`);
   const sparse = isSparse(c.architecture);
   const { cap, auxCap } = sparse ? selectionCaps(c) : { cap: 0, auxCap: 0 };
+  // dense tiles: gated stacks two latent rows per batch row; transcoders stay one piece
+  const denseStack = sparse || c.d_out !== undefined ? undefined : c.architecture === "gated" ? 2 : 1;
   const plan = planSlabs(
-    { d_in: c.d_in, d_sae: c.d_sae, batch: c.batch, cap, auxCap, sparse, bindingLimit: c.bindingLimit },
+    { d_in: c.d_in, d_sae: c.d_sae, batch: c.batch, cap, auxCap, sparse, denseStack, bindingLimit: c.bindingLimit },
     device.limits.maxStorageBufferBindingSize,
   );
   if (c.architecture === "matryoshka_batchtopk") checkSingleSlab(plan, c, "matryoshka_batchtopk");

@@ -4,8 +4,9 @@
  * are separate buffers, each ≤ the binding limit), and the encoder runs tile by tile, one tile =
  * (a chunk of batch rows) × (one slab), into one reused pre-activation tile of at most one binding.
  * The TopK family never holds `batch × d_sae`: each tile's TopK writes `cap` candidates per row and
- * kernels/select/slab_merge.ts merges the slabs. The dense architectures need the whole `batch × d_sae`
- * (one slab, one chunk) and get a one-line error naming what to lower otherwise.
+ * kernels/select/slab_merge.ts merges the slabs. The dense architectures (standard, jumprelu, gated) run
+ * every GEMM tile by tile (./dense_tiles.ts) over the same slabs and chunks, a tile of `stack` latent rows
+ * per batch row (gated: 2) within one binding; transcoders still need one slab and one chunk.
  *
  * Also the device-memory budget of a configuration (weights + Adam + gradients + scratch), checked
  * before anything is allocated: see `checkMemory`.
@@ -25,8 +26,13 @@ export interface SlabPlanInput {
   cap: number;
   /** AuxK slots per row (0 without AuxK or dense). */
   auxCap: number;
-  /** TopK family (may split); dense architectures must not. */
+  /** TopK family. */
   sparse: boolean;
+  /**
+   * Dense architectures that split: latent rows per batch row in a tile (standard, jumprelu 1; gated 2,
+   * its f and gate-path rows). Unset for a dense step that must stay one piece (transcoders).
+   */
+  denseStack?: number;
   /** Test-only: plan as if maxStorageBufferBindingSize were this many bytes (forces the split paths). */
   bindingLimit?: number;
 }
@@ -63,22 +69,25 @@ export function planSlabs(c: SlabPlanInput, deviceBinding: number): SlabPlan {
   const { d_in: D, d_sae: S, batch: B } = c;
   const bindingBytes = Math.min(deviceBinding, c.bindingLimit ?? Infinity);
   const L = Math.floor(bindingBytes / 4); // f32 per binding
-  const rowsD = (c.auxCap > 0 ? 2 : 1) * B * D; // dvec holds the main and the AuxK gradient rows
+  const stack = c.sparse ? 1 : c.denseStack ?? 1;
+  // dvec holds the main and the AuxK gradient rows; gated's x̂ and dvec its f and gate-path rows
+  const rowsD = (c.auxCap > 0 ? 2 : stack) * B * D;
   if (rowsD > L) {
+    const why = c.auxCap > 0 ? " × 2 with AuxK" : stack > 1 ? ` × ${stack} (gated)` : "";
     throw new Error(
-      `train: batch_size × d_in (${B} × ${D}${c.auxCap > 0 ? " × 2 with AuxK" : ""} f32 = ${
-        mib(rowsD * 4)
-      }) exceeds maxStorageBufferBindingSize (${mib(bindingBytes)}); lower batch_size`,
+      `train: batch_size × d_in (${B} × ${D}${why} f32 = ${mib(rowsD * 4)}) exceeds maxStorageBufferBindingSize (${
+        mib(bindingBytes)
+      }); lower batch_size`,
     );
   }
-  const wMax = Math.floor(L / D); // a slab's W_enc / W_dec
+  const wMax = Math.floor(L / Math.max(D, stack)); // a slab's W_enc / W_dec (and one row of a dense tile)
   let w = Math.min(S, wMax);
-  if (!c.sparse) {
+  if (!c.sparse && !c.denseStack) {
     if (w < S || B * S > L) {
       throw new Error(
-        `train: the dense step keeps batch_size × d_sae and d_in × d_sae (${B} × ${S}, ${D} × ${S} f32 = ${
+        `train: the transcoder step keeps batch_size × d_sae and d_in × d_sae (${B} × ${S}, ${D} × ${S} f32 = ${
           mib(Math.max(B, D) * S * 4)
-        }) in one binding of ${mib(bindingBytes)}; lower batch_size or d_sae, or use topk/batchtopk (which split)`,
+        }) in one binding of ${mib(bindingBytes)}; lower batch_size or d_sae`,
       );
     }
     return {
@@ -87,6 +96,19 @@ export function planSlabs(c: SlabPlanInput, deviceBinding: number): SlabPlan {
       chunks: [{ start: 0, size: B }],
       cscChunk: 32,
       memory: memoryBudget(c, S, B),
+    };
+  }
+  if (!c.sparse) {
+    // Dense tiles: whole-batch tiles (fewer, larger GEMMs) while slabs stay reasonably wide.
+    if (stack * B * w > L && Math.floor(L / (stack * B)) >= Math.min(S, MIN_SLAB)) w = Math.floor(L / (stack * B));
+    const slabs = evenRanges(S, w, 4);
+    const chunks = evenRanges(B, Math.floor(L / (stack * slabs[0].size)), 1);
+    return {
+      bindingBytes,
+      slabs,
+      chunks,
+      cscChunk: 32,
+      memory: memoryBudget(c, slabs[0].size, chunks[0].size, slabs.length),
     };
   }
   // Prefer whole-batch tiles (fewer, larger GEMMs) while slabs stay reasonably wide.
@@ -134,7 +156,11 @@ export function evenRanges(n: number, most: number, align: number): Range[] {
  *   scratch = batch rows (x, x̂, ê, dvec ×2, xc: 6·B·D) + the W_dec row texture (S·D) + the encoder
  *             GEMM's packed operands (tile rows·D + D·w) + the pre tile (rows·w, buffer or texture) +
  *             sparse entries (4 per slot) and a chunk's slab candidates (2·slabs·rows·(cap + aux cap));
- *             dense: pre, z, dz (3·B·S).
+ *             dense (stack q: 1, gated 2): the pre, z, dz tiles ((1 + 2q)·rows·w), the packed operands
+ *             of its five GEMMs (each instance packs its A and B, the decode two instances when split:
+ *             2·rows·D + 2q·rows·D + 4·D·w + 3q·rows·w + rows·w), chunk copies of xc, x̂, dvec
+ *             ((1 + 2q)·rows·D, several chunks) and per-latent vectors (8·S: norms, sums, slab copies,
+ *             gated's packed vectors).
  */
 export function memoryBudget(c: SlabPlanInput, width: number, tileRows: number, nSlabs = 1): MemoryBudget {
   const { d_in: D, d_sae: S, batch: B } = c;
@@ -143,7 +169,11 @@ export function memoryBudget(c: SlabPlanInput, width: number, tileRows: number, 
   const entries = B * (c.cap + c.auxCap);
   const sparse = S * D + tileRows * D + D * width + 2 * tileRows * width + 4 * entries +
     (nSlabs > 1 ? 2 * nSlabs * tileRows * (c.cap + c.auxCap) : 0);
-  const scratch = 4 * (6 * B * D + (c.sparse ? sparse : 3 * B * S + B * D + D * S));
+  const q = c.denseStack ?? 1;
+  const r = tileRows, w = width;
+  const packed = 2 * r * D + 2 * q * r * D + 4 * D * w + 3 * q * r * w + r * w;
+  const dense = (1 + 2 * q) * r * w + packed + (r < B ? (1 + 2 * q) * r * D : 0) + 8 * S;
+  const scratch = 4 * (6 * B * D + (c.sparse ? sparse : dense));
   return { weights, adam: 2 * weights, grads, scratch, total: 3 * weights + grads + scratch };
 }
 

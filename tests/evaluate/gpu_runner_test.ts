@@ -4,7 +4,7 @@ import { cpuRunner } from "../../stages/evaluate/sae_runner.ts";
 import { planSlabs } from "../../stages/train/slab_plan.ts";
 import { mulberry32, randn } from "./fixtures.ts";
 
-Deno.test("GPU runner gives the codes of the float64 reference (topk whole and split, jumprelu, standard, gated; rows over CAP)", async () => {
+Deno.test("GPU runner gives the codes of the float64 reference (topk, jumprelu, standard, gated, each whole and split; rows over CAP)", async () => {
   const rnd = mulberry32(21);
   const dIn = 24, dSae = 300, n = 37;
   const weights = {
@@ -17,6 +17,9 @@ Deno.test("GPU runner gives the codes of the float64 reference (topk whole and s
   const x = new Float32Array(n * dIn).map(() => randn(rnd));
   const split = planSlabs({ d_in: dIn, d_sae: dSae, batch: 40, cap: 7, auxCap: 0, sparse: true }, 6144);
   assertEquals([split.slabs.length, split.chunks.length], [5, 2]);
+  // the ReLU family at a 5000-byte binding: latent slabs 52 × 5 + 40 (unequal), 4 rows per batch
+  const dense = planSlabs({ d_in: dIn, d_sae: dSae, batch: 4, cap: 0, auxCap: 0, sparse: false, denseStack: 1 }, 5000);
+  assertEquals(dense.slabs.map((s) => s.size), [52, 52, 52, 52, 52, 40]);
   for (
     const [architecture, k, cap, limit, maxRows] of [
       ["topk", 7, 0, undefined, 16],
@@ -25,6 +28,9 @@ Deno.test("GPU runner gives the codes of the float64 reference (topk whole and s
       ["jumprelu", null, 16, undefined, 16], // most rows overflow CAP: recomputed from pre
       ["standard", null, 300, undefined, 16],
       ["gated", null, 300, undefined, 16], // loaded in its JumpReLU form (stages/train/sae_cpu.ts)
+      ["jumprelu", null, 16, 5000, 16], // split: codes appended slab by slab; rows over CAP read from every slab
+      ["standard", null, 300, 5000, 16],
+      ["gated", null, 300, 5000, 16],
     ] as const
   ) {
     const cfg = { architecture, d_in: dIn, d_sae: dSae, k, apply_b_dec_to_input: true };

@@ -1,4 +1,5 @@
 /** Shared pieces of the kernel tests: random inputs, running bound kernels, float32-tolerance checks. */
+import type { Range } from "../../stages/train/slab_plan.ts";
 import { assert } from "../assert.ts";
 import type { BoundKernel } from "../../kernels/runtime/kernel.ts";
 import type { Rng } from "../../stages/train/rng.ts";
@@ -59,4 +60,14 @@ export function stateWith(values: Partial<Record<keyof typeof STATE, number>>): 
   const a = new Float32Array(STATE_WORDS);
   for (const [k, v] of Object.entries(values)) a[STATE[k as keyof typeof STATE]] = v;
   return a;
+}
+
+/** Rows × latents [c, s] of `a` [·, S] (row offset `row0`) as a [c.size, s.size] array, and back. */
+export const tileOf = (a: Float32Array, S: number, row0: number, c: Range, s: Range) =>
+  Float32Array.from(
+    { length: c.size * s.size },
+    (_, j) => a[(row0 + c.start + Math.floor(j / s.size)) * S + s.start + (j % s.size)],
+  );
+export function untile(out: Float32Array, part: Float32Array, S: number, row0: number, c: Range, s: Range) {
+  part.forEach((v, j) => out[(row0 + c.start + Math.floor(j / s.size)) * S + s.start + (j % s.size)] = v);
 }

@@ -41,6 +41,32 @@ Deno.test("planSlabs: the default size stays one slab; research widths split by 
   }
 });
 
+Deno.test("planSlabs, dense: tiles of stack × chunk rows × slab width within one binding, whole-batch tiles first", () => {
+  const dense = (d_in: number, d_sae: number, batch: number, denseStack: number) => ({
+    ...topk(d_in, d_sae, batch, 1),
+    cap: 0,
+    auxCap: 0,
+    sparse: false,
+    denseStack,
+  });
+  const small = planSlabs(dense(512, 8192, 4096, 1), MiB128);
+  assertEquals([small.slabs.length, small.chunks.length], [1, 1]);
+  const wide = planSlabs(dense(768, 65536, 4096, 1), MiB128);
+  assertEquals([wide.slabs.length, wide.slabs[0].size, wide.chunks.length], [8, 8192, 1]);
+  const gated = planSlabs(dense(768, 65536, 4096, 2), MiB128);
+  assertEquals([gated.slabs.length, gated.slabs[0].size, gated.chunks.length], [16, 4096, 1]);
+  // a batch so large that whole-batch slabs would be narrower than 256: chunks instead
+  const rows = planSlabs(dense(64, 4096, 16384, 1), MiB128 / 16);
+  assert(
+    rows.chunks.length > 1 && rows.slabs[0].size >= 256,
+    `${rows.slabs.length} slabs, ${rows.chunks.length} chunks`,
+  );
+  for (const [p, q, D] of [[small, 1, 512], [wide, 1, 768], [gated, 2, 768], [rows, 1, 64]] as const) {
+    const L = p.bindingBytes;
+    for (const s of p.slabs) assert(s.size * D * 4 <= L && q * p.chunks[0].size * s.size * 4 <= L);
+  }
+});
+
 Deno.test("memoryBudget: weights, Adam and gradients by formula", () => {
   const m = memoryBudget(topk(4, 10, 2, 1), 10, 2);
   assertEquals(m.weights, 4 * (2 * 4 * 10 + 2 * 10 + 4));
@@ -55,11 +81,16 @@ Deno.test("limits: one line with the sizes and the setting to lower", () => {
     rows.message,
     /batch_size × d_in .* = 288 MiB\) exceeds maxStorageBufferBindingSize \(128 MiB\); lower batch_size$/,
   );
+  // transcoders (no denseStack) still refuse a split
   const dense = assertThrows(() => planSlabs({ ...topk(512, 65536, 4096, 32), sparse: false, auxCap: 0 }, MiB128));
   assertMatch(
     dense.message,
-    /= 1024 MiB\) in one binding of 128 MiB; lower batch_size or d_sae, or use topk\/batchtopk/,
+    /^train: the transcoder step .*= 1024 MiB\) in one binding of 128 MiB; lower batch_size or d_sae$/,
   );
+  const gatedRows = assertThrows(() =>
+    planSlabs({ ...topk(2304, 8192, 4096, 64), sparse: false, auxCap: 0, denseStack: 2 }, MiB128 / 2)
+  );
+  assertMatch(gatedRows.message, /4096 × 2304 × 2 \(gated\) f32 = 72 MiB\) exceeds .* \(64 MiB\); lower batch_size$/);
   const huge = memoryBudget(topk(4096, 2 ** 24, 4096, 64), 8192, 4096);
   const e = assertThrows(() => checkMemory(huge, true), Error);
   assert(
