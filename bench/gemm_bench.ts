@@ -13,7 +13,7 @@
 import "../stages/cli_help.ts"; // --help prints the comment above
 import { parseArgs } from "node:util";
 import { createGemm, type GemmSpec } from "../kernels/gemm/mod.ts";
-import { ignoreMissing } from "../pipeline/missing.ts";
+import { cpuNs } from "./cpu_time.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -52,19 +52,6 @@ function filled(n: number, seed: number, copySrc: boolean): GPUBuffer {
   const buf = device.createBuffer({ size: n * 4, usage });
   device.queue.writeBuffer(buf, 0, data);
   return buf;
-}
-
-/** CPU nanoseconds used by every thread of this process (lavapipe's workers included). */
-function cpuNs(): number {
-  let total = 0;
-  for (const task of Deno.readDirSync("/proc/self/task")) {
-    try {
-      total += Number(Deno.readTextFileSync(`/proc/self/task/${task.name}/schedstat`).split(" ")[0]);
-    } catch (e) {
-      ignoreMissing(e); // the thread exited
-    }
-  }
-  return total;
 }
 
 async function timeOnce(run: () => void): Promise<{ wall: number; cpu: number }> {
