@@ -5,8 +5,8 @@
  *
  * - device.fma: f32 FMA throughput of a long unrolled body of independent vec4 FMAs (no memory traffic),
  *   GFLOP/s = 2 · FMAs / seconds.
- * - device.load.texel | storage | uniform: vec4 loads per second from an rgba32float storage texture, a
- *   storage buffer and a uniform buffer, indexed by a loop counter (as a GEMM's k loop indexes its
+ * - device.load.texel | sampled | storage | uniform: vec4 loads per second from an rgba32float storage texture,
+ *   the same texture sampled, a storage buffer and a uniform buffer, indexed by a loop counter (as a GEMM's k loop indexes its
  *   operands); every invocation reads the same addresses, so caches are warm and only the load path is
  *   timed. Each line also prints `≈ N FMAs`: how many FMAs (at device.fma's rate) one load costs.
  *
@@ -87,7 +87,7 @@ device.queue.writeBuffer(ssbo, 0, words);
 const tex = device.createTexture({
   size: [LOADS, 1],
   format: "rgba32float",
-  usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST,
+  usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
 });
 device.queue.writeTexture({ texture: tex }, words, { bytesPerRow: LOADS * 16 }, [LOADS, 1]);
 
@@ -107,6 +107,16 @@ const probes: Probe[] = [
     code: loadSource(
       "@group(0) @binding(0) var t: texture_storage_2d<rgba32float, read>;",
       (i) => `textureLoad(t, vec2<u32>(${i}, 0u))`,
+    ),
+    input: tex.createView(),
+    work: LOADS,
+    unit: "Gloads/s",
+  },
+  {
+    name: "device.load.sampled",
+    code: loadSource(
+      "@group(0) @binding(0) var t: texture_2d<f32>;",
+      (i) => `textureLoad(t, vec2<u32>(${i}, 0u), 0)`,
     ),
     input: tex.createView(),
     work: LOADS,
