@@ -9,7 +9,7 @@ up && exit 0
 [ "$(id -u)" = 0 ] || { echo "start_slurm: needs root (slurmd runs jobs as any user)"; exit 1; }
 # one starter at a time (test files start it concurrently); the others then find the node up
 exec 9>/tmp/sae-start-slurm.lock
-flock 9
+flock -w 120 9 || { echo "start_slurm: another start has held /tmp/sae-start-slurm.lock for 120 s"; exit 1; }
 up && exit 0
 for b in munged slurmctld slurmd sinfo; do
   command -v "$b" >/dev/null 2>&1 || [ -x "/usr/sbin/$b" ] || { echo "start_slurm: $b is not installed"; exit 1; }
@@ -56,10 +56,11 @@ if ! pgrep -x munged >/dev/null; then
   fi
   chown -R munge:munge /etc/munge /run/munge /var/lib/munge /var/log/munge 2>/dev/null
   chmod 700 /etc/munge; chmod 400 /etc/munge/munge.key
-  su -s /bin/sh munge -c "/usr/sbin/munged" || { echo "start_slurm: munged did not start"; exit 1; }
+  # 9>&-: a daemon must not inherit the lock, or it holds it for its whole life and the next start waits
+  su -s /bin/sh munge -c "/usr/sbin/munged" 9>&- || { echo "start_slurm: munged did not start"; exit 1; }
 fi
-pgrep -x slurmctld >/dev/null || /usr/sbin/slurmctld || { echo "start_slurm: slurmctld did not start (see /var/log/slurm/slurmctld.log)"; exit 1; }
-pgrep -x slurmd >/dev/null || /usr/sbin/slurmd || { echo "start_slurm: slurmd did not start (see /var/log/slurm/slurmd.log)"; exit 1; }
+pgrep -x slurmctld >/dev/null || /usr/sbin/slurmctld 9>&- || { echo "start_slurm: slurmctld did not start (see /var/log/slurm/slurmctld.log)"; exit 1; }
+pgrep -x slurmd >/dev/null || /usr/sbin/slurmd 9>&- || { echo "start_slurm: slurmd did not start (see /var/log/slurm/slurmd.log)"; exit 1; }
 for _ in $(seq 1 60); do
   up && exit 0
   scontrol update nodename="$host" state=resume >/dev/null 2>&1

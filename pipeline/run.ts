@@ -137,9 +137,11 @@ export function resolveConfig(stages: readonly AnyStage[], config: Record<string
   }
   const resolved: Record<string, Record<string, unknown>> = {};
   for (const s of stages) {
-    const params = resolveParams(s.name, s.params, config[s.name] as Record<string, unknown> | undefined);
-    s.validate?.(params);
-    resolved[s.name] = params;
+    resolved[s.name] = resolveParams(s.name, s.params, config[s.name] as Record<string, unknown> | undefined);
+  }
+  for (const s of stages) {
+    if (s.derive) resolved[s.name] = s.derive(resolved[s.name], resolved);
+    s.validate?.(resolved[s.name]);
   }
   return resolved;
 }

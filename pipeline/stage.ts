@@ -79,6 +79,11 @@ export interface Stage<P = Record<string, unknown>> {
    * the output, which must be exactly what an unsplit run writes.
    */
   parts?(params: P): number;
+  /**
+   * Params this stage takes from other (resolved) sections, returned as its params with them added: they enter
+   * its key like its own (e.g. extract also writes the hook `train.target_hook` names). Called before `validate`.
+   */
+  derive?(params: P, config: Record<string, Record<string, unknown>>): P;
   /** Optional check of params against each other, before anything runs; throw ParamError with one line. */
   validate?(params: P): void;
   run(ctx: StageContext<P>): Promise<void>;

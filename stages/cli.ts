@@ -19,7 +19,8 @@ async function printResults(storeDir: string, outputs: Record<string, string>, w
       const d = ev.downstream;
       const num = (v: unknown, digits = 3) => typeof v === "number" ? v.toFixed(digits) : "n/a";
       console.log(
-        `SAE quality (held-out): explained variance ${num(ev.explained_variance)}, L0 ${num(ev.l0, 1)}, ` +
+        (ev.hook_name_out ? `transcoder quality (held-out, ŷ vs ${ev.hook_name_out})` : "SAE quality (held-out)") +
+          `: explained variance ${num(ev.explained_variance)}, L0 ${num(ev.l0, 1)}, ` +
           `dead ${num(ev.dead_latents / ev.d_sae, 3)}, downstream ${num(d?.fraction_recovered_zero)}` +
           (typeof d?.ce_loss_with_sae === "number"
             ? `, CE loss ${num(d.ce_loss_without_sae)} clean / ${num(d.ce_loss_with_sae)} with SAE / ${

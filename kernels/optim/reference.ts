@@ -69,10 +69,11 @@ export function gradNormReference(grads: ArrayLike<number>[], maxNorm: number): 
  * the W_enc/W_dec Adam moments and per-latent vectors to zero, for picks [(latent, row)] of x [·, D].
  * Mean norms over alive latents (since < window; all latents when none is alive); the re-initialised
  * decoder row is v̂ = (x_t − b_dec)/‖x_t − b_dec‖ (× the alive decoder norm unless normalize), the encoder
- * column 0.2·(alive encoder norm)·v̂, since_i = 0, moments and per-latent entries 0.
+ * column 0.2·(alive encoder norm)·v̂, since_i = 0, moments and per-latent entries 0. A transcoder (`d_out`, targets
+ * y [·, d_out], W_dec [S, d_out], b_dec [d_out]): encoder column ∝ x_t/‖x_t‖, decoder row ∝ (y_t − b_dec)/‖y_t − b_dec‖.
  */
 export function resampleReference(
-  d: { D: number; S: number; window: number; normalize: boolean },
+  d: { D: number; S: number; window: number; normalize: boolean; d_out?: number },
   s: {
     W_enc: Float64Array;
     W_dec: Float64Array;
@@ -83,12 +84,15 @@ export function resampleReference(
   x: ArrayLike<number>,
   bDec: ArrayLike<number>,
   picks: [number, number][],
+  y?: ArrayLike<number>,
 ): { encNorm: number; decNorm: number } {
   const { D, S } = d;
+  const O = d.d_out ?? D;
   let sumE = 0, sumD = 0, allE = 0, allD = 0, alive = 0;
   for (let i = 0; i < S; i++) {
     let e = 0, w = 0;
-    for (let k = 0; k < D; k++) (e += s.W_enc[k * S + i] ** 2), (w += s.W_dec[i * D + k] ** 2);
+    for (let k = 0; k < D; k++) e += s.W_enc[k * S + i] ** 2;
+    for (let o = 0; o < O; o++) w += s.W_dec[i * O + o] ** 2;
     allE += Math.sqrt(e);
     allD += Math.sqrt(w);
     if (s.since[i] < d.window) (sumE += Math.sqrt(e)), (sumD += Math.sqrt(w)), alive++;
@@ -96,13 +100,16 @@ export function resampleReference(
   const encNorm = alive ? sumE / alive : allE / S;
   const decNorm = alive ? sumD / alive : allD / S;
   for (const [i, t] of picks) {
-    const v = Float64Array.from({ length: D }, (_, k) => x[t * D + k] - bDec[k]);
-    const n = Math.hypot(...v);
+    const u = Float64Array.from({ length: D }, (_, k) => x[t * D + k] - (y ? 0 : bDec[k]));
+    const v = y ? Float64Array.from({ length: O }, (_, o) => y[t * O + o] - bDec[o]) : u;
+    const nu = Math.hypot(...u), nv = Math.hypot(...v);
     for (let k = 0; k < D; k++) {
-      s.W_dec[i * D + k] = v[k] / n * (d.normalize ? 1 : decNorm);
-      s.W_enc[k * S + i] = v[k] / n * 0.2 * encNorm;
+      s.W_enc[k * S + i] = u[k] / nu * 0.2 * encNorm;
       s.moments[0][k * S + i] = s.moments[1][k * S + i] = 0;
-      s.moments[2][i * D + k] = s.moments[3][i * D + k] = 0;
+    }
+    for (let o = 0; o < O; o++) {
+      s.W_dec[i * O + o] = v[o] / nv * (d.normalize ? 1 : decNorm);
+      s.moments[2][i * O + o] = s.moments[3][i * O + o] = 0;
     }
     s.since[i] = 0;
     for (const a of s.perLatent) a[i] = 0;

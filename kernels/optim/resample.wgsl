@@ -6,9 +6,14 @@
 //     W_dec[i, :] = v̂ · (NORMALIZE ? 1 : norms[1]);  W_enc[:, i] = v̂ · 0.2 · norms[0];  since_i = 0
 //   reset_rows (one workgroup per pick): Adam moments of W_enc's column i and W_dec's row i ← 0
 //   zero_at (one invocation per pick): mat_a[i] = 0 (a per-latent parameter or Adam moment, bound per vector)
+// Transcoders (TRANSCODER, decoder rows of width O = d_out, targets y [B, O]): the encoder column follows
+// x_t / ‖x_t‖ (no b_dec on the input side) and the decoder row (y_t − b_dec) / ‖y_t − b_dec‖; an SAE has O = D
+// and binds x as y, and both follow (x_t − b_dec) / ‖x_t − b_dec‖.
 // picks[0] = n (picks), picks[1 + 2p] = i, picks[2 + 2p] = t.
 override D: u32;
 override S: u32;
+override O: u32;
+override TRANSCODER: bool = false;
 override WINDOW: u32;
 override NORMALIZE: bool = true;
 
@@ -25,6 +30,7 @@ const WG: u32 = 64u;
 @group(0) @binding(8) var<storage, read_write> mat_b: array<f32>;
 @group(0) @binding(9) var<storage, read_write> mat_c: array<f32>;
 @group(0) @binding(10) var<storage, read_write> mat_d: array<f32>;
+@group(0) @binding(11) var<storage, read> y: array<f32>;
 
 var<workgroup> red: array<vec4<f32>, WG>;
 var<workgroup> red1: array<f32, WG>;
@@ -37,11 +43,16 @@ fn alive_norms(@builtin(local_invocation_index) lid: u32) {
   for (var i = lid; i < S; i += WG) {
     var e = 0.0;
     var d2 = 0.0;
-    for (var d = 0u; d < D; d++) {
-      let we = W_enc[d * S + i];
-      let wd = W_dec[i * D + d];
-      e += we * we;
-      d2 += wd * wd;
+    // one loop over both widths: two consecutive loops here gave wrong sums on lavapipe (d_in 512, d_sae 4096)
+    for (var d = 0u; d < max(D, O); d++) {
+      if (d < D) {
+        let we = W_enc[d * S + i];
+        e += we * we;
+      }
+      if (d < O) {
+        let wd = W_dec[i * O + d];
+        d2 += wd * wd;
+      }
     }
     let ne = sqrt(e);
     let nd = sqrt(d2);
@@ -71,36 +82,50 @@ fn alive_norms(@builtin(local_invocation_index) lid: u32) {
   }
 }
 
+// The encoder column's source value at d < D and the decoder row's at o < O, for row t.
+fn enc_src(t: u32, d: u32) -> f32 {
+  if (TRANSCODER) { return x[t * D + d]; }
+  return x[t * D + d] - b_dec[d];
+}
+
+fn dec_src(t: u32, o: u32) -> f32 {
+  if (TRANSCODER) { return y[t * O + o] - b_dec[o]; }
+  return x[t * D + o] - b_dec[o];
+}
+
 @compute @workgroup_size(WG)
 fn reinit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let p = wid.x;
   if (p >= picks[0]) { return; }
   let i = picks[1u + 2u * p];
   let t = picks[2u + 2u * p];
-  var s = 0.0;
+  var se = 0.0;
+  var sd = 0.0;
   for (var d = lid; d < D; d += WG) {
-    let v = x[t * D + d] - b_dec[d];
-    s += v * v;
+    let v = enc_src(t, d);
+    se += v * v;
   }
-  red1[lid] = s;
+  for (var o = lid; o < O; o += WG) {
+    let v = dec_src(t, o);
+    sd += v * v;
+  }
+  red[lid] = vec4<f32>(se, sd, 0.0, 0.0);
   workgroupBarrier();
   for (var off = WG / 2u; off > 0u; off >>= 1u) {
-    if (lid < off) { red1[lid] += red1[lid + off]; }
+    if (lid < off) { red[lid] += red[lid + off]; }
     workgroupBarrier();
   }
-  let inv = 1.0 / max(sqrt(red1[0]), 1e-30);
+  let inv_e = 1.0 / max(sqrt(red[0].x), 1e-30);
+  let inv_d = 1.0 / max(sqrt(red[0].y), 1e-30);
   var dec_norm = 1.0;
   if (!NORMALIZE) { dec_norm = norms[1]; }
   let enc_norm = 0.2 * norms[0];
-  for (var d = lid; d < D; d += WG) {
-    let v = (x[t * D + d] - b_dec[d]) * inv;
-    W_dec[i * D + d] = v * dec_norm;
-    W_enc[d * S + i] = v * enc_norm;
-  }
+  for (var d = lid; d < D; d += WG) { W_enc[d * S + i] = enc_src(t, d) * inv_e * enc_norm; }
+  for (var o = lid; o < O; o += WG) { W_dec[i * O + o] = dec_src(t, o) * inv_d * dec_norm; }
   if (lid == 0u) { since[i] = 0u; }
 }
 
-// mat_a, mat_b: Adam m, v of W_enc [D, S]; mat_c, mat_d: of W_dec [S, D].
+// mat_a, mat_b: Adam m, v of W_enc [D, S]; mat_c, mat_d: of W_dec [S, O].
 @compute @workgroup_size(WG)
 fn reset_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let p = wid.x;
@@ -109,8 +134,10 @@ fn reset_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   for (var d = lid; d < D; d += WG) {
     mat_a[d * S + i] = 0.0;
     mat_b[d * S + i] = 0.0;
-    mat_c[i * D + d] = 0.0;
-    mat_d[i * D + d] = 0.0;
+  }
+  for (var o = lid; o < O; o += WG) {
+    mat_c[i * O + o] = 0.0;
+    mat_d[i * O + o] = 0.0;
   }
 }
 

@@ -8,6 +8,8 @@
  * `splice` positions (the tokens extract kept: non-padding, minus excluded special tokens and positions
  * outside extract.seqpos_slice; the others keep their clean value) and reruns the rest:
  *   spliced: x̂ = SAE(x);  zero_ablation: 0;  mean_ablation: x̄ (the held-out mean activation).
+ * A transcoder (`input` set) reads another hook than the one it replaces: the clean run exposes both, and
+ * the spliced value at the replaced hook is ŷ = transcoder(input hook's rows) (mean: the target's mean).
  *
  * Encoders (outputs `sentence_embedding` and/or `last_hidden_state`), per variant against the clean run:
  *   sentence_embedding_cosine = mean over sequences of cos(e, e'),  sentence_embedding_mse = mean ‖e − e'‖²
@@ -31,9 +33,12 @@ import type { DownstreamResult, VariantMetrics } from "./eval_json.ts";
 
 export interface DownstreamInput {
   modelBytes: Uint8Array;
-  /** The ONNX value name of the hook tensor. */
+  /** The ONNX value name of the hook tensor (the one replaced). */
   hookTensor: string;
+  /** The replaced hook's width. */
   dIn: number;
+  /** A transcoder's input hook (its ONNX tensor and width), when it is not the replaced one. */
+  input?: { tensor: string; d: number };
   /** Token ids [nSeq, contextSize] and the non-padding mask (1 = real token). */
   ids: Uint32Array;
   mask: Uint8Array;
@@ -45,7 +50,7 @@ export interface DownstreamInput {
   externalData?: ExternalDataFile[];
   nSeq: number;
   contextSize: number;
-  /** x̂ for `n` rows of x ([n, d_in]); identity gives the clean model back. */
+  /** x̂ [n, dIn] for `n` rows of x (of the input hook when `input` is set); identity gives the clean model back. */
   reconstruct(x: Float32Array, n: number): Promise<Float32Array>;
   /** x̄ for mean-ablation. */
   mean: ArrayLike<number>;
@@ -109,10 +114,11 @@ export async function downstreamFidelity(input: DownstreamInput): Promise<Downst
   const { hookTensor, dIn, nSeq, contextSize: S } = input;
   if (nSeq === 0) throw new Error("downstream fidelity: no sequences to run");
   const opts = input.externalData?.length ? { externalData: input.externalData } : {};
-  const clean = await ort.InferenceSession.create(exposeHooks(input.modelBytes, [hookTensor]), opts);
+  const exposed = input.input ? [hookTensor, input.input.tensor] : [hookTensor];
+  const clean = await ort.InferenceSession.create(exposeHooks(input.modelBytes, exposed), opts);
   const spliced = await ort.InferenceSession.create(spliceHook(input.modelBytes, hookTensor), opts);
   try {
-    const outs = clean.outputNames.filter((o) => o !== hookTensor);
+    const outs = clean.outputNames.filter((o) => !exposed.includes(o));
     const io = input.io ?? {
       kind: outs.includes("logits") ? "causal_lm" : "encoder",
       input_ids: "input_ids",
@@ -175,8 +181,12 @@ export async function downstreamFidelity(input: DownstreamInput): Promise<Downst
       const maskRows: number[] = [];
       for (let i = 0; i < b * S; i++) if (splice[s0 * S + i]) maskRows.push(i);
       nTokens += maskRows.length;
-      const x = new Float32Array(maskRows.length * dIn);
-      maskRows.forEach((r, j) => x.set(H.subarray(r * dIn, (r + 1) * dIn), j * dIn));
+      // the SAE's input rows: the replaced hook's own, or a transcoder's input hook's
+      const src = input.input ? c[input.input.tensor].data as Float32Array : H;
+      const dx = input.input?.d ?? dIn;
+      if (src.length !== b * S * dx) throw new Error(`downstream fidelity: input hook has ${src.length} values`);
+      const x = new Float32Array(maskRows.length * dx);
+      maskRows.forEach((r, j) => x.set(src.subarray(r * dx, (r + 1) * dx), j * dx));
       const xhat = await input.reconstruct(x, maskRows.length);
       for (const v of VARIANTS) {
         const rep = H.slice();
@@ -223,7 +233,8 @@ export async function downstreamFidelity(input: DownstreamInput): Promise<Downst
     };
     const recovered = (key: string, cleanValue: number) => (abl: Variant) =>
       (r[abl][key] - r.spliced[key]) / (r[abl][key] - cleanValue);
-    const base = { kind, hook_tensor: hookTensor, n_sequences: nSeq, n_tokens: nTokens, ...r } as const;
+    const inputTensor = input.input ? { input_hook_tensor: input.input.tensor } : {};
+    const base = { kind, hook_tensor: hookTensor, ...inputTensor, n_sequences: nSeq, n_tokens: nTokens, ...r } as const;
     if (kind === "causal_lm") {
       const cleanCe = cleanMeans.mean().ce_loss;
       const ce = recovered("ce_loss", cleanCe), kl = recovered("kl_div", 0);

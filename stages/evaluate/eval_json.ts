@@ -4,7 +4,20 @@
  */
 import type { FiringResult, ReconstructionResult } from "./metrics.ts";
 
-export interface EvalJson extends ReconstructionResult, FiringResult {
+/** eval.json's extra fields for a transcoder: which hook the metrics measure. */
+export interface TranscoderEvalJson {
+  /** The hook the reconstruction metrics and the downstream splice are about (the target). */
+  hook_name_out: string;
+  d_out: number;
+  /** Always "hook_name_out" for a transcoder: explained_variance etc. measure ŷ against the target hook. */
+  metrics_measured_on: "hook_name_out";
+}
+
+/**
+ * For a transcoder (`hook_name_out` present) the reconstruction metrics (mse, explained_variance, ...) compare
+ * its output ŷ with the target hook hook_name_out, and `downstream` replaces that hook.
+ */
+export interface EvalJson extends ReconstructionResult, FiringResult, Partial<TranscoderEvalJson> {
   architecture: string;
   d_in: number;
   d_sae: number;
@@ -50,7 +63,10 @@ export type VariantMetrics = Record<string, number>;
 
 export interface DownstreamResult {
   kind: "encoder" | "causal_lm";
+  /** The hook tensor the variants replace (a transcoder's target hook). */
   hook_tensor: string;
+  /** A transcoder's input hook tensor, whose rows the transcoder reads (absent for an SAE). */
+  input_hook_tensor?: string;
   n_sequences: number;
   n_tokens: number;
   spliced: VariantMetrics;

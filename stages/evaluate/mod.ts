@@ -2,7 +2,8 @@
  * The evaluate stage: one streaming pass over the extract stage's held-out activations through the SAE
  * (sparse codes per batch, never a dense tokens × latents matrix), accumulating reconstruction metrics,
  * per-latent statistics, label associations and bounded top-N / sample heaps; then downstream fidelity
- * on a few held-out sequences. Writes `eval.json`, `latents.parquet`, `examples.parquet`.
+ * on a few held-out sequences. Writes `eval.json`, `latents.parquet`, `examples.parquet`. A transcoder
+ * (./transcoder_eval.ts) is measured on its target hook: ŷ against the paired target rows, spliced there.
  */
 import { join } from "node:path";
 import { ParamError, type ParamSchema, type ParamsOf } from "../../pipeline/params.ts";
@@ -27,6 +28,8 @@ import type { SparseCodes } from "./sparse_codes.ts";
 import { LabelCooccurrence } from "./tag_association.ts";
 import { NO_GENRE, NO_TAG, TokenCorpus } from "./token_corpus.ts";
 import { heldoutRows, SUPERVISED_PARAMS, supervisedEvals } from "./supervised.ts";
+import { addSkip } from "../train/sae_cpu.ts";
+import { encoderDirections, openTargetActs, transcoderWeightStats } from "./transcoder_eval.ts";
 
 const evaluateParams = {
   top_n: { type: "int", default: 10, min: 1, max: 1000, doc: "top activating examples kept per latent" },
@@ -113,8 +116,16 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
   const corpus = await TokenCorpus.load(ctx.inputs.pretokenize);
   const { d_in: dIn, d_sae: dSae } = cfg;
   const total = Math.min(split.n_tokens, p.max_tokens ?? Infinity);
+  const target = await openTargetActs(ctx.inputs.extract, acts, cfg); // a transcoder's y rows, else null
+  const dOut = target?.meta.d_in ?? dIn;
+  /** The model's output for `n` rows of x and their codes: x̂ (an SAE) or ŷ [n, d_out] (a transcoder). */
+  const output = (xs: Float32Array, codes: SparseCodes) => {
+    const out = decodeSparse(weights, dOut, codes);
+    addSkip(weights, cfg, xs, out, codes.n);
+    return out;
+  };
 
-  const recon = new ReconstructionAccumulator(dIn);
+  const recon = new ReconstructionAccumulator(dOut);
   const firing = new FiringAccumulator(dSae);
   const hists = new ActivationHistograms(dSae, p.hist_bins);
   const tags = corpus.meta.tags.length ? new LabelCooccurrence(dSae, corpus.meta.tags.length, NO_TAG) : null;
@@ -133,6 +144,8 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
       if (done >= total) break;
       ctx.signal.throwIfAborted();
       const { acts: x, rows } = await readShard(ctx.inputs.extract, shard, dIn);
+      const shardIndex = split.shards.indexOf(shard);
+      const y = target ? (await readShard(target.dir, target.meta.splits.heldout.shards[shardIndex], dOut)).acts : x;
       const n = Math.min(shard.n, total - done);
       corpus.markHeldout(rows.subarray(0, n), done);
       // Encode batch i+1 on the device while batch i's statistics run on the CPU.
@@ -143,7 +156,7 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
         const codes: SparseCodes = await next!;
         next = s + b < n ? runner.encode(batch(s + b), Math.min(B, n - s - b)) : null;
         const xb = batch(s), r = rows.subarray(s, s + b);
-        recon.add(xb, decodeSparse(weights, dIn, codes), codes);
+        recon.add(target ? y.subarray(s * dOut, (s + b) * dOut) : xb, output(xb, codes), codes);
         firing.add(codes);
         hists.add(codes);
         tags?.add(codes, gather(corpus.tag, r));
@@ -160,7 +173,9 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
 
     const reconstruction = recon.result();
     const firingResult = firing.result(p.dense_threshold);
-    const ws = weightStats(toF32(weights.W_enc), toF32(weights.W_dec), dIn, dSae);
+    const ws = target
+      ? transcoderWeightStats(weights.W_dec, dSae, dOut)
+      : weightStats(toF32(weights.W_enc), toF32(weights.W_dec), dIn, dSae);
     await writeParquet(
       join(ctx.outDir, "latents.parquet"),
       LATENTS_SCHEMA,
@@ -181,15 +196,18 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
       await exampleRows(picks, corpus, spool, p.window),
     );
 
-    const supervisedResult = await supervised.finish(ctx.outDir, weights.W_dec, (m) => ctx.log(m));
+    // absorption compares probe directions of x with each latent's direction in x's space
+    const latentDirs = target ? encoderDirections(weights.W_enc, dIn, dSae) : weights.W_dec;
+    const supervisedResult = await supervised.finish(ctx.outDir, latentDirs, (m) => ctx.log(m));
 
     let downstream: DownstreamResult | null = null;
     if (p.downstream_sequences > 0) {
-      downstream = await runDownstream(ctx, corpus, acts.hook_name, dIn, recon.mean(), async (xs, n) => {
-        const out = new Float32Array(n * dIn);
+      const hooks = target ? { replaced: target.meta.hook_name, input: acts.hook_name } : { replaced: acts.hook_name };
+      downstream = await runDownstream(ctx, corpus, hooks, dIn, dOut, recon.mean(), async (xs, n) => {
+        const out = new Float32Array(n * dOut);
         for (let s = 0; s < n; s += B) {
-          const b = Math.min(B, n - s);
-          out.set(decodeSparse(weights, dIn, await runner.encode(xs.subarray(s * dIn, (s + b) * dIn), b)), s * dIn);
+          const b = Math.min(B, n - s), xb = xs.subarray(s * dIn, (s + b) * dIn);
+          out.set(output(xb, await runner.encode(xb, b)), s * dOut);
         }
         return out;
       });
@@ -201,6 +219,7 @@ async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
       k: cfg.k ?? null,
       model_name: acts.model_name,
       hook_name: acts.hook_name,
+      ...(target ? { hook_name_out: target.meta.hook_name, d_out: dOut, metrics_measured_on: "hook_name_out" } : {}),
       split: "heldout",
       ...reconstruction,
       ...firingResult,
@@ -246,8 +265,9 @@ function pushHeaps(codes: SparseCodes, rows: Uint32Array, top: LatentHeaps, samp
 async function runDownstream(
   ctx: StageContext<EvaluateParams>,
   corpus: TokenCorpus,
-  hookName: string,
+  hooks: { replaced: string; input?: string },
   dIn: number,
+  dOut: number,
   mean: Float64Array,
   reconstruct: (x: Float32Array, n: number) => Promise<Float32Array>,
 ): Promise<DownstreamResult | null> {
@@ -272,12 +292,16 @@ async function runDownstream(
     }
   });
   const modelBytes = await Deno.readFile(join(ctx.inputs.model, "onnx", "model.onnx"));
-  const hookTensor = await hookTensorName(ctx.inputs.model, modelBytes, hookName);
-  ctx.log(`downstream fidelity on ${seqs.length} sequences (hook tensor ${hookTensor})`);
+  const hookTensor = await hookTensorName(ctx.inputs.model, modelBytes, hooks.replaced);
+  const input = hooks.input
+    ? { tensor: await hookTensorName(ctx.inputs.model, modelBytes, hooks.input), d: dIn }
+    : undefined;
+  ctx.log(`downstream fidelity on ${seqs.length} sequences (hook tensor ${hookTensor} replaced)`);
   return await downstreamFidelity({
     modelBytes,
     hookTensor,
-    dIn,
+    dIn: dOut,
+    input,
     ids,
     mask,
     splice,

@@ -11,11 +11,21 @@
  *   jumprelu: z = ReLU(pre) · [pre > threshold] (BatchTopK SAEs are exported as JumpReLU);
  *   gated: z = [xc·W_enc + b_gate > 0] · ReLU(xc·(W_enc·e^{r_mag}) + b_mag), run in its exact JumpReLU
  *   form (stages/train/sae_cpu.ts; `weights.gated` holds the file's tensors).
- * Decoder: x̂ = z · W_dec + b_dec. The float64 arithmetic is the train stage's CPU reference
+ * Decoder: x̂ = z · W_dec + b_dec. Transcoders ("transcoder", "skip_transcoder", "jumprelu_transcoder") read
+ * hook_name and reconstruct hook_name_out: decode gives [n, d_out], and `forward(x, n)` adds a skip
+ * transcoder's x·W_skipᵀ (SAELens's forward). The float64 arithmetic is the train stage's CPU reference
  * (stages/train/sae_cpu.ts); this module adds folder reading, checks and Float32 in/out.
  */
 import { decodeSafetensors } from "../io/safetensors.ts";
-import { decode, encode, type SaeConfig, saeFromSafetensors, type SaeWeights } from "../train/sae_cpu.ts";
+import {
+  addSkip,
+  decode,
+  encode,
+  outputWidth,
+  type SaeConfig,
+  saeFromSafetensors,
+  type SaeWeights,
+} from "../train/sae_cpu.ts";
 
 export type { SaeConfig, SaeWeights };
 
@@ -25,13 +35,17 @@ export interface LoadedSae {
   architecture: string;
   dIn: number;
   dSae: number;
+  /** The reconstruction's width: d_out for transcoders, else d_in. */
+  dOut: number;
   /** TopK only. */
   k?: number;
   weights: SaeWeights;
   /** Latent activations, dense [n, d_sae]. */
   encode(x: Float32Array, n: number): Float32Array;
-  /** Reconstruction [n, d_in] from dense latents [n, d_sae]. */
+  /** Reconstruction [n, d_out] from dense latents [n, d_sae] (without a skip transcoder's W_skip path). */
   decode(z: Float32Array, n: number): Float32Array;
+  /** decode(encode(x)) plus a skip transcoder's x·W_skipᵀ: the model's output [n, d_out] for inputs [n, d_in]. */
+  forward(x: Float32Array, n: number): Float32Array;
 }
 
 /** An SAE from a SAELens cfg dict and safetensors bytes (checks tensor names, dtypes and shapes). */
@@ -48,10 +62,16 @@ export function parseSae(cfg: SaeConfig, weightBytes: Uint8Array): LoadedSae {
     architecture: String(cfg.architecture),
     dIn: cfg.d_in,
     dSae: cfg.d_sae,
+    dOut: outputWidth(cfg),
     k: cfg.architecture === "topk" ? cfg.k ?? undefined : undefined,
     weights,
     encode: (x, n) => Float32Array.from(encode(weights, cfg, x, n)),
     decode: (z, n) => Float32Array.from(decode(weights, cfg, z, n)),
+    forward: (x, n) => {
+      const out = decode(weights, cfg, encode(weights, cfg, x, n), n);
+      addSkip(weights, cfg, x, out, n);
+      return Float32Array.from(out);
+    },
   };
 }
 

@@ -102,17 +102,21 @@ export const exportStage = defineStage<ExportParams>({
       : [];
     // The train stage saves BatchTopK as JumpReLU and keeps the training architecture in metadata.
     const trainMeta = (t.metadata ?? {}) as Record<string, unknown>;
-    const arch = String(trainMeta.training_architecture ?? t.architecture);
+    const transcoder = typeof t.hook_name_out === "string"; // reads hook_name, reconstructs hook_name_out
+    const arch = String(transcoder ? t.architecture : trainMeta.training_architecture ?? t.architecture);
+    const dOut = Number(t.d_out ?? t.d_in); // the width of W_dec's rows
     const s = inp.trainSummary ?? {};
     const info: [string, string | number][] = [
       ["architecture", arch.endsWith("batchtopk") ? `${arch} (saved as jumprelu)` : arch],
       ["d_in", Number(t.d_in)],
       ["d_sae", dSae],
+      ...(transcoder ? [["d_out", dOut] as [string, number]] : []),
     ];
     const k = t.k ?? trainMeta.k ?? inp.evalJson?.k;
     if ((arch === "topk" || arch.endsWith("batchtopk")) && k !== undefined && k !== null) info.push(["k", Number(k)]);
     if (t.model_name) info.push(["model", String(t.model_name)]);
-    if (t.hook_name) info.push(["hook", String(t.hook_name)]);
+    if (t.hook_name) info.push([transcoder ? "input hook" : "hook", String(t.hook_name)]);
+    if (transcoder) info.push(["output hook (reconstructed)", String(t.hook_name_out)]);
     for (const key of ["tokens", "training_tokens", "steps"]) {
       if (typeof s[key] === "number") {
         info.push([key === "tokens" ? "training tokens" : key.replace("_", " "), s[key] as number]);
@@ -127,7 +131,7 @@ export const exportStage = defineStage<ExportParams>({
       modelDir: ctx.inputs.model,
       pretokenizeDir: ctx.inputs.pretokenize,
       wDec: inp.weights.W_dec.data as Float32Array,
-      dIn: Number(t.d_in),
+      dIn: dOut,
       latents: Array.from({ length: npOn ? dSae : cap }, (_, l) => l),
       n: p.logit_tokens,
       log: (line) => ctx.log(line),
@@ -161,7 +165,7 @@ export const exportStage = defineStage<ExportParams>({
         layer: Number(t.hook_layer ?? 0),
         hookName: String(t.hook_name ?? ""),
         dSae,
-        dIn: Number(t.d_in),
+        dIn: dOut,
         wDec: inp.weights.W_dec.data as Float32Array,
         latents: inp.latents,
         examples: all,

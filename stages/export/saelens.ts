@@ -11,6 +11,10 @@
  *   [d_sae]` for JumpReLU; F32, tensors in name order, as Python `safetensors.save_file` orders them.
  *   BatchTopK is saved as JumpReLU with its learned threshold (SAELens does the same). Gated (SAELens
  *   GatedSAE): `W_enc`, `W_dec`, `b_dec`, `b_gate`, `b_mag`, `r_mag [d_sae]`, no `b_enc`.
+ *   Transcoders (SAELens TranscoderConfig: architecture "transcoder" / "skip_transcoder" /
+ *   "jumprelu_transcoder", cfg `d_out`, `hook_name_out`, `hook_layer_out`, `hook_head_index_out`,
+ *   apply_b_dec_to_input false): `W_dec [d_sae, d_out]`, `b_dec [d_out]`, `W_skip [d_out, d_in]` (SkipTranscoder),
+ *   `threshold` (JumpReLUTranscoder).
  * - sparsity: `sparsity [d_sae] = log10(density + 1e-10)` with density = fraction of tokens a latent fires on.
  * The weights work on raw activations: the train stage folds any activation scaling in
  * (W_enc·s, b_dec/s, W_dec/s, threshold unchanged for `expected_average_only_in`), so
@@ -45,7 +49,13 @@ const TRAIN_TO_EXPORT_ARCH: Record<string, string> = {
   standard: "standard",
   gated: "gated",
   matryoshka_batchtopk: "jumprelu",
+  // transcoders: the train stage already names them as SAELens does
+  transcoder: "transcoder",
+  skip_transcoder: "skip_transcoder",
+  jumprelu_transcoder: "jumprelu_transcoder",
 };
+
+const TRANSCODERS = ["transcoder", "skip_transcoder", "jumprelu_transcoder"];
 
 function first<T>(...vals: (T | undefined | null)[]): T | null {
   for (const v of vals) if (v !== undefined && v !== null) return v;
@@ -78,10 +88,22 @@ export function saelensCfg(src: SaelensSources): Record<string, unknown> {
     dataset_path: first(t.dataset_path as string, p.corpus as string) ?? "",
   };
   const k = Number(t.k ?? (t.activation_fn_kwargs as { k?: number } | undefined)?.k);
+  const transcoder = TRANSCODERS.includes(architecture);
+  const d_out = Number(t.d_out);
+  if (transcoder && !(d_out > 0)) throw new Error(`export: ${architecture} cfg.json needs d_out, got ${t.d_out}`);
+  const out = transcoder
+    ? {
+      d_out,
+      hook_name_out: String(t.hook_name_out ?? ""),
+      hook_layer_out: Number(t.hook_layer_out ?? 0),
+      hook_head_index_out: first(t.hook_head_index_out as number),
+    }
+    : {};
   const cfg: Record<string, unknown> = {
     architecture,
     d_in,
     d_sae,
+    ...out,
     dtype: "float32",
     device: "cpu",
     ...meta,
@@ -136,15 +158,17 @@ export function logSparsity(density: ArrayLike<number>): Float32Array {
 export function buildSaelens(src: SaelensSources): SaelensFiles {
   const cfg = saelensCfg(src);
   const dIn = cfg.d_in as number, dSae = cfg.d_sae as number;
+  const dOut = (cfg.d_out as number | undefined) ?? dIn;
   const w = src.weights;
   const tensors: Record<string, Tensor> = {
-    W_dec: tensorF32(w, "W_dec", [dSae, dIn]),
+    W_dec: tensorF32(w, "W_dec", [dSae, dOut]),
     W_enc: tensorF32(w, "W_enc", [dIn, dSae]),
-    b_dec: tensorF32(w, "b_dec", [dIn]),
+    b_dec: tensorF32(w, "b_dec", [dOut]),
   };
+  if (cfg.architecture === "skip_transcoder") tensors.W_skip = tensorF32(w, "W_skip", [dOut, dIn]);
   const perLatent = cfg.architecture === "gated" ? ["b_gate", "b_mag", "r_mag"] : ["b_enc"];
   for (const name of perLatent) tensors[name] = tensorF32(w, name, [dSae]);
-  if (cfg.architecture === "jumprelu") {
+  if (cfg.architecture === "jumprelu" || cfg.architecture === "jumprelu_transcoder") {
     if (!w.threshold) {
       throw new Error(`export: ${src.trainCfg.architecture} weights need a "threshold" tensor [${dSae}]`);
     }

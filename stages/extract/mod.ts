@@ -26,6 +26,7 @@ import { mergeParts, PartOutput, partRange } from "./parts.ts";
 import { BatchFeeds, createSession, runForOutputs } from "./session.ts";
 import { isHeldout } from "./split.ts";
 import { graphUpToHooks } from "./truncate.ts";
+import { checkTargetHook, deriveTargetHook, TARGET_DIR, targetSiblings } from "./target_hook.ts";
 import { ifMissing, ignoreMissing } from "../../pipeline/missing.ts";
 
 /** The "extract" config section. */
@@ -65,7 +66,8 @@ const extractParams = {
   }),
 } as const satisfies ParamSchema;
 
-export type ExtractParams = ParamsOf<typeof extractParams>;
+/** The section's params, plus `target_hook` derived from train.target_hook (./target_hook.ts). */
+export type ExtractParams = ParamsOf<typeof extractParams> & { target_hook?: string };
 
 interface TokensMeta extends SpecialMeta {
   n_seq: number;
@@ -84,13 +86,19 @@ export const extractStage = defineStage<ExtractParams>({
   unit: "tokens",
   // every hook of `hooks` comes from the one forward pass, each into its own object: the one a run with that
   // hook (and the same `hooks`) writes, so a sweep over extract.hook runs the pass once
-  siblings: (p) => p.hooks.filter((h) => h !== p.hook).map((hook) => ({ ...p, hook })),
+  // (a transcoder's paired run: the plain objects of its two hooks, ./target_hook.ts)
+  siblings: (p) =>
+    p.target_hook !== undefined
+      ? targetSiblings(p)
+      : p.hooks.filter((h) => h !== p.hook).map((hook) => ({ ...p, hook })),
+  derive: deriveTargetHook,
   // the forward pass as `shards` parts over sequence ranges (jobs under --jobs/--executor slurm), merged into
   // exactly what one pass writes
   parts: (p) => p.shards,
   validate(p) {
     checkExclude(p.exclude_special_tokens);
     checkSlice(p.seqpos_slice);
+    checkTargetHook(p);
     if (p.hooks.length > 0 && !p.hooks.includes(p.hook)) {
       throw new ParamError(`extract.hook "${p.hook}" is not in extract.hooks (${p.hooks.join(", ")}); add it there`);
     }
@@ -115,11 +123,13 @@ export const extractStage = defineStage<ExtractParams>({
     const modelJson = JSON.parse(await ifMissing(Deno.readTextFile(join(modelDir, "model.json")), "{}"));
     const targets = [
       { hook: p.hook, outDir: ctx.outDir },
+      ...(p.target_hook !== undefined ? [{ hook: p.target_hook, outDir: join(ctx.outDir, TARGET_DIR) }] : []),
       ...(ctx.siblings ?? []).map((x) => ({ ...x, hook: x.params.hook })),
-    ].map((o) => ({ hook: findHook(modelDir, modelBytes, o.hook), outDir: o.outDir }));
+    ].map((o) => ({ hook: findTarget(modelDir, modelBytes, o.hook, p.target_hook), outDir: o.outDir }));
     // the graph's outputs in one canonical order, whichever hook this run is for (same graph, same bytes)
     const graphTensors = [...new Set(targets.map((o) => o.hook.tensor))].sort();
     const tensors = targets.map((o) => o.hook.tensor);
+    const runTensors = [...new Set(tensors)]; // a paired run's siblings repeat its two hooks
     const names = targets.map((o) => o.hook.name).join(", ");
     // a part (extract.shards) writes raw streams of its sequence range; the merge feeds them to the outputs
     const part = ctx.part ? new PartOutput(ctx.part.dir, targets[0].hook.dIn) : null;
@@ -169,8 +179,8 @@ export const extractStage = defineStage<ExtractParams>({
       const run = runForOutputs(
         session,
         feeds.fill(tokens, first, Math.min(p.batch_size, hi - first), meta.n_tokens),
-        tensors,
-      );
+        runTensors,
+      ).then((a) => tensors.map((t) => a[runTensors.indexOf(t)]));
       run.catch(() => {}); // awaited later; do not count as unhandled while a write is in flight
       return run;
     };
@@ -217,6 +227,22 @@ export const extractStage = defineStage<ExtractParams>({
       const n = m.splits.train.n_tokens, h = m.splits.heldout.n_tokens;
       ctx.log(`${n} train + ${h} heldout rows of ${o.hook.name} (d_in ${o.hook.dIn})`);
     }
+    if (p.target_hook !== undefined) {
+      // the paired object's meta.json says where its target is (the plain siblings' do not)
+      const path = join(ctx.outDir, "meta.json");
+      const own = JSON.parse(await Deno.readTextFile(path));
+      await Deno.writeTextFile(path, JSON.stringify({ ...own, target_dir: TARGET_DIR }, null, 1));
+    }
     await session.release();
   },
 });
+
+/** findHook, with an unknown train.target_hook named as that key. */
+function findTarget(modelDir: string, modelBytes: Uint8Array, name: string, target?: string) {
+  try {
+    return findHook(modelDir, modelBytes, name);
+  } catch (e) {
+    if (name !== target) throw e;
+    throw new ParamError(`config key "train.target_hook": ${(e as Error).message}`);
+  }
+}

@@ -3,9 +3,16 @@
  * reshuffled per epoch) through a seeded mixing buffer of bounded size (SAELens-style: fill the
  * buffer, shuffle it, hand out half, keep half). The order depends only on (seed, position), so a
  * resumed run replays it by skipping batches. Rows are multiplied by `scale` (activation scaling).
- * Memory: one shard + `bufferRows` rows + one ready half.
+ * Memory: one shard + `bufferRows` rows + one ready half. A `source` replaces the shard reader (a
+ * transcoder's paired rows, ./paired_stream.ts: each row is x and y side by side, so both shuffle alike).
  */
 import { type ActivationMeta, readShard } from "../io/activations.ts";
+
+/** Rows of width `width` per shard index of the split (instead of the shard files of `meta.d_in`). */
+export interface RowSource {
+  width: number;
+  read(shard: number): Promise<{ acts: Float32Array; n: number }>;
+}
 import { Rng } from "./rng.ts";
 
 export class BatchStream {
@@ -31,10 +38,11 @@ export class BatchStream {
     readonly bufferRows: number,
     readonly seed: number,
     readonly scale = 1,
+    readonly source?: RowSource,
   ) {
     const info = meta.splits[split];
     if (!info || info.n_tokens === 0) throw new Error(`train: activations have no rows in split "${split}"`);
-    this.dIn = meta.d_in;
+    this.dIn = source?.width ?? meta.d_in;
     this.bufferRows = Math.max(bufferRows, 2 * batch);
     this.#buf = new Float32Array(this.bufferRows * this.dIn);
     this.#rng = new Rng(seed, 1);
@@ -47,7 +55,8 @@ export class BatchStream {
       this.#order = new Rng(this.seed, 1000 + this.#epoch++).shuffle(shards.map((_, i) => i));
       this.#orderPos = 0;
     }
-    const s = await readShard(this.dir, shards[this.#order[this.#orderPos++]], this.dIn);
+    const i = this.#order[this.#orderPos++];
+    const s = this.source ? await this.source.read(i) : await readShard(this.dir, shards[i], this.dIn);
     this.#shard = s.acts;
     this.#shardRows = s.n;
     this.#shardPos = 0;

@@ -27,12 +27,14 @@ export function initParams(
   }
   const W_enc = new Float32Array(D * S);
   for (let i = 0; i < S; i++) for (let j = 0; j < D; j++) W_enc[j * S + i] = W_dec[i * D + j];
+  return { W_enc, W_dec, b_dec: bDec, ...latentVectors(S, d.initThreshold) };
+}
+
+/** The per-latent parameters' initial values: b_enc = r_mag = b_mag = 0, log_threshold = log(initThreshold). */
+export function latentVectors(S: number, initThreshold: number) {
   return {
-    W_enc,
-    W_dec,
     b_enc: new Float32Array(S),
-    b_dec: bDec,
-    log_threshold: new Float32Array(S).fill(Math.log(d.initThreshold)),
+    log_threshold: new Float32Array(S).fill(Math.log(initThreshold)),
     r_mag: new Float32Array(S),
     b_mag: new Float32Array(S),
   };

@@ -66,6 +66,19 @@ export const trainParams = {
     doc:
       "gated, experimental: the auxiliary gate-path reconstruction trains the gate only (frozen W_dec, b_dec, as the Gated SAE paper; needs normalize_decoder true); false = SAELens (the tested default)",
   },
+  target_hook: {
+    type: "string",
+    default: null,
+    nullable: true,
+    doc:
+      "train a transcoder: read extract.hook, reconstruct this hook (e.g. blocks.0.ln2.hook_normalized → blocks.0.hook_mlp_out; extract writes both from one pass); standard or jumprelu; null = a plain SAE",
+  },
+  skip_transcoder: {
+    type: "boolean",
+    default: false,
+    doc:
+      "transcoder with a linear skip path W_skip (ŷ += x·W_skipᵀ, SAELens skip_transcoder); needs target_hook and standard",
+  },
   clip_grad_norm: { type: "number", default: 0, min: 0, doc: "clip gradients to this global L2 norm; 0 = off" },
   normalize_activations: {
     type: "enum",

@@ -8,6 +8,8 @@
  *          b_dec (unit, or the alive mean norm for free-norm decoders), encoder column = 0.2 × the alive
  *          mean encoder norm × that direction, b_enc (and gated r_mag, b_mag) = 0, and every Adam
  *          moment of the latent = 0, its clock restarted. Dead latents beyond the batch wait for the next round.
+ * Transcoders: rows drawn ∝ ‖y_t − ŷ_t‖² (the error on the target), the encoder column toward x_t/‖x_t‖ and the
+ * decoder row toward (y_t − b_dec)/‖y_t − b_dec‖ (the target row's direction from the output bias).
  * The draw is seeded by (seed, step), so an interrupted and resumed run resamples identically.
  */
 import { createResample } from "../../kernels/optim/mod.ts";
@@ -23,6 +25,8 @@ export interface ResampleSources {
   v: Record<ParamName, GPUBuffer>;
   since: GPUBuffer;
   x: GPUBuffer;
+  /** A transcoder's targets of the last step (cfg.d_out set). */
+  y?: GPUBuffer;
   /** The last step's per-row stats [batch, 8] (slot 0 = ‖x − x̂‖²). */
   rowstats: GPUBuffer;
 }
@@ -56,6 +60,7 @@ export class Resampler {
       S: cfg.d_sae,
       window: cfg.deadWindow,
       normalize: cfg.normalizeDecoder,
+      d_out: cfg.d_out,
     });
     return new Resampler(src, k);
   }
@@ -88,6 +93,7 @@ export class Resampler {
       {
         picks: this.#picks,
         x: this.src.x,
+        y: this.src.y,
         b_dec: params.b_dec,
         norms: this.#norms,
         W_enc: params.W_enc,

@@ -19,11 +19,24 @@
  *              is the JumpReLU SAE with W_enc' = W_enc·e^{r_mag}, b_enc' = b_mag and that threshold:
  *              saeFromSafetensors returns those (pre = π_mag, SAELens' hook_sae_acts_pre) and keeps the
  *              file's tensors in `gated`.
+ * Transcoders (SAELens Transcoder, SkipTranscoder, JumpReLUTranscoder): read one hook, reconstruct another of
+ * width d_out. No b_dec subtraction (b_dec [d_out] is on the output side): pre = x·W_enc + b_enc; z as
+ * standard ("transcoder", "skip_transcoder") or jumprelu ("jumprelu_transcoder"); decode ŷ = z·W_dec + b_dec
+ * [n, d_out]; a skip transcoder's forward adds x·W_skipᵀ (W_skip [d_out, d_in]: `addSkip`), as SAELens's
+ * `forward` does (its `decode` does not).
  * Weights are in raw activation space (the train stage folds any activation scaling into them).
  */
 import type { Tensor } from "../io/safetensors.ts";
 
-export type SaeArchitecture = "topk" | "batchtopk" | "standard" | "jumprelu" | "gated";
+export type SaeArchitecture =
+  | "topk"
+  | "batchtopk"
+  | "standard"
+  | "jumprelu"
+  | "gated"
+  | "transcoder"
+  | "skip_transcoder"
+  | "jumprelu_transcoder";
 
 /** The cfg.json fields this module reads (the file holds more). */
 export interface SaeConfig {
@@ -31,6 +44,8 @@ export interface SaeConfig {
   d_in: number;
   d_sae: number;
   k?: number | null;
+  /** Transcoders: the width of the hook they reconstruct (hook_name_out). */
+  d_out?: number;
   apply_b_dec_to_input?: boolean;
   [extra: string]: unknown;
 }
@@ -39,15 +54,28 @@ type Vec = Float32Array | Float64Array;
 
 export interface SaeWeights {
   W_enc: Vec; // [d_in, d_sae]
-  W_dec: Vec; // [d_sae, d_in]
+  W_dec: Vec; // [d_sae, d_out] (d_out = d_in but for transcoders)
   b_enc: Vec; // [d_sae]
-  b_dec: Vec; // [d_in]
+  b_dec: Vec; // [d_out]
+  /** Skip transcoder: [d_out, d_in] (SAELens's layout). */
+  W_skip?: Vec;
   threshold?: Vec; // [d_sae] (jumprelu, batchtopk; gated: its equivalent threshold)
   /** Gated: the file's tensors (W_enc [d_in, d_sae], b_gate, b_mag, r_mag [d_sae]). */
   gated?: { W_enc: Vec; b_gate: Vec; b_mag: Vec; r_mag: Vec };
 }
 
-const ARCHS = ["topk", "batchtopk", "standard", "jumprelu", "gated"];
+const TRANSCODERS = ["transcoder", "skip_transcoder", "jumprelu_transcoder"];
+const ARCHS = ["topk", "batchtopk", "standard", "jumprelu", "gated", ...TRANSCODERS];
+
+/** A transcoder architecture (reads one hook, writes another). */
+export function isTranscoder(cfg: Pick<SaeConfig, "architecture">): boolean {
+  return TRANSCODERS.includes(cfg.architecture);
+}
+
+/** The width of the reconstruction: d_out for transcoders, else d_in. */
+export function outputWidth(cfg: SaeConfig): number {
+  return isTranscoder(cfg) ? cfg.d_out! : cfg.d_in;
+}
 
 /** The JumpReLU form of a gated SAE (module doc): W_enc·e^{r_mag}, b_mag, threshold b_mag − e^{r_mag}·b_gate. */
 export function gatedAsJumpRelu(g: NonNullable<SaeWeights["gated"]>, d_sae: number) {
@@ -63,6 +91,9 @@ function checkCfg(cfg: SaeConfig): void {
   }
   if (cfg.architecture === "topk" && !(Number.isInteger(cfg.k) && cfg.k! >= 1 && cfg.k! <= cfg.d_sae)) {
     throw new Error(`topk SAE needs an integer k in 1..d_sae (${cfg.d_sae}), got ${cfg.k}`);
+  }
+  if (isTranscoder(cfg) && !(Number.isInteger(cfg.d_out) && cfg.d_out! >= 1)) {
+    throw new Error(`${cfg.architecture} needs a positive integer d_out, got ${cfg.d_out}`);
   }
 }
 
@@ -98,13 +129,16 @@ export function saeFromSafetensors(tensors: Record<string, Tensor>, cfg: SaeConf
       gated,
     };
   }
-  const needsThreshold = cfg.architecture === "jumprelu" || cfg.architecture === "batchtopk";
+  const needsThreshold = ["jumprelu", "batchtopk", "jumprelu_transcoder"].includes(cfg.architecture);
+  const O = outputWidth(cfg);
+  const skip = cfg.architecture === "skip_transcoder";
   return {
     W_enc: get("W_enc", [d_in, d_sae])!,
-    W_dec: get("W_dec", [d_sae, d_in])!,
+    W_dec: get("W_dec", [d_sae, O])!,
     b_enc: get("b_enc", [d_sae])!,
-    b_dec: get("b_dec", [d_in])!,
+    b_dec: get("b_dec", [O])!,
     threshold: get("threshold", [d_sae], needsThreshold),
+    ...(skip ? { W_skip: get("W_skip", [O, d_in])! } : {}),
   };
 }
 
@@ -112,7 +146,7 @@ export function saeFromSafetensors(tensors: Record<string, Tensor>, cfg: SaeConf
 export function preActivations(w: SaeWeights, cfg: SaeConfig, x: Vec, n: number): Float64Array {
   const { d_in, d_sae } = cfg;
   if (x.length !== n * d_in) throw new Error(`encode: x has ${x.length} values, expected ${n} × d_in ${d_in}`);
-  const sub = cfg.apply_b_dec_to_input !== false;
+  const sub = cfg.apply_b_dec_to_input !== false && !isTranscoder(cfg);
   const pre = new Float64Array(n * d_sae);
   const xc = new Float64Array(d_in);
   for (let t = 0; t < n; t++) {
@@ -146,7 +180,9 @@ export function activate(cfg: SaeConfig, pre: Float64Array, threshold?: Vec): Fl
     const row = pre.subarray(t * d, (t + 1) * d);
     if (cfg.architecture === "topk") {
       for (const i of topkIndices(row, cfg.k!)) z[t * d + i] = Math.max(0, row[i]);
-    } else if (cfg.architecture === "standard") {
+    } else if (
+      cfg.architecture === "standard" || cfg.architecture === "transcoder" || cfg.architecture === "skip_transcoder"
+    ) {
       for (let i = 0; i < d; i++) z[t * d + i] = Math.max(0, row[i]);
     } else {
       if (!threshold) throw new Error(`${cfg.architecture} SAE needs a threshold tensor`);
@@ -161,9 +197,10 @@ export function encode(w: SaeWeights, cfg: SaeConfig, x: Vec, n: number): Float6
   return activate(cfg, preActivations(w, cfg, x, n), w.threshold);
 }
 
-/** Reconstruction x̂[t, d] = Σ_i z[t, i] · W_dec[i, d] + b_dec[d] (skips zero latents). */
+/** Reconstruction x̂[t, d] = Σ_i z[t, i] · W_dec[i, d] + b_dec[d], d < d_out (skips zero latents). */
 export function decode(w: SaeWeights, cfg: SaeConfig, z: Vec, n: number): Float64Array {
-  const { d_in, d_sae } = cfg;
+  const { d_sae } = cfg;
+  const d_in = outputWidth(cfg);
   if (z.length !== n * d_sae) throw new Error(`decode: z has ${z.length} values, expected ${n} × d_sae ${d_sae}`);
   const out = new Float64Array(n * d_in);
   for (let t = 0; t < n; t++) {
@@ -177,4 +214,18 @@ export function decode(w: SaeWeights, cfg: SaeConfig, z: Vec, n: number): Float6
     }
   }
   return out;
+}
+
+/** A skip transcoder's linear path: out[t, o] += Σ_d x[t, d] · W_skip[o, d] (no-op without W_skip). */
+export function addSkip(w: SaeWeights, cfg: SaeConfig, x: Vec, out: Float32Array | Float64Array, n: number): void {
+  const W = w.W_skip;
+  if (!W) return;
+  const D = cfg.d_in, O = outputWidth(cfg);
+  for (let t = 0; t < n; t++) {
+    for (let o = 0; o < O; o++) {
+      let acc = 0;
+      for (let d = 0; d < D; d++) acc += x[t * D + d] * W[o * D + d];
+      out[t * O + o] += acc;
+    }
+  }
 }

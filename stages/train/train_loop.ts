@@ -9,7 +9,13 @@ import { readActivationMeta } from "../io/activations.ts";
 import { writeParquet } from "../io/parquet.ts";
 import { f32, writeSafetensors } from "../io/safetensors.ts";
 import { getDevice } from "../../kernels/runtime/device.ts";
-import { BatchStream, firstRows } from "./data.ts";
+import { firstPairedRows, openTarget, PairedStream } from "./paired_stream.ts";
+import {
+  checkTranscoderBindings,
+  initTranscoder,
+  transcoderArchitecture,
+  transcoderCfgFields,
+} from "./transcoder_setup.ts";
 import { initBDec, initParams } from "./init.ts";
 import { coefficientWarmup, learningRate } from "./schedule.ts";
 import {
@@ -61,7 +67,12 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
   const tokens = p.training_tokens ?? Math.round(p.epochs * train.n_tokens);
   const steps = Math.floor(tokens / B);
   if (steps < 1) throw new Error(`train: ${tokens} training tokens is less than one batch of ${B}`);
-  const scale = p.normalize_activations === "expected_average_only_in" ? Math.sqrt(D) / (meta.mean_norm || 1) : 1;
+  const normalize = p.normalize_activations === "expected_average_only_in";
+  const scale = normalize ? Math.sqrt(D) / (meta.mean_norm || 1) : 1;
+  // a transcoder's target y has its own scale s_out (mean norm √d_out), folded into the decoder side
+  const target = p.target_hook === null ? null : await openTarget(io.extractDir, meta, p.target_hook);
+  const O = target?.meta.d_in;
+  if (target && normalize) target.scale = Math.sqrt(O!) / (target.meta.mean_norm || 1);
   const auxK = isSparse(p.architecture) ? Math.min(p.aux_k ?? Math.floor(D / 2), S) : 0;
   const matryoshkaWidths = p.architecture === "matryoshka_batchtopk" ? resolveWidths(p, S) : undefined;
   const cfg: TrainerConfig = {
@@ -84,25 +95,27 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     tiedWeights: p.tied_weights,
     resampling: p.resample_every > 0,
     matryoshkaWidths,
+    ...(target ? { d_out: O, skip: p.skip_transcoder } : {}),
   };
   if (p.architecture === "gated" && p.gated_frozen_decoder && !cfg.normalizeDecoder) {
     throw new Error(`train: gated_frozen_decoder needs normalize_decoder true (free-norm rows collapse the gate)`);
   }
   const device = await getDevice();
-  const sample = await firstRows(io.extractDir, meta, "train", 16384, scale);
-  const init = initParams(
-    {
-      d_in: D,
-      d_sae: S,
-      seed: p.seed,
-      decoderNorm: normalizesDecoder(p) ? 1 : 0.1,
-      initThreshold: p.jumprelu_init_threshold,
-    },
-    initBDec(sample, D, p.b_dec_init),
-  );
+  if (target) checkTranscoderBindings({ ...cfg, d_out: O! }, device.limits.maxStorageBufferBindingSize);
+  const sample = await firstPairedRows(io.extractDir, meta, target, "train", 16384, scale);
+  const dims = {
+    d_in: D,
+    d_sae: S,
+    seed: p.seed,
+    decoderNorm: normalizesDecoder(p) ? 1 : 0.1,
+    initThreshold: p.jumprelu_init_threshold,
+  };
+  const init = target
+    ? initTranscoder({ ...dims, d_out: O! }, initBDec(sample.y!, O!, p.b_dec_init), p.skip_transcoder)
+    : initParams(dims, initBDec(sample.x, D, p.b_dec_init));
   const trainer = await GpuTrainer.create(device, cfg, init);
   try {
-    const stream = new BatchStream(io.extractDir, meta, "train", B, p.shuffle_buffer_tokens, p.seed, scale);
+    const stream = new PairedStream(io.extractDir, meta, target, "train", B, p.shuffle_buffer_tokens, p.seed, scale);
     const sparsity = p.architecture === "standard" || p.architecture === "gated"
       ? p.l1_coefficient
       : p.architecture === "jumprelu"
@@ -115,7 +128,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
       sparsityCoef: matryoshkaWidths ? 1 : coefficientWarmup(s, sparsity, p.l1_warmup_steps),
       auxCoef: p.aux_k_coefficient,
     });
-    const fingerprint = JSON.stringify({ p, D, S, steps, n: train.n_tokens, scale });
+    const fingerprint = JSON.stringify({ p, D, S, steps, n: train.n_tokens, scale, sOut: target?.scale });
     let rows: Record<string, number | null>[] = [];
     let start = 0;
     let resampled = 0; // latents re-initialised since the last log row
@@ -128,11 +141,16 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
       log(`resuming from the checkpoint at step ${start}`);
       for (let s = 0; s < start; s++) await stream.next(); // replay the data order
     }
-    const valBatches: Float32Array[] = [];
+    const valBatches: { x: Float32Array; y?: Float32Array }[] = [];
     const nVal = Math.floor(p.validation_tokens / B);
     if (nVal > 0 && meta.splits.heldout?.n_tokens) {
-      const v = await firstRows(io.extractDir, meta, "heldout", nVal * B, scale);
-      for (let j = 0; j + B * D <= v.length; j += B * D) valBatches.push(v.subarray(j, j + B * D));
+      const v = await firstPairedRows(io.extractDir, meta, target, "heldout", nVal * B, scale);
+      for (let b = 0; (b + 1) * B * D <= v.x.length; b++) {
+        valBatches.push({
+          x: v.x.subarray(b * B * D, (b + 1) * B * D),
+          y: v.y?.subarray(b * B * O!, (b + 1) * B * O!),
+        });
+      }
     } else if (p.validation_tokens > 0) {
       log(`validation skipped (needs ≥ ${B} held-out tokens)`);
     }
@@ -140,7 +158,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
       if (!valBatches.length) return {};
       const acc = { val_mse: 0, val_explained_variance: 0, val_l0: 0 };
       for (const vb of valBatches) {
-        const m = await trainer.evaluate(vb, hyper(s));
+        const m = await trainer.evaluate(vb.x, hyper(s), vb.y);
         acc.val_mse += m.mse / valBatches.length;
         acc.val_explained_variance += m.explained_variance / valBatches.length;
         acc.val_l0 += m.l0 / valBatches.length;
@@ -170,8 +188,8 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     let last: Metrics | null = null;
     let next = start < steps ? stream.next() : null;
     for (let s = start; s < steps; s++) {
-      const x = await next!;
-      trainer.step(x, hyper(s));
+      const { x, y } = await next!;
+      trainer.step(x, hyper(s), y);
       next = s + 1 < steps ? stream.next() : null; // the host reads ahead while the GPU works
       const isLast = s === steps - 1;
       if (p.resample_every > 0 && (s + 1) % p.resample_every === 0 && !isLast) {
@@ -215,7 +233,9 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     const bad = PARAM_NAMES.find((n) => !params[n]?.every(Number.isFinite));
     if (bad) stop(steps - 1, `${bad} became non-finite`);
     const thresholdEma = (await trainer.thresholdEma()) / (1 - p.threshold_decay ** steps);
-    const { tensors, architecture } = foldWeights(params, p.architecture, scale, thresholdEma);
+    const folded = foldWeights(params, p.architecture, scale, thresholdEma, target?.scale);
+    const tensors = folded.tensors;
+    const architecture = target ? transcoderArchitecture(p.architecture, p.skip_transcoder) : folded.architecture;
     await writeSafetensors(join(io.outDir, "sae_weights.safetensors"), tensors);
     const saeCfg = {
       architecture,
@@ -227,11 +247,12 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
       hook_name: meta.hook_name,
       hook_layer: meta.hook_layer,
       hook_head_index: null,
+      ...(target ? transcoderCfgFields(target.meta) : {}),
       context_size: meta.context_size,
       prepend_bos: meta.prepend_bos,
       normalize_activations: "none",
       dataset_path: meta.dataset_path,
-      apply_b_dec_to_input: true,
+      apply_b_dec_to_input: !target, // a transcoder's b_dec is on the output side (SAELens Transcoder)
       finetuning_scaling_factor: false,
       sae_lens_training_version: null,
       ...(p.architecture === "topk" ? { k: p.k } : {}),
@@ -240,6 +261,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
         k: p.k,
         training_tokens: steps * B,
         activation_scaling_factor: scale,
+        ...(target ? { activation_scaling_factor_out: target.scale } : {}),
         normalize_activations_in_training: p.normalize_activations,
         seed: p.seed,
         ...(matryoshkaWidths ? { matryoshka_widths: matryoshkaWidths } : {}),
@@ -272,21 +294,29 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
  * Fold the training-time input scale s into the weights (SAELens fold_activation_norm_scaling_factor):
  * W_enc·s, W_dec/s, b_dec/s, so (x − b_dec)·W_enc in raw space equals the scaled-space pre-activation
  * and the decode returns raw activations. Thresholds act on pre-activations: unchanged.
+ * A transcoder's output has its own scale s_out (x·s in, y·s_out out: ŷ_raw = ŷ_scaled / s_out):
+ * W_enc·s, W_dec/s_out, b_dec/s_out, W_skip·s/s_out, and W_skip saved as SAELens stores it, [d_out, d_in].
  * BatchTopK (and Matryoshka BatchTopK) is saved as a JumpReLU SAE with the averaged threshold (SAELens does the same).
  * Gated is saved in SAELens' gated layout: W_enc, W_dec, b_dec, b_gate (the trainer's b_enc), b_mag,
  * r_mag — the gate and magnitude biases act on pre-activations, so they are unchanged too.
  */
-export function foldWeights(p: SaeParams, arch: string, s: number, thresholdEma: number) {
+export function foldWeights(p: SaeParams, arch: string, s: number, thresholdEma: number, sOut = s) {
   const W_enc = p.W_enc.map((v) => v * s);
-  const W_dec = p.W_dec.map((v) => v / s);
-  const b_dec = p.b_dec.map((v) => v / s);
-  const D = b_dec.length;
+  const W_dec = p.W_dec.map((v) => v / sOut);
+  const b_dec = p.b_dec.map((v) => v / sOut);
+  const O = b_dec.length;
   const S = p.b_enc.length;
+  const D = W_enc.length / S;
   const tensors: Record<string, ReturnType<typeof f32>> = {
     W_enc: f32([D, S], W_enc),
-    W_dec: f32([S, D], W_dec),
-    b_dec: f32([D], b_dec),
+    W_dec: f32([S, O], W_dec),
+    b_dec: f32([O], b_dec),
   };
+  if (p.W_skip && p.W_skip.length === D * O) {
+    const t = new Float32Array(O * D); // trainer [d_in, d_out] → SAELens [d_out, d_in]
+    for (let d = 0; d < D; d++) for (let o = 0; o < O; o++) t[o * D + d] = p.W_skip[d * O + o] * s / sOut;
+    tensors.W_skip = f32([O, D], t);
+  }
   if (arch === "gated") {
     tensors.b_gate = f32([S], p.b_enc.slice());
     tensors.b_mag = f32([S], p.b_mag.slice());

@@ -280,9 +280,6 @@ export class GpuTrainer {
    * seeded by (seed, step). Returns how many latents were re-initialised.
    */
   async resample(seed: number, step: number): Promise<number> {
-    if (this.cfg.d_out !== undefined) {
-      throw new Error("train: resampling is not implemented for transcoders (new decoder rows would need target rows)");
-    }
     checkSingleSlab(this.plan, this.cfg, "resample_every");
     const store = this.#store;
     this.#resampler ??= await Resampler.create({
@@ -293,6 +290,7 @@ export class GpuTrainer {
       v: store.whole(store.v),
       since: this.#since,
       x: this.#x,
+      y: this.cfg.d_out !== undefined ? this.#y : undefined,
       rowstats: this.#rowstats!,
     });
     const n = await this.#resampler.run(seed, step);

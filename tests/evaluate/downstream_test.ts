@@ -84,25 +84,37 @@ Deno.test("downstream: a noisy reconstruction recovers between 0 and 1", async (
   }
 });
 
-/** A tiny "LM": logits = ReLU(E[ids]) · W, the ReLU output being the hook. */
+/** log softmax(h·W) of the tiny LM, in float64. */
+function lmLogProbs(h: number[], W: Float32Array, V: number): number[] {
+  const z = Array.from({ length: V }, (_, j) => h.reduce((s, hv, i) => s + hv * W[i * V + j], 0));
+  const m = Math.max(...z), lse = m + Math.log(z.reduce((s, v) => s + Math.exp(v - m), 0));
+  return z.map((v) => v - lse);
+}
+
+/** A tiny "LM": logits = ReLU(E[ids]) · W, the ReLU output being the hook (its input E[ids]: `hook_embed`). */
 function tinyLm(V: number, d: number, rnd: () => number) {
   const E = new Float32Array(V * d).map(() => rnd() * 2 - 1), W = new Float32Array(d * V).map(() => rnd() * 2 - 1);
   const g = new OnnxGraphBuilder("tiny_lm");
   g.input("input_ids", DType.INT64, ["batch", "sequence"]);
   g.input("attention_mask", DType.INT64, ["batch", "sequence"]);
-  const h = g.op("Gather", [g.initializer("E", E, [V, d]), "input_ids"]);
+  const h = g.op("Gather", [g.initializer("E", E, [V, d]), "input_ids"], {}, "hook_embed");
   const hook = g.op("Relu", [h], {}, "blocks.0.hook_resid_post");
   g.op("MatMul", [hook, g.initializer("W", W, [d, V])], {}, "logits");
   g.output("logits", DType.FLOAT, ["batch", "sequence", V]);
   return { bytes: g.toBytes(), E, W };
 }
 
-Deno.test("downstream on a causal LM: CE loss and KL against a float64 reference", async () => {
-  const rnd = mulberry32(4);
+/** The tiny LM (V 7, d 5) with 3 sequences of 6 random ids, all real. */
+function lmCase(seed: number) {
+  const rnd = mulberry32(seed);
   const V = 7, d = 5, S = 6, nSeq = 3;
-  const { bytes, E, W } = tinyLm(V, d, rnd);
+  const lm = tinyLm(V, d, rnd);
   const ids = new Uint32Array(nSeq * S).map(() => Math.floor(rnd() * V));
-  const mask = new Uint8Array(nSeq * S).fill(1);
+  return { V, d, S, nSeq, ...lm, ids, mask: new Uint8Array(nSeq * S).fill(1) };
+}
+
+Deno.test("downstream on a causal LM: CE loss and KL against a float64 reference", async () => {
+  const { V, d, S, nSeq, bytes, E, W, ids, mask } = lmCase(4);
   mask.fill(0, 2 * S + 4);
   const base = {
     modelBytes: bytes,
@@ -117,11 +129,7 @@ Deno.test("downstream on a causal LM: CE loss and KL against a float64 reference
   const half = await downstreamFidelity({ ...base, reconstruct: (x) => Promise.resolve(x.map((v) => v / 2)) });
   assertEquals(half.kind, "causal_lm");
   // Reference: per position p with a real next token, logits(h) = h·W with h = ReLU(E[id]) (scaled for each variant).
-  const logp = (h: number[]) => {
-    const z = Array.from({ length: V }, (_, j) => h.reduce((s, hv, i) => s + hv * W[i * V + j], 0));
-    const m = Math.max(...z), lse = m + Math.log(z.reduce((s, v) => s + Math.exp(v - m), 0));
-    return z.map((v) => v - lse);
-  };
+  const logp = (h: number[]) => lmLogProbs(h, W, V);
   let ceClean = 0, ceHalf = 0, ceZero = 0, ceMean = 0, klHalf = 0, klZero = 0, n = 0;
   for (let s = 0; s < nSeq; s++) {
     for (let p = 0; p + 1 < S; p++) {
@@ -177,4 +185,37 @@ Deno.test("downstream: an encoder output under another name (model.output_name) 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("downstream with a transcoder's input hook: the target is replaced by f(input hook rows), CE as float64", async () => {
+  const { V, d, S, nSeq, bytes, E, W, ids, mask } = lmCase(6);
+  const base = {
+    modelBytes: bytes,
+    hookTensor: "blocks.0.hook_resid_post", // replaced
+    input: { tensor: "hook_embed", d }, // read: E[ids], before the ReLU
+    dIn: d,
+    ids,
+    mask,
+    nSeq,
+    contextSize: S,
+    mean: new Float64Array(d).fill(0.3),
+  };
+  // ReLU of the input hook is exactly the target: the clean model back
+  const exact = await downstreamFidelity({
+    ...base,
+    reconstruct: (x) => Promise.resolve(x.map((v) => Math.max(0, v))),
+  });
+  assertAlmostEquals(exact.spliced.kl_div, 0, 1e-9);
+  assertEquals(exact.input_hook_tensor, "hook_embed");
+  // ReLU(−x) tells the input hook (E[ids]) from the target (ReLU(E[ids]), which would give 0 here)
+  const neg = await downstreamFidelity({ ...base, reconstruct: (x) => Promise.resolve(x.map((v) => Math.max(0, -v))) });
+  const logp = (h: number[]) => lmLogProbs(h, W, V);
+  let ce = 0, n = 0;
+  for (let i = 0; i < nSeq * S; i++) {
+    if (i % S === S - 1) continue;
+    ce -= logp(Array.from(E.subarray(ids[i] * d, (ids[i] + 1) * d), (v) => Math.max(0, -v)))[ids[i + 1]];
+    n++;
+  }
+  assertAlmostEquals(neg.spliced.ce_loss, ce / n, 1e-5);
+  assert(Math.abs(neg.spliced.ce_loss - neg.zero_ablation.ce_loss) > 1e-3, "not the zero ablation");
 });
