@@ -6,22 +6,29 @@
  * on an otherwise idle machine. The load average is printed too; other jobs on these 2 cores swing
  * wall-clock numbers by 2x.
  *
- *   deno run -A bench/gemm_bench.ts [--json] [--filter NAME] [--repeats 5]
+ *   deno run -A bench/gemm_bench.ts [--json] [--filter NAME] [--repeats 5] [--tile cpu|gpu]
+ *
+ * `--tile` runs the texture path with that register tile (kernels/gemm/tile.ts) instead of the device's
+ * choice, e.g. to see what the GPU tile costs on a CPU adapter.
  *
  * `--json` prints one JSON array last: {"name","params","value","unit":"GFLOP/s"} per shape.
  */
 import "../stages/cli_help.ts"; // --help prints the comment above
 import { parseArgs } from "node:util";
-import { createGemm, type GemmSpec } from "../kernels/gemm/mod.ts";
-import { ignoreMissing } from "../pipeline/missing.ts";
+import { CPU_TILE, createGemm, type GemmSpec, GPU_TILE } from "../kernels/gemm/mod.ts";
+import { getDevice } from "../kernels/runtime/device.ts";
+import { cpuNs } from "./cpu_time.ts";
 
 const { values: args } = parseArgs({
   options: {
     json: { type: "boolean", default: false },
     filter: { type: "string", default: "" },
     repeats: { type: "string", default: "5" },
+    tile: { type: "string" },
   },
 });
+if (args.tile && args.tile !== "cpu" && args.tile !== "gpu") throw new Error(`--tile: cpu or gpu, got ${args.tile}`);
+const tile = args.tile === "cpu" ? CPU_TILE : args.tile === "gpu" ? GPU_TILE : undefined;
 const repeats = Number(args.repeats);
 
 /**
@@ -40,9 +47,7 @@ const cases: { name: string; spec: GemmSpec; copySrc?: boolean }[] = [
   { name: "gemm.encoder_buffer_path", spec: { M: 1024, K: 512, N: 4096, bias: true, path: "buffer" } },
 ];
 
-const adapter = await navigator.gpu.requestAdapter();
-if (!adapter) throw new Error("no WebGPU adapter");
-const device = await adapter.requestDevice();
+const device = await getDevice();
 const cores = navigator.hardwareConcurrency;
 
 function filled(n: number, seed: number, copySrc: boolean): GPUBuffer {
@@ -52,19 +57,6 @@ function filled(n: number, seed: number, copySrc: boolean): GPUBuffer {
   const buf = device.createBuffer({ size: n * 4, usage });
   device.queue.writeBuffer(buf, 0, data);
   return buf;
-}
-
-/** CPU nanoseconds used by every thread of this process (lavapipe's workers included). */
-function cpuNs(): number {
-  let total = 0;
-  for (const task of Deno.readDirSync("/proc/self/task")) {
-    try {
-      total += Number(Deno.readTextFileSync(`/proc/self/task/${task.name}/schedstat`).split(" ")[0]);
-    } catch (e) {
-      ignoreMissing(e); // the thread exited
-    }
-  }
-  return total;
 }
 
 async function timeOnce(run: () => void): Promise<{ wall: number; cpu: number }> {
@@ -81,7 +73,7 @@ console.log(`load average ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}, 
 for (const { name, spec, copySrc = true } of cases) {
   if (args.filter && !name.includes(args.filter)) continue;
   const { M, K, N } = spec;
-  const gemm = createGemm(device, spec);
+  const gemm = createGemm(device, spec.path === "buffer" ? spec : { ...spec, tile });
   const bufs = {
     a: filled(M * K, 1, copySrc),
     b: filled(K * N, 2, copySrc),
@@ -101,12 +93,14 @@ for (const { name, spec, copySrc = true } of cases) {
   const cpu = median(times.map((t) => t.cpu));
   const gflops = gemm.flops / wall / 1e9;
   const cpuEq = gemm.flops / (cpu / cores) / 1e9;
-  const params = { M, K, N, transA: !!spec.transA, transB: !!spec.transB, path: gemm.path, repeats };
+  const t = gemm.tile;
+  const tileName = t ? `${t.R}×${4 * t.CQ} in ${t.WG_X}×${t.WG_Y}` : undefined;
+  const params = { M, K, N, transA: !!spec.transA, transB: !!spec.transB, path: gemm.path, tile: tileName, repeats };
   results.push({ name, params, value: Number(gflops.toFixed(2)), unit: "GFLOP/s" });
   const walls = times.map((t) => (t.wall * 1000).toFixed(0)).join(",");
   console.log(
     `${name.padEnd(25)} ${`${M}×${K}×${N}`.padEnd(15)} ${gflops.toFixed(2).padStart(6)} GFLOP/s  ` +
-      `(cpu-eq ${cpuEq.toFixed(1)}; ms ${walls}; ${gemm.path})`,
+      `(cpu-eq ${cpuEq.toFixed(1)}; ms ${walls}; ${gemm.path}${tileName ? ` ${tileName}` : ""})`,
   );
   for (const b of Object.values(bufs)) b?.destroy();
 }

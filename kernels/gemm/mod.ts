@@ -29,6 +29,7 @@ import { textureFits, textureGemm } from "./texture_path.ts";
 import { checkDim, type Gemm, type GemmDims, type GemmSpec, type Owned } from "./spec.ts";
 
 export type { Gemm, GemmBuffers, GemmDims, GemmSpec } from "./spec.ts";
+export { CPU_TILE, type GemmTile, gemmTile, GPU_TILE } from "./tile.ts";
 
 /** The general GEMM (see the module doc). Pipelines are cached per layout; reuse the result across steps. */
 export function createGemm(device: GPUDevice, spec: GemmSpec): Gemm {
@@ -55,8 +56,15 @@ export function createGemm(device: GPUDevice, spec: GemmSpec): Gemm {
       destroy: () => owned.forEach((o) => o.destroy()),
     };
   }
-  const { encode, packedA } = textureGemm(device, spec, owned);
-  return { flops: 2 * M * K * N, path: "texture", encode, packedA, destroy: () => owned.forEach((o) => o.destroy()) };
+  const { encode, packedA, tile } = textureGemm(device, spec, owned);
+  return {
+    flops: 2 * M * K * N,
+    path: "texture",
+    tile,
+    encode,
+    packedA,
+    destroy: () => owned.forEach((o) => o.destroy()),
+  };
 }
 
 /** The encoder's buffers: out[M,N] = x[M,K]·W[K,N] + bias[N] (x - sub[K] first with subtractInput). */

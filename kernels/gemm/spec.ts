@@ -3,6 +3,7 @@
  * helpers both paths (./buffer_path.ts, ./texture_path.ts) share. Formula and paths: ./mod.ts.
  */
 import type { RowTexture } from "../runtime/row_texture.ts";
+import type { GemmTile } from "./tile.ts";
 
 export interface GemmDims {
   M: number;
@@ -28,6 +29,8 @@ export interface GemmSpec extends GemmDims {
    * texture path only, N % 4 == 0, no accumulate. Saves the consumer (e.g. TopK) a buffer→texture copy.
    */
   outTexture?: RowTexture;
+  /** Texture path: this register tile instead of the device's choice (./tile.ts); tests and benches. */
+  tile?: GemmTile;
 }
 
 export interface GemmBuffers {
@@ -46,6 +49,8 @@ export interface Gemm {
   readonly flops: number;
   /** The path chosen at creation. */
   readonly path: "texture" | "buffer";
+  /** Texture path: the register tile and workgroup shape it runs (./tile.ts). */
+  readonly tile?: GemmTile;
   /** Frees the GEMM's own textures and uniforms (not the caller's buffers). */
   destroy(): void;
   /**

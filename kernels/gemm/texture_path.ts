@@ -6,6 +6,7 @@
 import { bindEntries } from "../runtime/bindings.ts";
 import { pipeline, shader } from "../runtime/compile.ts";
 import type { RowTexture } from "../runtime/row_texture.ts";
+import { fitTile, type GemmTile, gemmTile, tileBlock } from "./tile.ts";
 import {
   checkBuffers,
   checkGroups,
@@ -21,10 +22,6 @@ import {
 const TEX_SHADER = new URL("./gemm_tex.wgsl", import.meta.url);
 const PACK_SHADER = new URL("./pack_tex.wgsl", import.meta.url);
 
-/** gemm_tex.wgsl register tile (R rows × 4·CQ columns per invocation) and workgroup shape. */
-const TEX = { R: 16, CQ: 4, WG_X: 8, WG_Y: 2 };
-const TEX_TILE = { M: TEX.R * TEX.WG_Y, N: 4 * TEX.CQ * TEX.WG_X };
-
 interface OperandShape {
   size: number[];
   rows: number;
@@ -34,10 +31,14 @@ interface OperandShape {
 }
 
 /** Texture sides for the padded operands: [width in texels, height]. */
-function textureShapes(spec: GemmSpec): { a: OperandShape; b: OperandShape; KQ: number; groups: number[] } {
+function textureShapes(
+  spec: GemmSpec,
+  tile: GemmTile,
+): { a: OperandShape; b: OperandShape; KQ: number; groups: number[] } {
   const { M, K, N } = spec;
-  const Mpad = Math.ceil(M / TEX_TILE.M) * TEX_TILE.M;
-  const Npad = Math.ceil(N / TEX_TILE.N) * TEX_TILE.N;
+  const block = tileBlock(tile);
+  const Mpad = Math.ceil(M / block.M) * block.M;
+  const Npad = Math.ceil(N / block.N) * block.N;
   const KQ = Math.ceil(K / 4);
   // The texture holds the logical matrix L[rows, cols] (texel = 4 consecutive columns); transpose: the
   // buffer stores Lᵀ. subMode 1 subtracts sub[col] (sub is indexed by k, a column of opA).
@@ -45,25 +46,35 @@ function textureShapes(spec: GemmSpec): { a: OperandShape; b: OperandShape; KQ: 
   const b = spec.transB
     ? { size: [KQ, Npad], rows: N, cols: K, transpose: false, subMode: 0 }
     : { size: [Npad / 4, 4 * KQ], rows: K, cols: N, transpose: false, subMode: 0 };
-  return { a, b, KQ, groups: [Npad / TEX_TILE.N, Mpad / TEX_TILE.M] };
+  return { a, b, KQ, groups: [Npad / block.N, Mpad / block.M] };
+}
+
+/** The register tile this GEMM uses: the spec's override (fitted to the limits) or the device's (./tile.ts). */
+function tileOf(device: GPUDevice, spec: GemmSpec): GemmTile {
+  return spec.tile ? fitTile(device, spec.tile) : gemmTile(device);
 }
 
 /** Whether the texture path applies: the WGSL feature and every padded side within the device limit. */
 export function textureFits(device: GPUDevice, spec: GemmSpec): boolean {
   const features = (navigator.gpu as { wgslLanguageFeatures?: ReadonlySet<string> }).wgslLanguageFeatures;
   if (!features?.has("readonly_and_readwrite_storage_textures")) return false;
-  const { a, b } = textureShapes(spec);
+  const { a, b } = textureShapes(spec, tileOf(device, spec));
   const max = device.limits.maxTextureDimension2D;
   return [...a.size, ...b.size].every((s) => s <= max);
 }
 
-export function textureGemm(device: GPUDevice, spec: GemmSpec, owned: Owned): { encode: Encode; packedA?: RowTexture } {
+export function textureGemm(
+  device: GPUDevice,
+  spec: GemmSpec,
+  owned: Owned,
+): { encode: Encode; packedA?: RowTexture; tile: GemmTile } {
   const { M, K, N } = spec;
-  const shapes = textureShapes(spec);
+  const tile = tileOf(device, spec);
+  const shapes = textureShapes(spec, tile);
   checkGroups(device, spec, shapes.groups[0], shapes.groups[1]);
   const packA = createPacker(device, shapes.a, "A", owned);
   const packB = createPacker(device, shapes.b, "B", owned);
-  const s = shader(device, TEX_SHADER, TEX);
+  const s = shader(device, TEX_SHADER, { ...tile });
   const { pipeline: p } = pipeline(device, s, "main", { B_T: spec.transB ? 1 : 0, OUT_TEX: spec.outTexture ? 1 : 0 });
   const outTex = spec.outTexture;
   const fields = [{ u32: M }, { u32: N }, { u32: shapes.KQ }, { u32: flagBits(spec) & 3 }, { f32: spec.alpha ?? 1 }];
@@ -108,6 +119,7 @@ export function textureGemm(device: GPUDevice, spec: GemmSpec, owned: Owned): { 
     : undefined;
   return {
     packedA,
+    tile,
     encode: (enc, bufs) => {
       checkBuffers(spec, bufs);
       const bg = group([outTex ? undefined : bufs.out, bufs.bias]);

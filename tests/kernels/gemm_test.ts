@@ -4,14 +4,15 @@
  * scale = Σ_k |opA[m,k]|·|opB[k,n]| + |bias[n]| + |C0[m,n]| (the f32 round-off scale of that output).
  */
 import assert from "node:assert/strict";
-import { createEncoderGemm, createGemm, type GemmSpec } from "../../kernels/gemm/mod.ts";
+import { CPU_TILE, createEncoderGemm, createGemm, type GemmSpec, gemmTile, GPU_TILE } from "../../kernels/gemm/mod.ts";
+import { fitTile } from "../../kernels/gemm/tile.ts";
+import { getDevice } from "../../kernels/runtime/device.ts";
 import { gemmReference } from "../../kernels/gemm/reference.ts";
 import { expandTemplate } from "../../kernels/runtime/unroll.ts";
 import { createRowTexture, type RowTexture } from "../../kernels/runtime/row_texture.ts";
 
-const adapter = await navigator.gpu.requestAdapter();
-if (!adapter) throw new Error("no WebGPU adapter");
-const device = await adapter.requestDevice();
+// getDevice: the device the trainer gets, so the GEMM picks the tile it picks for the trainer (./tile.ts)
+const device = await getDevice();
 
 /** Deterministic values in ±[0.05, 1] (never zero). */
 function random(n: number, seed: number): Float32Array<ArrayBuffer> {
@@ -166,6 +167,43 @@ Deno.test("transposed GEMMs (Aᵀ·B, A·Bᵀ, Aᵀ·Bᵀ) with alpha, accumulat
       assertClose(spec, x, got);
     }
   }
+});
+
+Deno.test("both register tiles (CPU 16×16 in 8×2, GPU 4×4 in 16×16) match float64 in every layout", async () => {
+  let seed = 500;
+  for (const tile of [CPU_TILE, GPU_TILE]) {
+    const cases: GemmSpec[] = [];
+    // below, at and past one workgroup block (CPU 32 × 128, GPU 64 × 64) on each side
+    for (const [M, K, N] of [[1, 3, 5], [31, 13, 127], [64, 100, 64], [65, 64, 129], [130, 37, 200]]) {
+      cases.push({ M, K, N, bias: true, subtractInput: true });
+      cases.push({ M, K, N, transA: true, accumulate: true, alpha: -0.5 });
+      cases.push({ M, K, N, transB: true, bias: true }, { M, K, N, transA: true, transB: true });
+    }
+    for (const spec of cases) {
+      const { x, got } = await runGemm({ ...spec, tile, path: "texture" }, seed++);
+      assertClose(spec, x, got);
+    }
+  }
+});
+
+Deno.test("the tile comes from the device: CPU tile on a fallback adapter, GPU workgroups fitted to the limits", async () => {
+  const cpu = (await navigator.gpu.requestAdapter())?.info.isFallbackAdapter;
+  const gemm = createGemm(device, { M: 8, K: 8, N: 8 });
+  assert.deepEqual(gemm.tile, gemmTile(device));
+  assert.deepEqual(gemm.tile, cpu ? CPU_TILE : fitTile(device, GPU_TILE));
+  gemm.destroy();
+  const limited = (invocations: number, x: number, y: number) =>
+    ({
+      limits: {
+        maxComputeInvocationsPerWorkgroup: invocations,
+        maxComputeWorkgroupSizeX: x,
+        maxComputeWorkgroupSizeY: y,
+      },
+    }) as unknown as GPUDevice;
+  assert.deepEqual(fitTile(limited(256, 256, 256), GPU_TILE), GPU_TILE);
+  assert.deepEqual(fitTile(limited(128, 256, 256), GPU_TILE), { ...GPU_TILE, WG_X: 16, WG_Y: 8 });
+  assert.deepEqual(fitTile(limited(256, 8, 4), GPU_TILE), { ...GPU_TILE, WG_X: 8, WG_Y: 4 });
+  assert.deepEqual(fitTile(limited(1, 1, 1), GPU_TILE), { ...GPU_TILE, WG_X: 1, WG_Y: 1 });
 });
 
 Deno.test("texture path packs with a shader when buffers lack COPY_SRC (aligned and odd sizes)", async () => {
