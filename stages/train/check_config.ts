@@ -5,6 +5,7 @@
 import { isFallbackDevice } from "../../kernels/runtime/mod.ts";
 import { checkMemory, planSlabs, type SlabPlan } from "./slab_plan.ts";
 import { selectionCaps } from "./sparse_path.ts";
+import { streamsGradients } from "./optimizer_path.ts";
 import { checkTranscoder } from "./arch_transcoder.ts";
 import { checkMatryoshkaWidths } from "./arch_matryoshka.ts";
 import { isSparse, type TrainerConfig } from "./trainer_types.ts";
@@ -26,7 +27,16 @@ export function checkConfig(c: TrainerConfig, device: GPUDevice): SlabPlan {
   const sparse = isSparse(c.architecture);
   const { cap, auxCap } = sparse ? selectionCaps(c) : { cap: 0, auxCap: 0 };
   const plan = planSlabs(
-    { d_in: c.d_in, d_sae: c.d_sae, batch: c.batch, cap, auxCap, sparse, bindingLimit: c.bindingLimit },
+    {
+      d_in: c.d_in,
+      d_sae: c.d_sae,
+      batch: c.batch,
+      cap,
+      auxCap,
+      sparse,
+      streamedGrads: streamsGradients(c),
+      bindingLimit: c.bindingLimit,
+    },
     device.limits.maxStorageBufferBindingSize,
   );
   if (c.architecture === "matryoshka_batchtopk") checkSingleSlab(plan, c, "matryoshka_batchtopk");

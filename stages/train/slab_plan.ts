@@ -27,6 +27,8 @@ export interface SlabPlanInput {
   auxCap: number;
   /** TopK family (may split); dense architectures must not. */
   sparse: boolean;
+  /** W_enc / W_dec gradients streamed into Adam through one slab-sized pair (stages/train/optimizer_path.ts). */
+  streamedGrads?: boolean;
   /** Test-only: plan as if maxStorageBufferBindingSize were this many bytes (forces the split paths). */
   bindingLimit?: number;
 }
@@ -130,8 +132,8 @@ export function evenRanges(n: number, most: number, align: number): Range[] {
  * Device bytes a configuration allocates (f32 = 4 bytes):
  *   weights = W_enc + W_dec + b_enc + b_dec + log_threshold = 2·D·S + 2·S + D
  *   adam    = 2 × weights (first and second moments)
- *   grads   = 2·D·S + 2·S + D
- *   scratch = batch rows (x, x̂, ê, dvec ×2, xc: 6·B·D) + the W_dec row texture (S·D) + the encoder
+ *   grads   = 2·D·S + 2·S + D (streamed: 2·D·w, one slab's W_enc / W_dec, + 2·S + D)
+ *   scratch = batch rows (x, x̂, ê, dvec ×2, xc: 6·B·D) + the W_dec row texture (w·D) + the encoder
  *             GEMM's packed operands (tile rows·D + D·w) + the pre tile (rows·w, buffer or texture) +
  *             sparse entries (4 per slot) and a chunk's slab candidates (2·slabs·rows·(cap + aux cap));
  *             dense: pre, z, dz (3·B·S).
@@ -139,9 +141,9 @@ export function evenRanges(n: number, most: number, align: number): Range[] {
 export function memoryBudget(c: SlabPlanInput, width: number, tileRows: number, nSlabs = 1): MemoryBudget {
   const { d_in: D, d_sae: S, batch: B } = c;
   const weights = 4 * (2 * D * S + 2 * S + D);
-  const grads = 4 * (2 * D * S + 2 * S + D);
+  const grads = 4 * (2 * D * (c.sparse && c.streamedGrads ? width : S) + 2 * S + D);
   const entries = B * (c.cap + c.auxCap);
-  const sparse = S * D + tileRows * D + D * width + 2 * tileRows * width + 4 * entries +
+  const sparse = width * D + tileRows * D + D * width + 2 * tileRows * width + 4 * entries +
     (nSlabs > 1 ? 2 * nSlabs * tileRows * (c.cap + c.auxCap) : 0);
   const scratch = 4 * (6 * B * D + (c.sparse ? sparse : 3 * B * S + B * D + D * S));
   return { weights, adam: 2 * weights, grads, scratch, total: 3 * weights + grads + scratch };

@@ -256,7 +256,11 @@ export class GpuTrainer {
     return toMetrics(await readF32(this.device, this.#valMetrics, METRIC_NAMES.length));
   }
 
-  /** The last step's gradients (after the parallel-component removal), whole tensors, for tests. */
+  /**
+   * The last step's gradients (after the parallel-component removal), whole tensors, for tests. A split
+   * TopK step streams W_enc / W_dec gradients into Adam slab by slab (./optimizer_path.ts) and keeps
+   * neither, unless clipping, tied weights or the test-only `keepGradients` store them.
+   */
   async gradients(): Promise<Partial<Record<ParamName, Float32Array>>> {
     const names = PARAM_NAMES.filter((n) => this.#grads[n]);
     return Object.fromEntries(

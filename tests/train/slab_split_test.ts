@@ -48,6 +48,7 @@ for (const arch of ["topk", "batchtopk"] as Architecture[]) {
         auxK: 8,
         batchTopkCap: 2,
         bindingLimit: c.limit,
+        keepGradients: true, // every slab's gradient stays readable (streamed: tests/train/streamed_adam_test.ts)
       });
       const t = await GpuTrainer.create(device, cfg, init);
       assertEquals([t.plan.slabs.length, t.plan.chunks.length], [c.slabs, c.chunks]);
