@@ -24,7 +24,7 @@ import "../stages/cli_help.ts"; // --help prints the comment above
 import { trainerConfig } from "../tests/train/trainer_setup.ts";
 import { getDevice } from "../kernels/runtime/device.ts";
 import { GpuTrainer } from "../stages/train/trainer.ts";
-import { initParams } from "../stages/train/init.ts";
+import { SlabInit } from "../stages/train/init.ts";
 import { Rng } from "../stages/train/rng.ts";
 import { ignoreMissing } from "../pipeline/missing.ts";
 import { mib } from "../stages/train/slab_plan.ts";
@@ -111,7 +111,7 @@ const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length
 
 async function bench(c: Case) {
   const { D, S, k, B } = c;
-  const init = initParams({ d_in: D, d_sae: S, seed: 1, decoderNorm: 1, initThreshold: 0.1 }, new Float32Array(D));
+  const init = new SlabInit({ d_in: D, d_sae: S, seed: 1, decoderNorm: 1, initThreshold: 0.1 }, new Float32Array(D));
   const t0 = performance.now();
   const arch = c.arch ?? "topk";
   const widths = arch === "matryoshka_batchtopk" ? [S / 16, S / 4, S] : undefined;

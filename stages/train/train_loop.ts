@@ -10,7 +10,7 @@ import { writeParquet } from "../io/parquet.ts";
 import { f32, writeSafetensors } from "../io/safetensors.ts";
 import { getDevice } from "../../kernels/runtime/device.ts";
 import { BatchStream, firstRows } from "./data.ts";
-import { initBDec, initParams } from "./init.ts";
+import { initBDec, SlabInit } from "./init.ts";
 import { coefficientWarmup, learningRate } from "./schedule.ts";
 import {
   GpuTrainer,
@@ -90,7 +90,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
   }
   const device = await getDevice();
   const sample = await firstRows(io.extractDir, meta, "train", 16384, scale);
-  const init = initParams(
+  const init = new SlabInit( // drawn slab by slab as it uploads
     {
       d_in: D,
       d_sae: S,

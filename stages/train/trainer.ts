@@ -27,6 +27,7 @@ import {
 } from "../../kernels/runtime/mod.ts";
 import { METRIC_NAMES } from "../../kernels/loss/mod.ts";
 import { ParamStore } from "./param_store.ts";
+import { SlabInit } from "./init.ts";
 import { describeNeed, type SlabPlan } from "./slab_plan.ts";
 import { buildDense } from "./dense_path.ts";
 import { buildGated } from "./arch_gated.ts";
@@ -95,15 +96,19 @@ export class GpuTrainer {
     this.#state = this.#buf(STATE_WORDS, "state");
   }
 
-  /** Build buffers and pipelines, upload the initial parameters. */
-  static async create(device: GPUDevice, cfg: TrainerConfig, init: SaeParams): Promise<GpuTrainer> {
+  /**
+   * Build buffers and pipelines, upload the initial parameters: whole host tensors, or a `SlabInit`
+   * drawn and uploaded slab by slab (no whole W_enc / W_dec host copies).
+   */
+  static async create(device: GPUDevice, cfg: TrainerConfig, init: SaeParams | SlabInit): Promise<GpuTrainer> {
     const plan = checkConfig(cfg, device);
     device.pushErrorScope("out-of-memory");
     const t = new GpuTrainer(device, cfg, plan);
     let built: StepKernels | undefined;
     let failure: unknown;
     try {
-      t.setParams(init);
+      if (init instanceof SlabInit) await t.#store.upload(device, init);
+      else t.setParams(init);
       t.#resetOptimizer();
       built = await t.#build();
     } catch (e) {
