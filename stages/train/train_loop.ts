@@ -121,7 +121,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     let resampled = 0; // latents re-initialised since the last log row
     const ck = await loadCheckpoint(io.scratchDir, fingerprint);
     if (ck) {
-      trainer.restore(ck.tensors);
+      await trainer.restore(ck.tensors);
       rows = ck.log;
       start = ck.step;
       resampled = ck.tensors.resampled_pending?.[0] ?? 0;
@@ -159,12 +159,21 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     };
     const checkpoint = async (s: number) => {
       checkFinite(await trainer.metrics(), s);
-      const tensors = await trainer.snapshot();
-      tensors.resampled_pending = Uint32Array.of(resampled);
-      // The step's loss predates its update: an overflowing update shows only in the parameters.
-      const bad = PARAM_NAMES.find((n) => !tensors[n].every(Number.isFinite));
-      if (bad) stop(s, `${bad} became non-finite`);
-      await saveCheckpoint(io.scratchDir, fingerprint, { step: s + 1, tensors, log: rows });
+      // Streamed tensor by tensor (a wide SAE's snapshot is never whole on the host).
+      const snap = trainer.snapshotStream();
+      const names = new Set<string>(PARAM_NAMES);
+      async function* checked() {
+        let i = 0;
+        for await (const a of snap.data) {
+          const name = snap.specs[i++].name;
+          // The step's loss predates its update: an overflowing update shows only in the parameters.
+          if (names.has(name) && !a.every(Number.isFinite)) stop(s, `${name} became non-finite`);
+          yield a;
+        }
+        yield Uint32Array.of(resampled);
+      }
+      const specs = [...snap.specs, { name: "resampled_pending", dtype: "U32" as const, shape: [1] }];
+      await saveCheckpoint(io.scratchDir, fingerprint, { step: s + 1, specs, data: checked(), log: rows });
     };
     const t0 = performance.now();
     let last: Metrics | null = null;

@@ -1,4 +1,4 @@
-/** SlabInit: the same initial parameters as initParams, drawn slab by slab, in order, and uploaded so by the trainer. */
+/** SlabInit: the same initial parameters as initParams, drawn slab by slab, in order, and uploaded so by the trainer; the snapshot stream read in bounded groups. */
 import { assertEquals, assertThrows } from "../assert.ts";
 import { getDevice } from "../../kernels/runtime/device.ts";
 import { initParams, SlabInit } from "../../stages/train/init.ts";
@@ -37,4 +37,24 @@ Deno.test("GpuTrainer.create from a SlabInit (split plan) holds initParams' para
   t.destroy();
   const want = initParams(spec, bDec);
   for (const n of PARAM_NAMES) if (want[n]) assertEquals(Array.from(got[n]!), Array.from(want[n]!), n);
+});
+
+Deno.test("snapshotStream: any grouping of the reads yields snapshot()'s tensors, in its specs' order", async () => {
+  const cfg = trainerConfig("topk", { d_in: D, d_sae: S, k: 4, batch: 8 }, { auxK: 6, bindingLimit: 384 * 4 });
+  const t = await GpuTrainer.create(await getDevice(), cfg, new SlabInit(spec, bDec));
+  t.step(new Float32Array(8 * D).map((_, j) => Math.sin(j)), { lr: 1e-2, t: 1, sparsityCoef: 0, auxCoef: 0.5 });
+  const whole = await t.snapshot();
+  // 1 byte: every tensor alone; 8 KiB: a matrix alone, vectors grouped; default: all in one map
+  for (const group of [1, 8192, undefined]) {
+    const { specs, data } = t.snapshotStream(group);
+    assertEquals(specs.map((s) => s.name), Object.keys(whole));
+    let i = 0;
+    for await (const a of data) {
+      const n = specs[i++];
+      assertEquals(n.shape, [whole[n.name].length]);
+      assertEquals(Array.from(a), Array.from(whole[n.name]), `${n.name} (group ${group})`);
+    }
+    assertEquals(i, specs.length);
+  }
+  t.destroy();
 });
