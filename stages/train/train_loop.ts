@@ -224,6 +224,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     const bad = PARAM_NAMES.find((n) => !params[n]?.every(Number.isFinite));
     if (bad) stop(steps - 1, `${bad} became non-finite`);
     const thresholdEma = (await trainer.thresholdEma()) / (1 - p.threshold_decay ** steps);
+    trainer.destroy(); // device memory freed before the host folds and writes the weights (again in finally: a no-op)
     const { tensors, architecture } = foldWeights(params, p.architecture, scale, thresholdEma);
     await writeSafetensors(join(io.outDir, "sae_weights.safetensors"), tensors);
     const saeCfg = {
@@ -285,9 +286,14 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
  * Gated is saved in SAELens' gated layout: W_enc, W_dec, b_dec, b_gate (the trainer's b_enc), b_mag,
  * r_mag — the gate and magnitude biases act on pre-activations, so they are unchanged too.
  */
+/** The weights as saved, in the data's scale; `p`'s W_enc and W_dec are folded in place (no second host copy). */
 export function foldWeights(p: SaeParams, arch: string, s: number, thresholdEma: number) {
-  const W_enc = p.W_enc.map((v) => v * s);
-  const W_dec = p.W_dec.map((v) => v / s);
+  const W_enc = p.W_enc;
+  const W_dec = p.W_dec;
+  if (s !== 1) {
+    for (let j = 0; j < W_enc.length; j++) W_enc[j] *= s;
+    for (let j = 0; j < W_dec.length; j++) W_dec[j] /= s;
+  }
   const b_dec = p.b_dec.map((v) => v / s);
   const D = b_dec.length;
   const S = p.b_enc.length;
