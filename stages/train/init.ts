@@ -41,11 +41,12 @@ export class SlabInit {
     };
   }
 
-  slab(r: Range): { W_enc: Float32Array; W_dec: Float32Array } {
+  /** `into` (optional, ≥ size · d_in floats each): fill these instead of new arrays (one pair reused by every slab). */
+  slab(r: Range, into?: { W_enc: Float32Array; W_dec: Float32Array }): { W_enc: Float32Array; W_dec: Float32Array } {
     if (r.start !== this.#next) throw new Error(`init: slab at latent ${r.start}, expected ${this.#next} (in order)`);
     this.#next = r.start + r.size;
     const { d_in: D, decoderNorm } = this.spec;
-    const W_dec = new Float32Array(r.size * D);
+    const W_dec = into ? into.W_dec.subarray(0, r.size * D) : new Float32Array(r.size * D);
     for (let i = 0; i < r.size; i++) {
       let n = 0;
       for (let j = 0; j < D; j++) {
@@ -56,7 +57,7 @@ export class SlabInit {
       const f = decoderNorm / Math.sqrt(n);
       for (let j = 0; j < D; j++) W_dec[i * D + j] *= f;
     }
-    const W_enc = new Float32Array(D * r.size);
+    const W_enc = into ? into.W_enc.subarray(0, D * r.size) : new Float32Array(D * r.size);
     for (let i = 0; i < r.size; i++) for (let j = 0; j < D; j++) W_enc[j * r.size + i] = W_dec[i * D + j];
     return { W_enc, W_dec };
   }

@@ -64,15 +64,17 @@ export class ParamStore {
   }
 
   /**
-   * Upload a slab-by-slab initialisation: one slab's host W_enc / W_dec alive at a time, and its upload
-   * (staging copy) finished before the next slab is drawn.
+   * Upload a slab-by-slab initialisation: one slab-sized host W_enc / W_dec pair, refilled for each slab
+   * (writeBuffer copies it), and each slab's upload (staging copy) finished before the next is drawn.
    */
   async upload(device: GPUDevice, init: SlabInit): Promise<void> {
     if (this.shape.d_out !== undefined && this.shape.d_out !== this.D) {
       throw new Error("train: internal: a slab initialisation of a transcoder (W_dec is [d_sae, d_out])");
     }
+    const n = this.slabs[0].size * this.D; // slab 0 is the widest
+    const into = { W_enc: new Float32Array(n), W_dec: new Float32Array(n) };
     for (const [j, s] of this.slabs.entries()) {
-      const { W_enc, W_dec } = init.slab(s);
+      const { W_enc, W_dec } = init.slab(s, into);
       writeBuffer(device, this.params.W_enc[j], W_enc);
       writeBuffer(device, this.params.W_dec[j], W_dec);
       device.queue.submit([]);

@@ -21,6 +21,16 @@ Deno.test("SlabInit: each slab equals that slab of initParams; vectors equal; sl
     const want = splitParam(n, whole[n], D, S, slabs);
     parts.forEach((p, j) => assertEquals(Array.from(p[n]), Array.from(want[j]), `${n} slab ${j}`));
   }
+  // one reused pair (the trainer's upload) gives the same slabs
+  const reuse = new SlabInit(spec, bDec);
+  const into = { W_enc: new Float32Array(28 * D).fill(NaN), W_dec: new Float32Array(28 * D).fill(NaN) };
+  for (const [j, s] of slabs.entries()) {
+    const got = reuse.slab(s, into);
+    for (const n of ["W_enc", "W_dec"] as const) {
+      assertEquals(got[n].buffer, into[n].buffer);
+      assertEquals(Array.from(got[n]), Array.from(parts[j][n]), `${n} slab ${j} (reused arrays)`);
+    }
+  }
   for (const n of ["b_enc", "b_dec", "log_threshold", "r_mag", "b_mag"] as const) {
     assertEquals(Array.from(init.vectors[n]), Array.from(whole[n]), n);
   }
