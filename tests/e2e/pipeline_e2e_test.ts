@@ -47,8 +47,9 @@ Deno.test("e2e: tiny pipeline runs, reruns as a no-op, and --set train.k reruns 
   assertEquals(noop.code, 0, noop.text);
   run = await lastRun(s.store);
   assertEquals(Object.values(run).map((r) => r.status), ["fresh", "fresh", "fresh", "fresh", "fresh", "fresh"]);
-  // the product target is < 2 s; the bound here leaves room for a loaded CI machine
-  assert(noopSeconds < 6, `no-op rerun took ${noopSeconds.toFixed(2)} s`);
+  // the product number is `deno task bench`'s pipeline.noop_*; this bound only catches a no-op that does real work
+  // (it took 7 s with the 2 cores at load 12, about 1 s when quiet)
+  assert(noopSeconds < 15, `no-op rerun took ${noopSeconds.toFixed(2)} s`);
 
   // inspect on the cached run: per-token latents with evaluate's frequencies; the encoder has no unembedding.
   const insp = await pipeline(

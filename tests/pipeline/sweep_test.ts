@@ -123,8 +123,9 @@ Deno.test("sweep CLI: one branch per point sharing upstreams; a new value runs o
 Deno.test("sweep CLI --jobs 2: stage runs as processes; a key two points share is computed once", async () => {
   const { dir, store } = await setup();
   // s0.n = 1 and 3 give the same s1 output (parity), so both points' s2 runs have one key: the two s2 jobs
-  // start together (sleeping mid-output) and the claim lets one compute it while the other waits
-  const res = await cli(dir, ["run", "--jobs", "2", "--sweep", "s0.n=1,3", "--set", "s2.sleep_ms=800"]);
+  // start together (sleeping mid-output) and the claim lets one compute it while the other waits; the sleep is long
+  // enough that the second job starts while the first still sleeps even on a loaded machine (800 ms was not, at load 12)
+  const res = await cli(dir, ["run", "--jobs", "2", "--sweep", "s0.n=1,3", "--set", "s2.sleep_ms=3000"]);
   assertEquals(res.code, 0, res.err + res.out);
   assertEquals((await executions(dir)).sort(), ["s0", "s0", "s1", "s1", "s2"]);
   assertMatch(res.out, /▶ job s2 \[s0\.n=3\]: started/);
