@@ -28,7 +28,17 @@ export function checkConfig(c: TrainerConfig, device: GPUDevice): SlabPlan {
   // dense tiles: gated stacks two latent rows per batch row; transcoders stay one piece
   const denseStack = sparse || c.d_out !== undefined ? undefined : c.architecture === "gated" ? 2 : 1;
   const plan = planSlabs(
-    { d_in: c.d_in, d_sae: c.d_sae, batch: c.batch, cap, auxCap, sparse, denseStack, bindingLimit: c.bindingLimit },
+    {
+      d_in: c.d_in,
+      d_out: c.d_out,
+      d_sae: c.d_sae,
+      batch: c.batch,
+      cap,
+      auxCap,
+      sparse,
+      denseStack,
+      bindingLimit: c.bindingLimit,
+    },
     device.limits.maxStorageBufferBindingSize,
   );
   if (c.architecture === "matryoshka_batchtopk") checkSingleSlab(plan, c, "matryoshka_batchtopk");

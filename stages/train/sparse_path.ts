@@ -7,6 +7,9 @@
  *   top aux_k dead latents, no bias);  g_e = dvec_t·W_dec[i];  per-latent lists → gW_dec, gW_enc,
  *   gb_enc touching k rows per token;  gb_dec = Σ dvec − W_enc·gb_enc.
  * Each per-latent kernel runs once per slab on that slab's buffers (kernels/sparse: `lo`/`hi`).
+ * A TopK transcoder (cfg.d_out, ./arch_transcoder.ts): x [B, d_in] is not centred (pre = x·W_enc + b_enc), the
+ * decode, loss, AuxK and gradient rows are d_out wide against the target y, gW_enc reads x, gb_dec = Σ dvec,
+ * and a skip transcoder adds x·W_skip to ŷ (./sparse_skip.ts).
  * matryoshka_batchtopk adds its inner prefix decodes and loss (./arch_matryoshka.ts; one slab only:
  * the prefix decode reads one W_dec buffer, and ./trainer.ts rejects a split plan for it).
  */
@@ -20,6 +23,7 @@ import { createSlabEncoder, type Selection } from "./slab_encoder.ts";
 import type { StepContext, StepKernels } from "./step_context.ts";
 import { isBatchTopk, type TrainerConfig } from "./trainer_types.ts";
 import { matryoshkaKernels, matryoshkaLevels } from "./arch_matryoshka.ts";
+import { skipKernels } from "./sparse_skip.ts";
 
 /** Output slots per row of the main selection (BatchTopK keeps `cap` candidates) and of AuxK. */
 export function selectionCaps(cfg: TrainerConfig): { cap: number; auxCap: number } {
@@ -30,6 +34,8 @@ export function selectionCaps(cfg: TrainerConfig): { cap: number; auxCap: number
 export async function buildSparse(c: StepContext): Promise<StepKernels> {
   const { device, cfg, plan, store } = c;
   const { batch: B, d_in: D, d_sae: S } = cfg;
+  const tc = cfg.d_out !== undefined; // a transcoder: the decoder side is d_out wide, the target y
+  const O = cfg.d_out ?? D;
   const { cap, auxCap } = selectionCaps(cfg);
   const slabs = plan.slabs;
   const NE = B * cap + B * auxCap;
@@ -40,15 +46,16 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   const g = c.buf(NE, "entry grad");
   const list = c.buf(NE, "latent lists");
   const start = c.buf(S + 1, "latent starts");
-  const xhat = c.buf(B * D, "xhat");
-  const ehat = auxCap ? c.buf(B * D, "aux ehat") : xhat;
-  const dvec = c.buf(nDvec * D, "dvec");
+  const xhat = c.buf(B * O, "xhat");
+  const ehat = auxCap ? c.buf(B * O, "aux ehat") : xhat;
+  const dvec = c.buf(nDvec * O, "dvec");
   const rowstats = c.buf(B * 8, "rowstats");
   const grads = {
     W_enc: slabs.map((s, j) => c.buf(D * s.size, `gW_enc ${j}`)),
-    W_dec: slabs.map((s, j) => c.buf(s.size * D, `gW_dec ${j}`)),
+    W_dec: slabs.map((s, j) => c.buf(s.size * O, `gW_dec ${j}`)),
     b_enc: [c.buf(S, "gb_enc")],
-    b_dec: [c.buf(D, "gb_dec")],
+    b_dec: [c.buf(O, "gb_dec")],
+    ...(cfg.skip ? { W_skip: [c.buf(D * O, "gW_skip")] } : {}),
   };
   const P = store.params;
   const selections: Selection[] = [{ k: cap, cap, outBase: 0 }];
@@ -59,7 +66,7 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
     D,
     x: c.x,
     b_dec: P.b_dec[0],
-    subtract: true,
+    subtract: !tc,
     W_enc: P.W_enc,
     b_enc: P.b_enc[0],
     since: c.since,
@@ -71,15 +78,16 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   c.own(enc);
   // Row textures (fast texel gathers, kernels/runtime/row_texture.ts), refreshed once per step and shared;
   // xc's comes from the encoder GEMM's packed input when one chunk holds the batch.
-  const texOk = rowTexturesAvailable(device, D);
-  const wTex = texOk ? slabs.map((s, j) => c.tex(s.size, D, `W_dec rows ${j}`, P.W_dec[j])) : undefined;
-  const dvecTex = texOk ? c.tex(nDvec, D, "dvec rows", dvec) : undefined;
+  // A transcoder's xc is x itself (no centring).
+  const texOk = rowTexturesAvailable(device, D) && rowTexturesAvailable(device, O);
+  const wTex = texOk ? slabs.map((s, j) => c.tex(s.size, O, `W_dec rows ${j}`, P.W_dec[j])) : undefined;
+  const dvecTex = texOk ? c.tex(nDvec, O, "dvec rows", dvec) : undefined;
   const fusedXc = texOk ? enc.xcTexture : undefined;
-  const xc = fusedXc ? c.buf(4, "xc (in texture)") : c.buf(B * D, "xc");
+  const xc = fusedXc ? c.buf(4, "xc (in texture)") : tc ? c.x : c.buf(B * D, "xc");
   const xcTex = fusedXc ? { texture: fusedXc, copy: undefined } : texOk ? c.tex(B, D, "xc rows", xc) : undefined;
   const fwd: BoundKernel[] = [...enc.mainKernels];
   const step: BoundKernel[] = [...enc.kernels];
-  if (!fusedXc) step.push((await createCenter(device, { B, D }))({ x: c.x, b_dec: P.b_dec[0], xc }));
+  if (!fusedXc && !tc) step.push((await createCenter(device, { B, D }))({ x: c.x, b_dec: P.b_dec[0], xc }));
   if (wTex) {
     fwd.push(...wTex.map((t) => t.copy));
     step.push(...wTex.map((t) => t.copy));
@@ -103,7 +111,7 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
         : { cap, stats: j === 0 };
       const k = await createSparseDecode(device, {
         rows: B,
-        D,
+        D: O,
         ...dims,
         lo: s.start,
         hi: s.start + s.size,
@@ -125,9 +133,11 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
     return passes;
   };
   // the main and the AuxK reconstruction losses read and write the same buffers
-  const lossBuffers = { x: c.x, xhat, ehat, state: c.state, hyper: c.hyper, dvec, rowstats };
-  const loss = (await createReconLoss(device, { B, D }))(lossBuffers);
+  const lossBuffers = { x: tc ? c.y : c.x, xhat, ehat, state: c.state, hyper: c.hyper, dvec, rowstats };
+  const loss = (await createReconLoss(device, { B, D: O }))(lossBuffers);
   const dec = await decode(false, xhat);
+  const skip = cfg.skip ? skipKernels(c, xhat, dvec, grads.W_skip![0]) : undefined;
+  if (skip) dec.push(skip.forward);
   fwd.push(...dec, loss);
   step.push(...dec, loss);
   if (levels) {
@@ -138,13 +148,13 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   }
   if (auxCap) {
     step.push(...await decode(true, ehat));
-    step.push((await createReconLoss(device, { B, D, aux: true, auxK: cfg.auxK }))(lossBuffers));
+    step.push((await createReconLoss(device, { B, D: O, aux: true, auxK: cfg.auxK }))(lossBuffers));
   }
   if (dvecTex) step.push(dvecTex.copy);
   for (const [j, s] of slabs.entries()) {
     const sg = await createSparseGrad(device, {
       B,
-      D,
+      D: O,
       cap,
       auxCap,
       auxBound: true,
@@ -159,7 +169,7 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   const csc = await createCsc(device, { B, S, cap, auxCap, auxBound: true, chunk: plan.cscChunk });
   step.push(csc({ idx, start, list, state: c.state }));
   for (const [j, s] of slabs.entries()) {
-    const lg = await createLatentGrad(device, { B, D, S: s.size, cap, auxCap, lo: s.start, levels });
+    const lg = await createLatentGrad(device, { B, D: O, DX: D, S: s.size, cap, auxCap, lo: s.start, levels });
     step.push(lg({
       list,
       start,
@@ -175,12 +185,14 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
       xcTex: xcTex?.texture,
     }));
   }
-  for (const [j, s] of slabs.entries()) {
+  // A transcoder's b_dec is only on the output side: gb_dec = Σ_t dvec (no encoder term, S = 0).
+  for (const [j, s] of (tc ? slabs.slice(0, 1) : slabs).entries()) {
     // b_dec is in every level's reconstruction: D_0 (the first inner block) sums all their gradients
     const row0 = levels ? levels.innerBase * B : 0;
-    const bd = await createBdecGrad(device, { B, D, S: s.size, lo: s.start, accumulate: j > 0, row0 });
+    const bd = await createBdecGrad(device, { B, D: O, S: tc ? 0 : s.size, lo: s.start, accumulate: j > 0, row0 });
     step.push(bd({ dvec, W_enc: P.W_enc[j], gb_enc: grads.b_enc[0], gb_dec: grads.b_dec[0] }));
   }
+  if (skip) step.push(skip.grad);
   // the inner levels' loss rides in the penalty slot
   const opt = await buildOptimizer(c, grads, rowstats, { penalty: !!levels, aux: auxCap > 0 });
   step.push(...opt.project, ...opt.out);

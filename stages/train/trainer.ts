@@ -131,7 +131,7 @@ export class GpuTrainer {
   /** The architecture's step builder. */
   #build(): Promise<StepKernels> {
     const c = this.#context();
-    if (this.cfg.d_out !== undefined) return buildTranscoder(c);
+    if (this.cfg.d_out !== undefined && !isSparse(this.cfg.architecture)) return buildTranscoder(c);
     if (this.cfg.architecture === "gated") return buildGated(c);
     return isSparse(this.cfg.architecture) ? buildSparse(c) : buildDense(c);
   }

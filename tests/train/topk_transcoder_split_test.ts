@@ -1,0 +1,95 @@
+/**
+ * TopK / BatchTopK transcoders (x [B, d_in] → y [B, d_out]) on the sparse path against the float64 reference
+ * (stages/train/reference_topk_transcoder.ts), at every split: a test-only binding limit forces latent slabs
+ * (W_dec slabs [w, d_out]) and batch chunks; d_out above and below d_in, one of them not a multiple of 4 (the
+ * sparse kernels' buffer paths); with and without W_skip. Tied encoder columns across slabs, rows with fewer
+ * than k positive pre-activations, dead latents (AuxK on y − ŷ); loss, every gradient and the selected
+ * indices (main and AuxK) must match.
+ */
+import { assert, assertEquals } from "../assert.ts";
+import { getDevice } from "../../kernels/runtime/device.ts";
+import { INVALID } from "../../kernels/runtime/kernel.ts";
+import { type Architecture, GpuTrainer, type ParamName } from "../../stages/train/trainer.ts";
+import { initTranscoder } from "../../stages/train/transcoder_setup.ts";
+import { referenceForward } from "../../stages/train/reference.ts";
+import { referenceTopkTranscoderStep } from "../../stages/train/reference_topk_transcoder.ts";
+import { topkIndices } from "../../stages/train/sae_cpu.ts";
+import { Rng } from "../../stages/train/rng.ts";
+import { assertStepMatches, trainerConfig } from "./trainer_setup.ts";
+
+const CASES = [
+  { name: "one piece, W_skip", D: 40, O: 24, S: 98, B: 8, slabs: 1, chunks: 1, skip: true },
+  { name: "slabs (d_out < d_in)", D: 40, O: 24, S: 98, B: 8, limit: 1024, slabs: 5, chunks: 1 },
+  { name: "slabs and batch chunks", D: 16, O: 12, S: 200, B: 40, limit: 1000, slabs: 4, chunks: 3 },
+  { name: "slabs, buffer paths, W_skip", D: 18, O: 44, S: 98, B: 8, limit: 800, slabs: 7, chunks: 1, skip: true },
+  { name: "slabs, buffer paths (d_out < d_in)", D: 44, O: 18, S: 98, B: 8, limit: 800, slabs: 7, chunks: 1 },
+];
+
+for (const arch of ["topk", "batchtopk"] as Architecture[]) {
+  for (const c of CASES) {
+    Deno.test(`topk transcoder ${arch} ${c.name} (${c.D} → ${c.O}, d_sae ${c.S}, batch ${c.B}): matches float64`, async () => {
+      const device = await getDevice();
+      const { D, O, S, B } = c;
+      const k = 5;
+      const rng = new Rng(D + O + S, 9);
+      const init = initTranscoder(
+        { d_in: D, d_sae: S, d_out: O, seed: 4, decoderNorm: 1, initThreshold: 0.3 },
+        new Float32Array(O).map(() => 0.1 * rng.normal()),
+        !!c.skip,
+      );
+      if (init.W_skip) init.W_skip = init.W_skip.map(() => 0.1 * rng.normal());
+      const half = Math.floor(S / 2);
+      for (let i = 0; i < S; i++) init.b_enc[i] = i < half ? -0.6 + 0.1 * rng.normal() : init.b_enc[i - half];
+      // Latent half + i copies latent i's encoder column (another slab): equal pre-activations, ties to the lower index.
+      for (let d = 0; d < D; d++) {
+        for (let i = half; i < 2 * half; i++) init.W_enc[d * S + i] = init.W_enc[d * S + i - half];
+      }
+      // Every fourth row is small: fewer than k positive pre-activations there.
+      const rows = () =>
+        new Float32Array(B * D).map((_, j) => rng.normal() * (Math.floor(j / D) % 4 === 0 ? 0.05 : 1));
+      const cfg = trainerConfig(arch, { d_in: D, d_sae: S, k, batch: B }, {
+        deadWindow: 1, // latents silent on the first batch are dead in the second: AuxK runs
+        auxK: 8,
+        batchTopkCap: 2,
+        bindingLimit: c.limit ? c.limit * 4 : undefined,
+        d_out: O,
+        skip: !!c.skip,
+      });
+      const t = await GpuTrainer.create(device, cfg, init);
+      assertEquals([t.plan.slabs.length, t.plan.chunks.length], [c.slabs, c.chunks]);
+      const h = { lr: 0, t: 1, sparsityCoef: 0, auxCoef: 0.5 };
+      const x = rows();
+      t.step(x, h, new Float32Array(B * O).map(() => rng.normal()));
+      const x2 = rows(), y2 = new Float32Array(B * O).map(() => rng.normal());
+      t.step(x2, h, y2);
+      const m = await t.metrics();
+      const g = await t.gradients();
+      const e = await t.entries();
+      t.destroy();
+      // the input side has no b_dec: the plain SAE's selection with b_dec = 0
+      const noCentre = { ...init, b_dec: new Float32Array(D) };
+      const z1 = referenceForward(noCentre, x, cfg).z;
+      const dead = Array.from({ length: S }, (_, i) => !Array.from({ length: B }, (_, r) => z1[r * S + i]).some((v) => v > 0));
+      assert(dead.some((d) => d) && dead.some((d) => !d), "both live and dead latents");
+      const ref = referenceTopkTranscoderStep(init, x2, y2, { ...cfg, d_out: O, dead, ...h });
+      const names: ParamName[] = ["W_enc", "W_dec", "b_enc", "b_dec", ...(c.skip ? ["W_skip" as const] : [])];
+      assertStepMatches(m, g, ref, names);
+      const { pre, z } = referenceForward(noCentre, x2, cfg);
+      const cap = t.cap;
+      const nDead = dead.filter((d) => d).length;
+      let fewer = 0;
+      for (let r = 0; r < B; r++) {
+        const got = [...e.idx.subarray(r * cap, (r + 1) * cap)].filter((i) => i !== INVALID);
+        const want = [...Array(S).keys()].filter((i) => z[r * S + i] > 0);
+        assertEquals(got.sort((a, b) => a - b), want, `row ${r} main selection`);
+        if (want.length < k) fewer++;
+        const masked = Array.from(pre.subarray(r * S, (r + 1) * S), (v, i) => (dead[i] ? v : -Infinity));
+        const auxWant = topkIndices(masked, Math.min(8, nDead)).filter((i) => masked[i] > 0).sort((a, b) => a - b);
+        const auxGot = [...e.idx.subarray(B * cap + r * 8, B * cap + r * 8 + Math.min(8, nDead))]
+          .filter((i) => i !== INVALID).sort((a, b) => a - b);
+        assertEquals(auxGot, auxWant, `row ${r} AuxK selection`);
+      }
+      assert(fewer > 0, "some row has fewer than k positive pre-activations");
+    });
+  }
+}
