@@ -78,7 +78,8 @@ export function checkTranscoderBindings(
  */
 export function transcoderArchitecture(architecture: string, skip: boolean): string {
   if (architecture === "topk") return skip ? "topk_skip_transcoder" : "topk_transcoder";
-  return skip ? "skip_transcoder" : architecture === "jumprelu" ? "jumprelu_transcoder" : "transcoder";
+  const jump = architecture === "jumprelu" || architecture === "batchtopk";
+  return skip ? "skip_transcoder" : jump ? "jumprelu_transcoder" : "transcoder";
 }
 
 /** SAELens TranscoderConfig's output-side fields. */
