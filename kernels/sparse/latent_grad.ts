@@ -56,7 +56,16 @@ export async function createLatentGrad(device: GPUDevice, d: LatentGradDims) {
   const DX = d.DX ?? d.D;
   const ok = rowTexturesAvailable(device, d.D) && rowTexturesAvailable(device, DX);
   if (want === "texture" && !ok) throw new Error(`latent_grad: texture path unavailable for widths ${d.D}, ${DX}`);
-  const consts = { B: d.B, D: d.D, DX, S: d.S, CAP: d.cap, AUXCAP: d.auxCap, LO: d.lo ?? 0, ...levelConstants(d.levels) };
+  const consts = {
+    B: d.B,
+    D: d.D,
+    DX,
+    S: d.S,
+    CAP: d.cap,
+    AUXCAP: d.auxCap,
+    LO: d.lo ?? 0,
+    ...levelConstants(d.levels),
+  };
   if (want === "buffer" || !ok) {
     if (d.D + DX > 8192) throw new Error(`latent_grad: widths ${d.D} + ${DX} above 8192 (32 KiB workgroup storage)`);
     const k = await compileKernel(device, BUFFER_URL, "main", consts);

@@ -56,7 +56,9 @@ export function parseSae(cfg: SaeConfig, weightBytes: Uint8Array): LoadedSae {
   }
   // SAELens 5 wrote TopK's k only inside activation_fn_kwargs.
   const kw = cfg.activation_fn_kwargs as { k?: number } | undefined;
-  if (String(cfg.architecture).startsWith("topk") && cfg.k === undefined && kw?.k !== undefined) cfg = { ...cfg, k: kw.k };
+  if (String(cfg.architecture).startsWith("topk") && cfg.k === undefined && kw?.k !== undefined) {
+    cfg = { ...cfg, k: kw.k };
+  }
   const weights = saeFromSafetensors(decodeSafetensors(weightBytes).tensors, cfg);
   return {
     cfg,

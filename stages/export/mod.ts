@@ -118,7 +118,9 @@ export const exportStage = defineStage<ExportParams>({
       ...(transcoder ? [["d_out", dOut] as [string, number]] : []),
     ];
     const k = t.k ?? trainMeta.k ?? inp.evalJson?.k;
-    if ((arch.startsWith("topk") || arch.endsWith("batchtopk")) && k !== undefined && k !== null) info.push(["k", Number(k)]);
+    if ((arch.startsWith("topk") || arch.endsWith("batchtopk")) && k !== undefined && k !== null) {
+      info.push(["k", Number(k)]);
+    }
     if (t.model_name) info.push(["model", String(t.model_name)]);
     if (t.hook_name) info.push([transcoder ? "input hook" : "hook", String(t.hook_name)]);
     if (transcoder) info.push(["output hook (reconstructed)", String(t.hook_name_out)]);

@@ -29,13 +29,17 @@ export interface SparsifyFiles {
 export function sparsifyUnsupported(saelensCfg: Record<string, unknown>): string | null {
   if (TOPK_TRANSCODERS.includes(String(saelensCfg.architecture))) {
     const dIn = Number(saelensCfg.d_in), dOut = Number(saelensCfg.d_out);
-    if (dOut !== dIn) return `sparsify's SparseCoder sizes W_dec and b_dec by d_in (this transcoder: d_in ${dIn}, d_out ${dOut})`;
+    if (dOut !== dIn) {
+      return `sparsify's SparseCoder sizes W_dec and b_dec by d_in (this transcoder: d_in ${dIn}, d_out ${dOut})`;
+    }
     return null;
   }
   if (saelensCfg.architecture !== "topk") {
     return `sparsify has TopK coders only (this SAE is ${saelensCfg.architecture})`;
   }
-  if (saelensCfg.apply_b_dec_to_input === false) return "sparsify always subtracts b_dec from the input (transcode is for transcoders)";
+  if (saelensCfg.apply_b_dec_to_input === false) {
+    return "sparsify always subtracts b_dec from the input (transcode is for transcoders)";
+  }
   return null;
 }
 

@@ -118,7 +118,8 @@ export const trainParams = {
     default: null,
     nullable: true,
     min: 0,
-    doc: "AuxK dead latents per token (topk/batchtopk); null = d_in/2 (SAELens; a transcoder's d_out/2, sparsify), 0 = off",
+    doc:
+      "AuxK dead latents per token (topk/batchtopk); null = d_in/2 (SAELens; a transcoder's d_out/2, sparsify), 0 = off",
   },
   aux_k_coefficient: { type: "number", default: 0.03125, min: 0, doc: "AuxK loss coefficient" },
   matryoshka_widths: {

@@ -37,7 +37,9 @@ export function referenceTopkTranscoderStep(
   let mse = 0, aux = 0, l0 = 0;
   for (let t = 0; t < B; t++) {
     const yh = rowDecode(t, z, true);
-    if (c.skip) for (let o = 0; o < O; o++) for (let d = 0; d < D; d++) yh[o] += x[t * D + d] * p.W_skip![d * O + o];
+    if (c.skip) {
+      for (let o = 0; o < O; o++) for (let d = 0; d < D; d++) yh[o] += x[t * D + d] * p.W_skip![d * O + o];
+    }
     for (let i = 0; i < S; i++) if (z[t * S + i] > 0) l0 += 1 / B;
     if (ka > 0) {
       const row = pre.subarray(t * S, (t + 1) * S).map((v, i) => (c.dead![i] ? v : -Infinity));
@@ -60,14 +62,15 @@ export function referenceTopkTranscoderStep(
   for (let t = 0; t < B; t++) {
     for (let o = 0; o < O; o++) {
       b_dec[o] += dvec[t * O + o];
-      if (W_skip) for (let d = 0; d < D; d++) W_skip[d * O + o] += x[t * D + d] * dvec[t * O + o];
+      if (W_skip) { for (let d = 0; d < D; d++) W_skip[d * O + o] += x[t * D + d] * dvec[t * O + o]; }
     }
     for (let i = 0; i < S; i++) {
       const j = t * S + i;
       if (z[j] === 0 && a[j] === 0) continue;
       let g = 0;
       for (let o = 0; o < O; o++) {
-        g += (z[j] > 0 ? dvec[t * O + o] : 0) * p.W_dec[i * O + o] + (a[j] > 0 ? daux[t * O + o] : 0) * p.W_dec[i * O + o];
+        g += (z[j] > 0 ? dvec[t * O + o] : 0) * p.W_dec[i * O + o] +
+          (a[j] > 0 ? daux[t * O + o] : 0) * p.W_dec[i * O + o];
         W_dec[i * O + o] += z[j] * dvec[t * O + o] + a[j] * daux[t * O + o];
       }
       b_enc[i] += g;

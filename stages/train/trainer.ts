@@ -220,8 +220,8 @@ export class GpuTrainer {
   }
 
   /** One step with a wait after each kernel: milliseconds per kernel position (for benches). */
-  async profile(x: Float32Array, h: StepHyper): Promise<number[]> {
-    this.#upload(x);
+  async profile(x: Float32Array, h: StepHyper, y?: Float32Array): Promise<number[]> {
+    this.#upload(x, y);
     this.#writeHyper(h);
     await this.device.queue.onSubmittedWorkDone();
     const times: number[] = [];

@@ -31,7 +31,7 @@ function sparsifyForward(t: Record<string, Float32Array>, k: number, x: Float32A
     for (let o = 0; o < D; o++) {
       let v = t.b_dec[o];
       for (const i of topkIndices(pre, k)) v += Math.max(0, pre[i]) * t.W_dec[i * D + o];
-      if (t.W_skip) for (let d = 0; d < D; d++) v += x[r * D + d] * t.W_skip[o * D + d];
+      if (t.W_skip) { for (let d = 0; d < D; d++) v += x[r * D + d] * t.W_skip[o * D + d]; }
       out[r * D + o] = v;
     }
   }
@@ -61,7 +61,11 @@ Deno.test("e2e: topk / batchtopk transcoders train on the sparse path, evaluate,
       const run = await lastRun(setup.store);
       const obj = (stage: string) => join(setup.store, "objects", run[stage].key);
       const trainCfg = JSON.parse(await Deno.readTextFile(join(obj("train"), "cfg.json")));
-      assertEquals([trainCfg.architecture, trainCfg.d_out, trainCfg.hook_name_out], [c.saved, c.dOut, c.train.target_hook]);
+      assertEquals([trainCfg.architecture, trainCfg.d_out, trainCfg.hook_name_out], [
+        c.saved,
+        c.dOut,
+        c.train.target_hook,
+      ]);
       const x = await readActivationMeta(obj("extract"));
       const xs = await readShard(obj("extract"), x.splits.heldout.shards[0], TINY_D);
       const n = 8, xb = xs.acts.subarray(0, n * TINY_D);
@@ -69,16 +73,29 @@ Deno.test("e2e: topk / batchtopk transcoders train on the sparse path, evaluate,
       assertEquals(trained.forward(xb, n).length, n * c.dOut);
 
       const ev = JSON.parse(await Deno.readTextFile(join(obj("evaluate"), "eval.json")));
-      assertEquals([ev.hook_name_out, ev.d_out, ev.metrics_measured_on], [c.train.target_hook, c.dOut, "hook_name_out"]);
+      assertEquals([ev.hook_name_out, ev.d_out, ev.metrics_measured_on], [
+        c.train.target_hook,
+        c.dOut,
+        "hook_name_out",
+      ]);
       const summary = JSON.parse(await Deno.readTextFile(join(obj("train"), "train_summary.json")));
       const valEv = summary.final.val_explained_variance;
-      assert(ev.explained_variance > 0.6 && ev.explained_variance < 1, `${c.saved}: EV of the target ${ev.explained_variance}`);
+      assert(
+        ev.explained_variance > 0.6 && ev.explained_variance < 1,
+        `${c.saved}: EV of the target ${ev.explained_variance}`,
+      );
       // the saved (scale-folded) model reproduces the trainer's own held-out EV of y
-      assert(Math.abs(ev.explained_variance - valEv) < 0.03, `${c.saved}: evaluate EV ${ev.explained_variance}, train ${valEv}`);
+      assert(
+        Math.abs(ev.explained_variance - valEv) < 0.03,
+        `${c.saved}: evaluate EV ${ev.explained_variance}, train ${valEv}`,
+      );
       if (c.train.architecture === "topk") assert(Math.abs(ev.l0 - TUNED.k) < 0.5, `L0 ${ev.l0}`);
       const d = ev.downstream;
       assertEquals([d.hook_tensor, d.input_hook_tensor], [c.train.target_hook, INPUT]);
-      assert(d.fraction_recovered_zero > 0.8 && d.fraction_recovered_zero <= 1, `recovered ${d.fraction_recovered_zero}`);
+      assert(
+        d.fraction_recovered_zero > 0.8 && d.fraction_recovered_zero <= 1,
+        `recovered ${d.fraction_recovered_zero}`,
+      );
 
       const exported = obj("export");
       const has = async (p: string) => await Deno.stat(join(exported, p)).then(() => true, () => false);
@@ -87,7 +104,13 @@ Deno.test("e2e: topk / batchtopk transcoders train on the sparse path, evaluate,
         assert(/saelens\/ not written: SAELens has no TopK transcoder/.test(out.text), out.text);
         const folder = join(exported, "sparsify", INPUT);
         const cfg = JSON.parse(await Deno.readTextFile(join(folder, "cfg.json")));
-        assertEquals([cfg.transcode, cfg.skip_connection, cfg.k, cfg.d_in, cfg.num_latents], [true, true, 8, TINY_D, 64]);
+        assertEquals([cfg.transcode, cfg.skip_connection, cfg.k, cfg.d_in, cfg.num_latents], [
+          true,
+          true,
+          8,
+          TINY_D,
+          64,
+        ]);
         const file = decodeSafetensors(await Deno.readFile(join(folder, "sae.safetensors"))).tensors;
         assertEquals(Object.keys(file).sort(), ["W_dec", "W_skip", "b_dec", "encoder.bias", "encoder.weight"]);
         const f = Object.fromEntries(Object.entries(file).map(([k, v]) => [k, v.data as Float32Array]));

@@ -45,8 +45,7 @@ for (const arch of ["topk", "batchtopk"] as Architecture[]) {
         for (let i = half; i < 2 * half; i++) init.W_enc[d * S + i] = init.W_enc[d * S + i - half];
       }
       // Every fourth row is small: fewer than k positive pre-activations there.
-      const rows = () =>
-        new Float32Array(B * D).map((_, j) => rng.normal() * (Math.floor(j / D) % 4 === 0 ? 0.05 : 1));
+      const rows = () => new Float32Array(B * D).map((_, j) => rng.normal() * (Math.floor(j / D) % 4 === 0 ? 0.05 : 1));
       const cfg = trainerConfig(arch, { d_in: D, d_sae: S, k, batch: B }, {
         deadWindow: 1, // latents silent on the first batch are dead in the second: AuxK runs
         auxK: 8,
@@ -69,7 +68,10 @@ for (const arch of ["topk", "batchtopk"] as Architecture[]) {
       // the input side has no b_dec: the plain SAE's selection with b_dec = 0
       const noCentre = { ...init, b_dec: new Float32Array(D) };
       const z1 = referenceForward(noCentre, x, cfg).z;
-      const dead = Array.from({ length: S }, (_, i) => !Array.from({ length: B }, (_, r) => z1[r * S + i]).some((v) => v > 0));
+      const dead = Array.from(
+        { length: S },
+        (_, i) => !Array.from({ length: B }, (_, r) => z1[r * S + i]).some((v) => v > 0),
+      );
       assert(dead.some((d) => d) && dead.some((d) => !d), "both live and dead latents");
       const ref = referenceTopkTranscoderStep(init, x2, y2, { ...cfg, d_out: O, dead, ...h });
       const names: ParamName[] = ["W_enc", "W_dec", "b_enc", "b_dec", ...(c.skip ? ["W_skip" as const] : [])];

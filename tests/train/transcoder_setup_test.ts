@@ -17,5 +17,8 @@ Deno.test("checkTranscoderBindings: the sparse path splits W_dec; only a skip tr
   const c = { d_in: 4096, d_sae: 65536, batch: 4096, d_out: 4096, architecture: "topk" }; // W_dec 1 GiB: slabs
   checkTranscoderBindings(c, 32 * 2 ** 20);
   const e = assertThrows(() => checkTranscoderBindings({ ...c, skip: true }, 32 * 2 ** 20)); // W_skip 64 MiB
-  assert(/W_skip \(d_in 4096 × d_out 4096.*skip_transcoder false/.test(e.message) && !e.message.includes("\n"), e.message);
+  assert(
+    /W_skip \(d_in 4096 × d_out 4096.*skip_transcoder false/.test(e.message) && !e.message.includes("\n"),
+    e.message,
+  );
 });
