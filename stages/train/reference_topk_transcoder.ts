@@ -10,6 +10,7 @@
  */
 import { projectDecoderGrad, type RefConfig, referenceForward, type RefResult } from "./reference.ts";
 import { topkIndices } from "./sae_cpu.ts";
+import { outputSideGrads } from "./reference_transcoder.ts";
 import type { SaeParams } from "./trainer.ts";
 
 export function referenceTopkTranscoderStep(
@@ -58,12 +59,8 @@ export function referenceTopkTranscoderStep(
     }
   }
   const W_enc = new Float64Array(D * S), W_dec = new Float64Array(S * O), b_enc = new Float64Array(S);
-  const b_dec = new Float64Array(O), W_skip = c.skip ? new Float64Array(D * O) : undefined;
+  const { b_dec, W_skip } = outputSideGrads(x, dvec, { ...c, skip: !!c.skip });
   for (let t = 0; t < B; t++) {
-    for (let o = 0; o < O; o++) {
-      b_dec[o] += dvec[t * O + o];
-      if (W_skip) { for (let d = 0; d < D; d++) W_skip[d * O + o] += x[t * D + d] * dvec[t * O + o]; }
-    }
     for (let i = 0; i < S; i++) {
       const j = t * S + i;
       if (z[j] === 0 && a[j] === 0) continue;
