@@ -1,6 +1,7 @@
 /**
  * Float64 reference of a (skip) transcoder's training step (definitions in ./arch_transcoder.ts):
- * x [B, d_in] → y [B, d_out], standard or jumprelu activation; loss, L0 and every gradient.
+ * x [B, d_in] → y [B, d_out], standard or jumprelu activation; loss, L0 and every gradient (TopK / BatchTopK:
+ * ./reference_topk_transcoder.ts).
  * JumpReLU's threshold gradient uses the straight-through estimator of ./reference.ts.
  */
 import type { RefConfig, RefResult } from "./reference.ts";
