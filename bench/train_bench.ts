@@ -4,7 +4,7 @@
  * decoder, sparsify-style fully sparse) at the same size in the same run, reported as ratios (the
  * machine is shared and noisy: only ratios measured together mean anything). Without torch it says so
  * in one line and reports ours alone.
- *   deno run -A bench/train_bench.ts [--json] [--filter NAME] [--small] [--profile] [--reps N] [--wide] [--huge]
+ *   deno run -A bench/train_bench.ts [--json] [--filter NAME[,NAME…]] [--small] [--profile] [--reps N] [--wide] [--huge]
  *     [--no-peer]
  * Cases:
  *   train.topk        d_in 512, d_sae 8192, k 32, batch 4096 (one slab: the default run's shape class)
@@ -121,7 +121,8 @@ const CASES: Case[] = [
 ];
 
 function selected(c: Case): boolean {
-  if (filter) return c.name === filter || (filter === "train" && !c.flag) || (!!c.flag && args.includes(c.flag));
+  const names = filter?.split(",") ?? [];
+  if (filter) return names.includes(c.name) || (filter === "train" && !c.flag) || (!!c.flag && args.includes(c.flag));
   return !c.flag || args.includes(c.flag);
 }
 
