@@ -5,6 +5,7 @@
 import { isFallbackDevice } from "../../kernels/runtime/mod.ts";
 import { checkMemory, planSlabs, type SlabPlan } from "./slab_plan.ts";
 import { selectionCaps } from "./sparse_path.ts";
+import { streamsGradients } from "./optimizer_path.ts";
 import { checkTranscoder } from "./arch_transcoder.ts";
 import { checkMatryoshkaWidths } from "./arch_matryoshka.ts";
 import { isSparse, type TrainerConfig } from "./trainer_types.ts";
@@ -37,6 +38,7 @@ export function checkConfig(c: TrainerConfig, device: GPUDevice): SlabPlan {
       auxCap,
       sparse,
       denseStack,
+      streamedGrads: streamsGradients(c),
       bindingLimit: c.bindingLimit,
     },
     device.limits.maxStorageBufferBindingSize,

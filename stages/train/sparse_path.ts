@@ -18,7 +18,7 @@ import { createBdecGrad, createCenter } from "../../kernels/dense/mod.ts";
 import { createBatchTopk, createCsc } from "../../kernels/select/mod.ts";
 import { createLatentGrad, createSparseDecode, createSparseGrad, dvecRows } from "../../kernels/sparse/mod.ts";
 import { createReconLoss } from "../../kernels/loss/mod.ts";
-import { buildOptimizer } from "./optimizer_path.ts";
+import { buildOptimizer, partAdam, streamsGradients } from "./optimizer_path.ts";
 import { createSlabEncoder, type Selection } from "./slab_encoder.ts";
 import type { StepContext, StepKernels } from "./step_context.ts";
 import { isBatchTopk, type TrainerConfig } from "./trainer_types.ts";
@@ -50,9 +50,17 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   const ehat = auxCap ? c.buf(B * O, "aux ehat") : xhat;
   const dvec = c.buf(nDvec * O, "dvec");
   const rowstats = c.buf(B * 8, "rowstats");
+  // Streamed (no clip, untied): one slab-sized W_enc / W_dec gradient pair reused by every slab, each
+  // slab's Adam right after its gradient pass (./optimizer_path.ts); else every slab's kept.
+  const streamed = streamsGradients(cfg);
+  const slabGrads = (label: string, width: number) => {
+    if (!streamed) return slabs.map((s, j) => c.buf(width * s.size, `${label} ${j}`));
+    const one = c.buf(width * slabs[0].size, `${label} (each slab in turn)`); // slab 0 is the widest
+    return slabs.map(() => one);
+  };
   const grads = {
-    W_enc: slabs.map((s, j) => c.buf(D * s.size, `gW_enc ${j}`)),
-    W_dec: slabs.map((s, j) => c.buf(s.size * O, `gW_dec ${j}`)),
+    W_enc: slabGrads("gW_enc", D),
+    W_dec: slabGrads("gW_dec", O),
     b_enc: [c.buf(S, "gb_enc")],
     b_dec: [c.buf(O, "gb_dec")],
     ...(cfg.skip ? { W_skip: [c.buf(D * O, "gW_skip")] } : {}),
@@ -78,9 +86,18 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   c.own(enc);
   // Row textures (fast texel gathers, kernels/runtime/row_texture.ts), refreshed once per step and shared;
   // xc's comes from the encoder GEMM's packed input when one chunk holds the batch.
-  // A transcoder's xc is x itself (no centring).
+  // A transcoder's xc is x itself (no centring); its W_dec rows and dvec are d_out wide.
   const texOk = rowTexturesAvailable(device, D) && rowTexturesAvailable(device, O);
-  const wTex = texOk ? slabs.map((s, j) => c.tex(s.size, O, `W_dec rows ${j}`, P.W_dec[j])) : undefined;
+  // W_dec's: one slab, refreshed once per step; several, one slab-sized texture refilled before each
+  // slab's pass (three copies of W_dec per step instead of keeping a d_sae × d_in texture).
+  const shared = slabs.length > 1;
+  const wTex = texOk
+    ? c.tex(slabs[0].size, O, `W_dec rows${shared ? " (each slab in turn)" : ""}`, P.W_dec[0])
+    : undefined;
+  const wLoad = (j: number): BoundKernel[] =>
+    wTex && shared
+      ? [{ label: `copy W_dec rows ${j}`, encode: (e) => wTex.texture.encodeCopy(e, P.W_dec[j], slabs[j].size) }]
+      : [];
   const dvecTex = texOk ? c.tex(nDvec, O, "dvec rows", dvec) : undefined;
   const fusedXc = texOk ? enc.xcTexture : undefined;
   const xc = fusedXc ? c.buf(4, "xc (in texture)") : tc ? c.x : c.buf(B * D, "xc");
@@ -88,9 +105,9 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   const fwd: BoundKernel[] = [...enc.mainKernels];
   const step: BoundKernel[] = [...enc.kernels];
   if (!fusedXc && !tc) step.push((await createCenter(device, { B, D }))({ x: c.x, b_dec: P.b_dec[0], xc }));
-  if (wTex) {
-    fwd.push(...wTex.map((t) => t.copy));
-    step.push(...wTex.map((t) => t.copy));
+  if (wTex && !shared) {
+    fwd.push(wTex.copy);
+    step.push(wTex.copy);
   }
   if (xcTex?.copy) step.push(xcTex.copy);
   if (isBatchTopk(cfg.architecture)) {
@@ -118,6 +135,7 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
         accumulate: j > 0,
       });
       passes.push(
+        ...wLoad(j),
         k({
           idx,
           val,
@@ -126,7 +144,7 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
           out,
           rowstats,
           state: c.state,
-          W_decTex: wTex?.[j].texture,
+          W_decTex: wTex?.texture,
         }),
       );
     }
@@ -142,7 +160,7 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   step.push(...dec, loss);
   if (levels) {
     const b = { idx, val, W_dec: P.W_dec[0], b_dec: P.b_dec[0], dvec, rowstats };
-    const inner = await matryoshkaKernels(c, b, levels, cap, wTex?.[0].texture);
+    const inner = await matryoshkaKernels(c, b, levels, cap, wTex?.texture);
     fwd.push(...inner);
     step.push(...inner);
   }
@@ -163,11 +181,14 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
       levels,
     });
     step.push(
-      sg({ idx, dvec, W_dec: P.W_dec[j], g, state: c.state, dvecTex: dvecTex?.texture, W_decTex: wTex?.[j].texture }),
+      ...wLoad(j),
+      sg({ idx, dvec, W_dec: P.W_dec[j], g, state: c.state, dvecTex: dvecTex?.texture, W_decTex: wTex?.texture }),
     );
   }
   const csc = await createCsc(device, { B, S, cap, auxCap, auxBound: true, chunk: plan.cscChunk });
   step.push(csc({ idx, start, list, state: c.state }));
+  // Per slab: its latents' gradients, its share of gb_dec (reads W_enc before its update), and when
+  // streamed its W_enc / W_dec Adam, so the next slab may reuse the gradient buffers.
   for (const [j, s] of slabs.entries()) {
     const lg = await createLatentGrad(device, { B, D: O, DX: D, S: s.size, cap, auxCap, lo: s.start, levels });
     step.push(lg({
@@ -184,18 +205,26 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
       dvecTex: dvecTex?.texture,
       xcTex: xcTex?.texture,
     }));
-  }
-  // A transcoder's b_dec is only on the output side: gb_dec = Σ_t dvec (no encoder term, S = 0).
-  for (const [j, s] of (tc ? slabs.slice(0, 1) : slabs).entries()) {
-    // b_dec is in every level's reconstruction: D_0 (the first inner block) sums all their gradients
+    // b_dec is in every level's reconstruction: D_0 (the first inner block) sums all their gradients.
+    // A transcoder's b_dec is only on the output side: gb_dec = Σ_t dvec, one pass without the encoder term.
     const row0 = levels ? levels.innerBase * B : 0;
-    const bd = await createBdecGrad(device, { B, D: O, S: tc ? 0 : s.size, lo: s.start, accumulate: j > 0, row0 });
-    step.push(bd({ dvec, W_enc: P.W_enc[j], gb_enc: grads.b_enc[0], gb_dec: grads.b_dec[0] }));
+    if (!tc || j === 0) {
+      const bd = await createBdecGrad(device, { B, D: O, S: tc ? 0 : s.size, lo: s.start, accumulate: j > 0, row0 });
+      step.push(bd({ dvec, W_enc: P.W_enc[j], gb_enc: grads.b_enc[0], gb_dec: grads.b_dec[0] }));
+    }
+    if (streamed) {
+      const project = cfg.normalizeDecoder;
+      step.push(await partAdam(c, "W_enc", j, grads.W_enc[j], project));
+      step.push(await partAdam(c, "W_dec", j, grads.W_dec[j], project));
+    }
   }
   if (skip) step.push(skip.grad);
   // the inner levels' loss rides in the penalty slot
-  const opt = await buildOptimizer(c, grads, rowstats, { penalty: !!levels, aux: auxCap > 0 });
+  const opt = await buildOptimizer(c, grads, rowstats, { penalty: !!levels, aux: auxCap > 0, streamed });
   step.push(...opt.project, ...opt.out);
   fwd.push(opt.val);
-  return { step, forward: fwd, grads, rowstats, entries: { idx, val }, retie: opt.retie };
+  // streamed over several slabs, the W_enc / W_dec buffers hold only the last slab's gradient
+  const { W_enc: _e, W_dec: _d, ...vectors } = grads;
+  const kept = streamed && shared ? vectors : grads;
+  return { step, forward: fwd, grads: kept, rowstats, entries: { idx, val }, retie: opt.retie };
 }

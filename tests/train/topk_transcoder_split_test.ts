@@ -13,7 +13,7 @@ import { initTranscoder } from "../../stages/train/transcoder_setup.ts";
 import { referenceForward } from "../../stages/train/reference.ts";
 import { referenceTopkTranscoderStep } from "../../stages/train/reference_topk_transcoder.ts";
 import { Rng } from "../../stages/train/rng.ts";
-import { assertStepMatches, trainerConfig } from "./trainer_setup.ts";
+import { assertStepMatches, relErr, trainerConfig } from "./trainer_setup.ts";
 import { assertSelections } from "./selection.ts";
 
 const CASES = [
@@ -52,6 +52,7 @@ for (const arch of ["topk", "batchtopk"] as Architecture[]) {
         bindingLimit: c.limit ? c.limit * 4 : undefined,
         d_out: O,
         skip: !!c.skip,
+        keepGradients: true, // every slab's gradient stays readable (streamed: the test below)
       });
       const t = await GpuTrainer.create(device, cfg, init);
       assertEquals([t.plan.slabs.length, t.plan.chunks.length], [c.slabs, c.chunks]);
@@ -80,4 +81,39 @@ for (const arch of ["topk", "batchtopk"] as Architecture[]) {
       assert(fewer > 0, "some row has fewer than k positive pre-activations");
     });
   }
+}
+
+// Streamed gradients (each slab's W_enc [d_in, w] / W_dec [w, d_out] gradient into its Adam through one reused
+// pair): bit-identical to the stored-gradient path after two steps, at the splits with d_out ≠ d_in.
+for (const c of [CASES[2], CASES[3]]) {
+  Deno.test(`topk transcoder streamed Adam ${c.name} (${c.D} → ${c.O}): equals the stored-gradient path`, async () => {
+    const device = await getDevice();
+    const { D, O, S, B } = c;
+    const rng = new Rng(D * O, 5);
+    const init = initTranscoder(
+      { d_in: D, d_sae: S, d_out: O, seed: 2, decoderNorm: 1, initThreshold: 0.3 },
+      new Float32Array(O).map(() => 0.1 * rng.normal()),
+      !!c.skip,
+    );
+    const cfg = trainerConfig("topk", { d_in: D, d_sae: S, k: 5, batch: B }, {
+      deadWindow: 1,
+      auxK: 8,
+      bindingLimit: c.limit! * 4,
+      d_out: O,
+      skip: !!c.skip,
+    });
+    const streamed = await GpuTrainer.create(device, cfg, init);
+    const stored = await GpuTrainer.create(device, { ...cfg, keepGradients: true }, init);
+    assertEquals(streamed.plan.slabs.length, c.slabs);
+    for (const t of [1, 2]) {
+      const x = new Float32Array(B * D).map(() => rng.normal());
+      const y = new Float32Array(B * O).map(() => rng.normal());
+      for (const tr of [streamed, stored]) tr.step(x, { lr: 1e-2, t, sparsityCoef: 0, auxCoef: 0.5 }, y);
+      const [a, b] = [await streamed.snapshot(), await stored.snapshot()];
+      assert(relErr(a.W_dec, init.W_dec) > 1e-6, "the step changed W_dec");
+      for (const [key, v] of Object.entries(b)) assertEquals(Array.from(a[key]), Array.from(v), `step ${t}: ${key}`);
+    }
+    streamed.destroy();
+    stored.destroy();
+  });
 }
