@@ -4,12 +4,14 @@
  * decoder, sparsify-style fully sparse) at the same size in the same run, reported as ratios (the
  * machine is shared and noisy: only ratios measured together mean anything). Without torch it says so
  * in one line and reports ours alone.
- *   deno run -A bench/train_bench.ts [--json] [--filter NAME] [--small] [--profile] [--reps N] [--wide] [--huge]
+ *   deno run -A bench/train_bench.ts [--json] [--filter NAME[,NAME…]] [--small] [--profile] [--reps N] [--wide] [--huge]
  *     [--no-peer]
  * Cases:
  *   train.topk        d_in 512, d_sae 8192, k 32, batch 4096 (one slab: the default run's shape class)
  *   train.topk.wide   d_in 768, d_sae 65536, k 64, batch 4096 (8 latent slabs); with --wide or its filter
  *   train.topk.gemma  d_in 2304, d_sae 131072, k 64, batch 4096 (16 slabs, 2 steps, ~12 GB); --huge or filter
+ *   train.topk.transcoder  a TopK transcoder (x → y, d_out 512, AuxK on y − ŷ) at train.topk's size (the same
+ *                     --small); no peer; reports its tokens/s over train.topk's from the same run
  *   train.gated       the gated SAE's dense step, d_in 512, d_sae 4096, batch 2048 (one tile); no peer (the
  *                     peer is a TopK SAE)
  *   train.standard    the standard (ReLU + L1) dense step at train.gated's size (one tile); no peer
@@ -29,6 +31,7 @@ import { trainerConfig } from "../tests/train/trainer_setup.ts";
 import { getDevice } from "../kernels/runtime/device.ts";
 import { GpuTrainer } from "../stages/train/trainer.ts";
 import { SlabInit } from "../stages/train/init.ts";
+import { initTranscoder } from "../stages/train/transcoder_setup.ts";
 import { Rng } from "../stages/train/rng.ts";
 import { ignoreMissing } from "../pipeline/missing.ts";
 import { mib } from "../stages/train/slab_plan.ts";
@@ -55,10 +58,22 @@ interface Case {
   flag?: string;
   /** Why the peer is not run at this size. */
   noPeer?: string;
+  /** A transcoder's output width (x [B, D] → y [B, dOut]). */
+  dOut?: number;
 }
 
 const CASES: Case[] = [
   { name: "train.topk", D: 512, S: args.includes("--small") ? 4096 : 8192, k: 32, B: 4096, reps },
+  {
+    name: "train.topk.transcoder",
+    D: 512,
+    dOut: 512,
+    S: args.includes("--small") ? 4096 : 8192,
+    k: 32,
+    B: 4096,
+    reps,
+    noPeer: "no PyTorch peer for transcoders",
+  },
   { name: "train.gated", arch: "gated", D: 512, S: 4096, k: 32, B: 2048, reps, noPeer: "no PyTorch peer for gated" },
   {
     name: "train.standard",
@@ -107,7 +122,8 @@ const CASES: Case[] = [
 ];
 
 function selected(c: Case): boolean {
-  if (filter) return c.name === filter || (filter === "train" && !c.flag) || (!!c.flag && args.includes(c.flag));
+  const names = filter?.split(",") ?? [];
+  if (filter) return names.includes(c.name) || (filter === "train" && !c.flag) || (!!c.flag && args.includes(c.flag));
   return !c.flag || args.includes(c.flag);
 }
 
@@ -134,28 +150,35 @@ function cpuMs(): number {
 }
 
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
+/** tokens/s by case name, this run (the transcoder case reports its ratio to train.topk's). */
+const measured: Record<string, number> = {};
 
 async function bench(c: Case) {
-  const { D, S, k, B } = c;
-  const init = new SlabInit({ d_in: D, d_sae: S, seed: 1, decoderNorm: 1, initThreshold: 0.1 }, new Float32Array(D));
+  const { D, S, k, B, dOut } = c;
+  const dims = { d_in: D, d_sae: S, seed: 1, decoderNorm: 1, initThreshold: 0.1 };
+  const init = dOut
+    ? initTranscoder({ ...dims, d_out: dOut }, new Float32Array(dOut), false)
+    : new SlabInit(dims, new Float32Array(D));
   const t0 = performance.now();
   const arch = c.arch ?? "topk";
   const widths = arch === "matryoshka_batchtopk" ? [S / 16, S / 4, S] : undefined;
-  const cfg = trainerConfig(arch, { d_in: D, d_sae: S, k, batch: B }, { matryoshkaWidths: widths });
+  const tc = dOut ? { d_out: dOut, auxK: dOut / 2 } : {};
+  const cfg = trainerConfig(arch, { d_in: D, d_sae: S, k, batch: B }, { matryoshkaWidths: widths, ...tc });
   const t = await GpuTrainer.create(device, cfg, init);
   const setup = (performance.now() - t0) / 1000;
   const r = new Rng(3);
   const x = new Float32Array(B * D).map(() => r.normal());
+  const y = dOut ? new Float32Array(B * dOut).map(() => r.normal()) : undefined;
   const sparsityCoef = { gated: 5, matryoshka_batchtopk: 1, topk: 0, standard: 5, jumprelu: 1 }[arch];
   const h = { lr: 1e-3, t: 1, sparsityCoef, auxCoef: 1 / 32 };
-  t.step(x, h);
+  t.step(x, h, y);
   await t.metrics();
   const times: number[] = [];
   const cpus: number[] = [];
   for (let i = 0; i < c.reps; i++) {
     const c0 = cpuMs();
     const w0 = performance.now();
-    t.step(x, { ...h, t: i + 2 });
+    t.step(x, { ...h, t: i + 2 }, y);
     await t.metrics();
     times.push(performance.now() - w0);
     cpus.push(cpuMs() - c0);
@@ -168,12 +191,17 @@ async function bench(c: Case) {
         Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
       }`,
     );
-    const p = await t.profile(x, h);
+    const p = await t.profile(x, h, y);
     t.kernelLabels.forEach((l, j) => console.log(`  ${l.padEnd(32)} ${p[j].toFixed(1)} ms`));
   }
   const ours = Math.round(B / (ms / 1000));
   const plan = { slabs: t.plan.slabs.length, chunks: t.plan.chunks.length };
-  const params: Record<string, unknown> = { d_in: D, d_sae: S, k, batch: B, ...plan };
+  const params: Record<string, unknown> = { d_in: D, d_sae: S, k, batch: B, ...(dOut ? { d_out: dOut } : {}), ...plan };
+  measured[c.name] = ours;
+  if (dOut && measured["train.topk"]) {
+    params.ratio_vs_topk = Number((ours / measured["train.topk"]).toFixed(2));
+    console.error(`${c.name}: ours ${ours} tokens/s, ${params.ratio_vs_topk}× train.topk (${measured["train.topk"]})`);
+  }
   if (c.memory) {
     const m = t.plan.memory;
     const weightsAdam = m.weights + m.adam;

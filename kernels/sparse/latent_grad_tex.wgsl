@@ -2,6 +2,7 @@
 // the latent-major entry lists (csc.wgsl); only the tokens where latent i is active are read:
 //   gW_dec[i, d] = Σ_e val[e] · dvec[r(e), d]   (r = t for main entries, B + t for AuxK entries)
 //   gW_enc[d, i] = Σ_e g[e] · xc[t(e), d]        (xc = x − b_dec; written straight in [d_in, d_sae])
+// dvec / gW_dec rows are D wide, xc / gW_enc's DX (a transcoder's d_out and d_in; both multiples of 4).
 //   gb_enc[i]    = Σ_e g[e]
 //   since[i]     = 0 if i fired in a main entry this step, else since[i] + B (dead-latent clock)
 // Sums run in list order (deterministic). dvec and xc rows are read as rgba32float texels through row
@@ -13,6 +14,7 @@ override D: u32;
 override S: u32;
 override CAP: u32;
 override AUXCAP: u32 = 0u;
+override DX: u32;
 override FOLD_G: u32 = 1u;
 override FOLD_X: u32 = 1u;
 // Slab mode (stages/train/slab_plan.ts): this pass covers latents [LO, LO + S); gW_dec / gW_enc are the
@@ -23,7 +25,8 @@ const WG: u32 = 64u;
 const SINCE_MAX: u32 = 0xf0000000u;
 // @include "level_rows.wgsl"
 override QW: u32 = D / 4u;
-override NCH: u32 = (QW + $(CQ)u - 1u) / $(CQ)u;
+override QX: u32 = DX / 4u;
+override NCH: u32 = (max(QW, QX) + $(CQ)u - 1u) / $(CQ)u;
 
 @group(0) @binding(0) var<storage, read> list: array<u32>;
 @group(0) @binding(1) var<storage, read> start: array<u32>;
@@ -38,14 +41,20 @@ override NCH: u32 = (QW + $(CQ)u - 1u) / $(CQ)u;
 
 // @include "../runtime/row_texel.wgsl"
 
+// row_texel for the xc texture (QX texels per row).
+fn row_texel_x(r: u32, q: u32, fold: u32) -> vec2<u32> { return vec2<u32>((r % fold) * QX + q, r / fold); }
+
+// Texels past a row's end (the narrower side's, or the last chunk's) are loaded but never stored.
 fn store4(i: u32, q: u32, aw: vec4<f32>, ae: vec4<f32>) {
-  if (q >= QW) { return; }
   let d = 4u * q;
-  let o = i * D + d;
-  gW_dec[o] = aw.x;
-  gW_dec[o + 1u] = aw.y;
-  gW_dec[o + 2u] = aw.z;
-  gW_dec[o + 3u] = aw.w;
+  if (q < QW) {
+    let o = i * D + d;
+    gW_dec[o] = aw.x;
+    gW_dec[o + 1u] = aw.y;
+    gW_dec[o + 2u] = aw.z;
+    gW_dec[o + 3u] = aw.w;
+  }
+  if (q >= QX) { return; }
   gW_enc[d * S + i] = ae.x;
   gW_enc[(d + 1u) * S + i] = ae.y;
   gW_enc[(d + 2u) * S + i] = ae.z;
@@ -79,7 +88,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let gv = vec4<f32>(ge);
     // @unroll(q, CQ)
     aw_$(q) = fma(v, textureLoad(dvec, row_texel(r, q0 + $(q)u, FOLD_G)), aw_$(q));
-    ae_$(q) = fma(gv, textureLoad(xc, row_texel(t, q0 + $(q)u, FOLD_X)), ae_$(q));
+    ae_$(q) = fma(gv, textureLoad(xc, row_texel_x(t, q0 + $(q)u, FOLD_X)), ae_$(q));
     // @end
   }
   // @unroll(q, CQ)

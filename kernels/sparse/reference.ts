@@ -48,18 +48,19 @@ export function sparseGradReference(
 }
 
 // ---- latent_grad
-/** Float64 reference of gW_dec [S, D], gW_enc [D, S] and gb_enc from token-major entries. */
+/** Float64 reference of gW_dec [S, D], gW_enc [DX, S] and gb_enc from token-major entries (xc rows DX wide, default D). */
 export function latentGradReference(
   idx: ArrayLike<number>,
   val: ArrayLike<number>,
   g: ArrayLike<number>,
   dvec: ArrayLike<number>,
   xc: ArrayLike<number>,
-  d: { B: number; D: number; S: number; cap: number; auxCap: number; levels?: LevelRows },
+  d: { B: number; D: number; DX?: number; S: number; cap: number; auxCap: number; levels?: LevelRows },
 ) {
   const { B, D, S, cap, auxCap } = d;
+  const DX = d.DX ?? D;
   const gW_dec = new Float64Array(S * D);
-  const gW_enc = new Float64Array(D * S);
+  const gW_enc = new Float64Array(DX * S);
   const gb_enc = new Float64Array(S);
   const fired = new Array<boolean>(S).fill(false);
   for (let e = 0; e < B * (cap + auxCap); e++) {
@@ -70,10 +71,8 @@ export function latentGradReference(
     const r = main ? blockOf(i, d.levels) * B + t : B + t;
     if (main) fired[i] = true;
     gb_enc[i] += g[e];
-    for (let k = 0; k < D; k++) {
-      gW_dec[i * D + k] += val[e] * dvec[r * D + k];
-      gW_enc[k * S + i] += g[e] * xc[t * D + k];
-    }
+    for (let k = 0; k < D; k++) gW_dec[i * D + k] += val[e] * dvec[r * D + k];
+    for (let k = 0; k < DX; k++) gW_enc[k * S + i] += g[e] * xc[t * DX + k];
   }
   return { gW_dec, gW_enc, gb_enc, fired };
 }

@@ -38,12 +38,13 @@ export async function gpuRunner(
 ): Promise<SaeRunner> {
   const device = await getDevice();
   const { d_in: dIn, d_sae: dSae } = cfg;
-  const topk = cfg.architecture === "topk";
+  // transcoders encode as their activation does (the input side has no b_dec: apply_b_dec_to_input false)
+  const topk = ["topk", "topk_transcoder", "topk_skip_transcoder"].includes(cfg.architecture);
   const binding = Math.min(device.limits.maxStorageBufferBindingSize, bindingLimit ?? Infinity);
   const rows = Math.max(1, Math.min(maxRows, Math.floor(binding / ((topk ? dIn : dSae) * 4))));
   // (the ReLU family plans with one chunk: rows × w ≤ rows × d_sae ≤ one binding, or one row)
   const width = topk ? cfg.k! : Math.min(cap, dSae);
-  const jump = cfg.architecture === "jumprelu" || cfg.architecture === "batchtopk" || cfg.architecture === "gated";
+  const jump = ["jumprelu", "batchtopk", "gated", "jumprelu_transcoder"].includes(cfg.architecture);
   if (jump && !weights.threshold) throw new Error(`${cfg.architecture} SAE needs a threshold tensor`);
 
   const own: { destroy(): void }[] = [];

@@ -11,7 +11,8 @@
  *   jumprelu: z = ReLU(pre) · [pre > threshold] (BatchTopK SAEs are exported as JumpReLU);
  *   gated: z = [xc·W_enc + b_gate > 0] · ReLU(xc·(W_enc·e^{r_mag}) + b_mag), run in its exact JumpReLU
  *   form (stages/train/sae_cpu.ts; `weights.gated` holds the file's tensors).
- * Decoder: x̂ = z · W_dec + b_dec. Transcoders ("transcoder", "skip_transcoder", "jumprelu_transcoder") read
+ * Decoder: x̂ = z · W_dec + b_dec. Transcoders ("transcoder", "skip_transcoder", "jumprelu_transcoder"; the train
+ * stage's "topk_transcoder", "topk_skip_transcoder", which SAELens has no class for) read
  * hook_name and reconstruct hook_name_out: decode gives [n, d_out], and `forward(x, n)` adds a skip
  * transcoder's x·W_skipᵀ (SAELens's forward). The float64 arithmetic is the train stage's CPU reference
  * (stages/train/sae_cpu.ts); this module adds folder reading, checks and Float32 in/out.
@@ -55,7 +56,9 @@ export function parseSae(cfg: SaeConfig, weightBytes: Uint8Array): LoadedSae {
   }
   // SAELens 5 wrote TopK's k only inside activation_fn_kwargs.
   const kw = cfg.activation_fn_kwargs as { k?: number } | undefined;
-  if (cfg.architecture === "topk" && cfg.k === undefined && kw?.k !== undefined) cfg = { ...cfg, k: kw.k };
+  if (String(cfg.architecture).startsWith("topk") && cfg.k === undefined && kw?.k !== undefined) {
+    cfg = { ...cfg, k: kw.k };
+  }
   const weights = saeFromSafetensors(decodeSafetensors(weightBytes).tensors, cfg);
   return {
     cfg,
@@ -63,7 +66,7 @@ export function parseSae(cfg: SaeConfig, weightBytes: Uint8Array): LoadedSae {
     dIn: cfg.d_in,
     dSae: cfg.d_sae,
     dOut: outputWidth(cfg),
-    k: cfg.architecture === "topk" ? cfg.k ?? undefined : undefined,
+    k: String(cfg.architecture).startsWith("topk") ? cfg.k ?? undefined : undefined,
     weights,
     encode: (x, n) => Float32Array.from(encode(weights, cfg, x, n)),
     decode: (z, n) => Float32Array.from(decode(weights, cfg, z, n)),

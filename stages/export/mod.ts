@@ -20,7 +20,7 @@ import { latentTopTokens, topTokenCardLines } from "./latent_logits.ts";
 import { neuronpediaBatches } from "./neuronpedia.ts";
 import { densityHistogram, densityPlot, histogramFromEval, trainingPlots } from "./plots.ts";
 import { writeSaelens } from "./saelens.ts";
-import { sparsifyUnsupported, writeSparsify } from "./sparsify.ts";
+import { sparsifyUnsupported, TOPK_TRANSCODERS, writeSparsify } from "./sparsify.ts";
 
 export type ExportParams = ParamsOf<typeof params>;
 
@@ -76,13 +76,18 @@ export const exportStage = defineStage<ExportParams>({
     const dSae = Number(t.d_sae);
     const density = latentDensity(inp.latents, dSae);
     ctx.progress(0, 3, "saelens");
-    const saelens = await writeSaelens(`${ctx.outDir}/saelens`, {
+    // SAELens has no TopK transcoder: such a coder gets the sparsify layout only (from the train cfg's own keys).
+    const noSaelens = TOPK_TRANSCODERS.includes(String(t.architecture))
+      ? "SAELens has no TopK transcoder (its transcoders: transcoder, skip_transcoder, jumprelu_transcoder)"
+      : null;
+    if (noSaelens) ctx.log(`saelens/ not written: ${noSaelens}`);
+    const saelens = noSaelens ? null : await writeSaelens(`${ctx.outDir}/saelens`, {
       trainCfg: t,
       weights: inp.weights,
       pretokenizeMeta: inp.pretokenizeMeta ?? undefined,
       density,
     });
-    const saelensCfg = JSON.parse(saelens["cfg.json"]);
+    const saelensCfg = saelens ? JSON.parse(saelens["cfg.json"]) : t;
     const noSparsify = sparsifyUnsupported(saelensCfg);
     if (noSparsify) ctx.log(`sparsify/ not written: ${noSparsify}`);
     else await writeSparsify(`${ctx.outDir}/sparsify`, saelensCfg, inp.weights);
@@ -113,7 +118,9 @@ export const exportStage = defineStage<ExportParams>({
       ...(transcoder ? [["d_out", dOut] as [string, number]] : []),
     ];
     const k = t.k ?? trainMeta.k ?? inp.evalJson?.k;
-    if ((arch === "topk" || arch.endsWith("batchtopk")) && k !== undefined && k !== null) info.push(["k", Number(k)]);
+    if ((arch.startsWith("topk") || arch.endsWith("batchtopk")) && k !== undefined && k !== null) {
+      info.push(["k", Number(k)]);
+    }
     if (t.model_name) info.push(["model", String(t.model_name)]);
     if (t.hook_name) info.push([transcoder ? "input hook" : "hook", String(t.hook_name)]);
     if (transcoder) info.push(["output hook (reconstructed)", String(t.hook_name_out)]);

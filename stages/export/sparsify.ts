@@ -10,6 +10,10 @@
  * sparsify encodes TopK(ReLU((x − b_dec)·encoder.weightᵀ + encoder.bias)) and decodes z·W_dec + b_dec: the
  * same function as our TopK SAE with apply_b_dec_to_input. sparsify has no ReLU, JumpReLU or BatchTopK
  * inference coder, so only TopK SAEs get this layout.
+ * A TopK transcoder (train cfg architecture `topk_transcoder` / `topk_skip_transcoder`) is sparsify's
+ * `transcode: true` coder: no b_dec subtraction, and with `skip_connection` a `W_skip [d_in, d_in]` added as
+ * x·W_skipᵀ (our saved [d_out, d_in] as is). sparsify sizes W_dec, b_dec and W_skip by d_in alone, so only
+ * d_out = d_in transcoders fit.
  */
 import { encodeSafetensors, f32, type Tensor } from "../io/safetensors.ts";
 import { tensorF32 } from "./saelens.ts";
@@ -23,12 +27,24 @@ export interface SparsifyFiles {
 
 /** Why this SAE has no sparsify layout, or null when it has one. */
 export function sparsifyUnsupported(saelensCfg: Record<string, unknown>): string | null {
+  if (TOPK_TRANSCODERS.includes(String(saelensCfg.architecture))) {
+    const dIn = Number(saelensCfg.d_in), dOut = Number(saelensCfg.d_out);
+    if (dOut !== dIn) {
+      return `sparsify's SparseCoder sizes W_dec and b_dec by d_in (this transcoder: d_in ${dIn}, d_out ${dOut})`;
+    }
+    return null;
+  }
   if (saelensCfg.architecture !== "topk") {
     return `sparsify has TopK coders only (this SAE is ${saelensCfg.architecture})`;
   }
-  if (saelensCfg.apply_b_dec_to_input === false) return "sparsify always subtracts b_dec from the input";
+  if (saelensCfg.apply_b_dec_to_input === false) {
+    return "sparsify always subtracts b_dec from the input (transcode is for transcoders)";
+  }
   return null;
 }
+
+/** The train stage's names of a TopK transcoder (SAELens has none). */
+export const TOPK_TRANSCODERS = ["topk_transcoder", "topk_skip_transcoder"];
 
 /** The sparsify folder's files from the SAELens cfg object and the train weights. */
 export function buildSparsify(saelensCfg: Record<string, unknown>, weights: Record<string, Tensor>): SparsifyFiles {
@@ -40,6 +56,8 @@ export function buildSparsify(saelensCfg: Record<string, unknown>, weights: Reco
   for (let i = 0; i < dIn; i++) {
     for (let j = 0; j < dSae; j++) encoderWeight[j * dIn + i] = wEnc[i * dSae + j];
   }
+  const transcode = TOPK_TRANSCODERS.includes(String(saelensCfg.architecture));
+  const skip = saelensCfg.architecture === "topk_skip_transcoder";
   const cfg = {
     activation: "topk",
     expansion_factor: Math.max(1, Math.round(dSae / dIn)),
@@ -47,8 +65,8 @@ export function buildSparsify(saelensCfg: Record<string, unknown>, weights: Reco
     num_latents: dSae, // overrides expansion_factor
     k,
     multi_topk: false,
-    skip_connection: false,
-    transcode: false,
+    skip_connection: skip,
+    transcode,
     d_in: dIn,
   };
   return {
@@ -59,6 +77,7 @@ export function buildSparsify(saelensCfg: Record<string, unknown>, weights: Reco
       "encoder.bias": tensorF32(weights, "b_enc", [dSae]),
       W_dec: tensorF32(weights, "W_dec", [dSae, dIn]),
       b_dec: tensorF32(weights, "b_dec", [dIn]),
+      ...(skip ? { W_skip: tensorF32(weights, "W_skip", [dIn, dIn]) } : {}),
     }),
   };
 }

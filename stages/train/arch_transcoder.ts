@@ -8,21 +8,24 @@
  *   L = mean_t ‖y − ŷ‖² + the architecture's penalty (l1·Σ z_i‖W_dec_i‖ or l0·Σ H(pre − θ))
  * Gradients: dvec = (2/B)(ŷ − y);  dz = dvec·W_decᵀ;  gW_dec = zᵀ·dvec;  gW_enc = xᵀ·dpre;
  *   gb_dec = Σ_t dvec;  gW_skip = xᵀ·dvec.
- * Same kernels as the dense SAE step with d_out on the decoder side; the train stage does not feed it
- * yet (paired activations from extract are another change).
+ * Same kernels as the dense SAE step with d_out on the decoder side. TopK / BatchTopK transcoders (EleutherAI
+ * sparsify's `transcode`) run on the sparse path instead (./sparse_path.ts, the same definitions with z = TopK).
  */
 import { createEncoderGemm, type createGemm } from "../../kernels/gemm/mod.ts";
 import { createReconLoss } from "../../kernels/loss/mod.ts";
 import { writeBuffer } from "../../kernels/runtime/mod.ts";
 import { buildOptimizer } from "./optimizer_path.ts";
 import { asParts, gemmKernel, type StepContext, type StepKernels } from "./step_context.ts";
-import type { TrainerConfig } from "./trainer_types.ts";
+import type { Architecture, TrainerConfig } from "./trainer_types.ts";
 import { denseActivation, denseBuffers } from "./dense_path.ts";
 
-/** One-line errors for what a transcoder cannot be. */
+/** What a transcoder trains as: the dense path's standard / jumprelu, the sparse path's topk / batchtopk. */
+export const TRANSCODER_ARCHITECTURES: readonly Architecture[] = ["standard", "jumprelu", "topk", "batchtopk"];
+
+/** One-line errors for what a transcoder cannot be (topk / batchtopk train on ./sparse_path.ts). */
 export function checkTranscoder(c: TrainerConfig): void {
-  if (c.architecture !== "standard" && c.architecture !== "jumprelu") {
-    throw new Error(`train: transcoders train as standard or jumprelu (the dense path), not ${c.architecture}`);
+  if (!TRANSCODER_ARCHITECTURES.includes(c.architecture)) {
+    throw new Error(`train: transcoders train as ${TRANSCODER_ARCHITECTURES.join(", ")}, not ${c.architecture}`);
   }
   if (c.tiedWeights) {
     throw new Error("train: tied_weights needs a decoder back to the input; a transcoder writes another hook");

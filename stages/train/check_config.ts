@@ -31,6 +31,7 @@ export function checkConfig(c: TrainerConfig, device: GPUDevice): SlabPlan {
   const plan = planSlabs(
     {
       d_in: c.d_in,
+      d_out: c.d_out,
       d_sae: c.d_sae,
       batch: c.batch,
       cap,

@@ -2,7 +2,7 @@
  * The trainer's parameters and Adam moments on the device, split by the slab plan (./slab_plan.ts):
  * W_enc [d_in, d_sae] is one buffer per slab of columns ([d_in, w]), W_dec [d_sae, d_in] one per slab
  * of rows ([w, d_out]); the vectors (and a skip transcoder's W_skip) are whole. Hosts see whole tensors:
- * `split` and `join` convert. d_out = d_in except for transcoders (which stay one slab, the dense path).
+ * `split` and `join` convert. d_out = d_in except for transcoders (the dense path's stay one slab; TopK's split).
  */
 import { writeBuffer } from "../../kernels/runtime/mod.ts";
 import type { Range } from "./slab_plan.ts";
@@ -48,12 +48,17 @@ export class ParamStore {
 
   /** Parts read back from the device joined into the whole tensor. */
   join(n: ParamName, parts: Float32Array[]): Float32Array {
-    return joinParam(n, parts, this.D, this.S, this.slabs);
+    return joinParam(n, parts, this.#width(n), this.S, this.slabs);
+  }
+
+  /** Floats per row (W_dec: d_out) or per column (W_enc: d_in) of a split parameter. */
+  #width(n: ParamName): number {
+    return n === "W_dec" ? this.shape.d_out ?? this.D : this.D;
   }
 
   /** Upload whole tensor `host` of `n` into the given part buffers (one part's copy alive at a time). */
   write(device: GPUDevice, bufs: GPUBuffer[], n: ParamName, host: Float32Array): void {
-    bufs.forEach((b, j) => writeBuffer(device, b, paramPart(n, host, this.D, this.S, this.slabs, j)));
+    bufs.forEach((b, j) => writeBuffer(device, b, paramPart(n, host, this.#width(n), this.S, this.slabs, j)));
   }
 
   setParams(device: GPUDevice, p: Partial<SaeParams>): void {
@@ -90,7 +95,7 @@ export class ParamStore {
   }
 }
 
-/** Host tensor `n` ([D, S] for W_enc, [S, D] for W_dec) cut into its slab parts; other tensors whole. */
+/** Host tensor `n` ([D, S] for W_enc, [S, D] for W_dec; D = d_out for a transcoder's W_dec) cut into its slab parts; other tensors whole. */
 export function splitParam(n: ParamName, host: Float32Array, D: number, S: number, slabs: Range[]): Float32Array[] {
   const parts = n === "W_enc" || n === "W_dec" ? slabs.length : 1;
   return Array.from({ length: parts }, (_, j) => paramPart(n, host, D, S, slabs, j));

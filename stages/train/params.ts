@@ -71,13 +71,13 @@ export const trainParams = {
     default: null,
     nullable: true,
     doc:
-      "train a transcoder: read extract.hook, reconstruct this hook (e.g. blocks.0.ln2.hook_normalized → blocks.0.hook_mlp_out; extract writes both from one pass); standard or jumprelu; null = a plain SAE",
+      "train a transcoder: read extract.hook, reconstruct this hook (e.g. blocks.0.ln2.hook_normalized → blocks.0.hook_mlp_out; extract writes both from one pass); standard, jumprelu, topk or batchtopk; null = a plain SAE",
   },
   skip_transcoder: {
     type: "boolean",
     default: false,
     doc:
-      "transcoder with a linear skip path W_skip (ŷ += x·W_skipᵀ, SAELens skip_transcoder); needs target_hook and standard",
+      "transcoder with a linear skip path W_skip (ŷ += x·W_skipᵀ, SAELens skip_transcoder, sparsify skip_connection); needs target_hook and standard or topk",
   },
   clip_grad_norm: { type: "number", default: 0, min: 0, doc: "clip gradients to this global L2 norm; 0 = off" },
   normalize_activations: {
@@ -118,7 +118,8 @@ export const trainParams = {
     default: null,
     nullable: true,
     min: 0,
-    doc: "AuxK dead latents per token (topk/batchtopk); null = d_in/2 (SAELens), 0 = off",
+    doc:
+      "AuxK dead latents per token (topk/batchtopk); null = d_in/2 (SAELens; a transcoder's d_out/2, sparsify), 0 = off",
   },
   aux_k_coefficient: { type: "number", default: 0.03125, min: 0, doc: "AuxK loss coefficient" },
   matryoshka_widths: {

@@ -1,10 +1,28 @@
 /**
  * Float64 reference of a (skip) transcoder's training step (definitions in ./arch_transcoder.ts):
- * x [B, d_in] → y [B, d_out], standard or jumprelu activation; loss, L0 and every gradient.
+ * x [B, d_in] → y [B, d_out], standard or jumprelu activation; loss, L0 and every gradient (TopK / BatchTopK:
+ * ./reference_topk_transcoder.ts).
  * JumpReLU's threshold gradient uses the straight-through estimator of ./reference.ts.
  */
 import type { RefConfig, RefResult } from "./reference.ts";
 import type { SaeParams } from "./trainer.ts";
+
+/** A transcoder's output-side gradients from dvec [B, d_out]: gb_dec = Σ_t dvec, gW_skip = xᵀ·dvec [d_in, d_out]. */
+export function outputSideGrads(
+  x: ArrayLike<number>,
+  dvec: Float64Array,
+  c: { d_in: number; d_out: number; batch: number; skip: boolean },
+) {
+  const { d_in: D, d_out: O, batch: B } = c;
+  const b_dec = new Float64Array(O), W_skip = c.skip ? new Float64Array(D * O) : undefined;
+  for (let t = 0; t < B; t++) {
+    for (let o = 0; o < O; o++) {
+      b_dec[o] += dvec[t * O + o];
+      if (W_skip) { for (let d = 0; d < D; d++) W_skip[d * O + o] += x[t * D + d] * dvec[t * O + o]; }
+    }
+  }
+  return { b_dec, W_skip };
+}
 
 export function referenceTranscoderStep(
   p: SaeParams,
@@ -43,13 +61,9 @@ export function referenceTranscoderStep(
     }
   }
   const W_enc = new Float64Array(D * S), W_dec = new Float64Array(S * O), b_enc = new Float64Array(S);
-  const log_threshold = new Float64Array(S), b_dec = new Float64Array(O);
-  const W_skip = c.skip ? new Float64Array(D * O) : undefined;
+  const log_threshold = new Float64Array(S);
+  const { b_dec, W_skip } = outputSideGrads(x, dvec, { ...c, skip: !!c.skip });
   for (let t = 0; t < B; t++) {
-    for (let o = 0; o < O; o++) {
-      b_dec[o] += dvec[t * O + o];
-      if (W_skip) { for (let d = 0; d < D; d++) W_skip[d * O + o] += x[t * D + d] * dvec[t * O + o]; }
-    }
     for (let i = 0; i < S; i++) {
       const j = t * S + i;
       let g = 0;

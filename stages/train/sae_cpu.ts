@@ -64,7 +64,9 @@ export interface SaeWeights {
   gated?: { W_enc: Vec; b_gate: Vec; b_mag: Vec; r_mag: Vec };
 }
 
-const TRANSCODERS = ["transcoder", "skip_transcoder", "jumprelu_transcoder"];
+// topk_transcoder / topk_skip_transcoder: ours (SAELens has no TopK transcoder; sparsify's `transcode`).
+const TRANSCODERS = ["transcoder", "skip_transcoder", "jumprelu_transcoder", "topk_transcoder", "topk_skip_transcoder"];
+const TOPK = ["topk", "topk_transcoder", "topk_skip_transcoder"];
 const ARCHS = ["topk", "batchtopk", "standard", "jumprelu", "gated", ...TRANSCODERS];
 
 /** A transcoder architecture (reads one hook, writes another). */
@@ -89,8 +91,8 @@ function checkCfg(cfg: SaeConfig): void {
   if (!ARCHS.includes(cfg.architecture)) {
     throw new Error(`SAE architecture "${cfg.architecture}" is not one of ${ARCHS.join(", ")}`);
   }
-  if (cfg.architecture === "topk" && !(Number.isInteger(cfg.k) && cfg.k! >= 1 && cfg.k! <= cfg.d_sae)) {
-    throw new Error(`topk SAE needs an integer k in 1..d_sae (${cfg.d_sae}), got ${cfg.k}`);
+  if (TOPK.includes(cfg.architecture) && !(Number.isInteger(cfg.k) && cfg.k! >= 1 && cfg.k! <= cfg.d_sae)) {
+    throw new Error(`${cfg.architecture} SAE needs an integer k in 1..d_sae (${cfg.d_sae}), got ${cfg.k}`);
   }
   if (isTranscoder(cfg) && !(Number.isInteger(cfg.d_out) && cfg.d_out! >= 1)) {
     throw new Error(`${cfg.architecture} needs a positive integer d_out, got ${cfg.d_out}`);
@@ -131,7 +133,7 @@ export function saeFromSafetensors(tensors: Record<string, Tensor>, cfg: SaeConf
   }
   const needsThreshold = ["jumprelu", "batchtopk", "jumprelu_transcoder"].includes(cfg.architecture);
   const O = outputWidth(cfg);
-  const skip = cfg.architecture === "skip_transcoder";
+  const skip = cfg.architecture.endsWith("skip_transcoder");
   return {
     W_enc: get("W_enc", [d_in, d_sae])!,
     W_dec: get("W_dec", [d_sae, O])!,
@@ -178,7 +180,7 @@ export function activate(cfg: SaeConfig, pre: Float64Array, threshold?: Vec): Fl
   const z = new Float64Array(pre.length);
   for (let t = 0; t < n; t++) {
     const row = pre.subarray(t * d, (t + 1) * d);
-    if (cfg.architecture === "topk") {
+    if (TOPK.includes(cfg.architecture)) {
       for (const i of topkIndices(row, cfg.k!)) z[t * d + i] = Math.max(0, row[i]);
     } else if (
       cfg.architecture === "standard" || cfg.architecture === "transcoder" || cfg.architecture === "skip_transcoder"

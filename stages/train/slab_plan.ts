@@ -20,6 +20,8 @@ export interface Range {
 
 export interface SlabPlanInput {
   d_in: number;
+  /** A transcoder's output width (W_dec rows, x̂ and dvec); default d_in. */
+  d_out?: number;
   d_sae: number;
   batch: number;
   /** TopK output slots per row (k, or BatchTopK's candidates). */
@@ -69,20 +71,22 @@ const MIN_SLAB = 256;
 /** Split a config for a device with `maxStorageBufferBindingSize` `deviceBinding` bytes; one-line errors. */
 export function planSlabs(c: SlabPlanInput, deviceBinding: number): SlabPlan {
   const { d_in: D, d_sae: S, batch: B } = c;
+  const O = c.d_out ?? D; // a sparse transcoder: W_dec slabs are [w, d_out], x̂ / dvec rows d_out wide
   const bindingBytes = Math.min(deviceBinding, c.bindingLimit ?? Infinity);
   const L = Math.floor(bindingBytes / 4); // f32 per binding
   const stack = c.sparse ? 1 : c.denseStack ?? 1;
   // dvec holds the main and the AuxK gradient rows; gated's x̂ and dvec its f and gate-path rows
-  const rowsD = (c.auxCap > 0 ? 2 : stack) * B * D;
+  const rowsD = Math.max((c.auxCap > 0 ? 2 : stack) * B * O, B * D);
   if (rowsD > L) {
     const why = c.auxCap > 0 ? " × 2 with AuxK" : stack > 1 ? ` × ${stack} (gated)` : "";
+    const w = O === D ? `d_in (${B} × ${D}` : `max(d_in, d_out) (${B} × ${Math.max(D, O)}`;
     throw new Error(
-      `train: batch_size × d_in (${B} × ${D}${why} f32 = ${mib(rowsD * 4)}) exceeds maxStorageBufferBindingSize (${
+      `train: batch_size × ${w}${why} f32 = ${mib(rowsD * 4)}) exceeds maxStorageBufferBindingSize (${
         mib(bindingBytes)
       }); lower batch_size`,
     );
   }
-  const wMax = Math.floor(L / Math.max(D, stack)); // a slab's W_enc / W_dec (and one row of a dense tile)
+  const wMax = Math.floor(L / Math.max(D, O, stack)); // a slab's W_enc / W_dec (and one row of a dense tile)
   let w = Math.min(S, wMax);
   if (!c.sparse && !c.denseStack) {
     if (w < S || B * S > L) {
@@ -166,8 +170,9 @@ export function evenRanges(n: number, most: number, align: number): Range[] {
  */
 export function memoryBudget(c: SlabPlanInput, width: number, tileRows: number, nSlabs = 1): MemoryBudget {
   const { d_in: D, d_sae: S, batch: B } = c;
-  const weights = 4 * (2 * D * S + 2 * S + D);
-  const grads = 4 * (2 * D * (c.sparse && c.streamedGrads ? width : S) + 2 * S + D);
+  const O = c.d_out ?? D; // a transcoder's W_dec / b_dec / output rows (the scratch terms below count d_in)
+  const weights = 4 * ((D + O) * S + 2 * S + O);
+  const grads = 4 * ((D + O) * (c.sparse && c.streamedGrads ? width : S) + 2 * S + O);
   const entries = B * (c.cap + c.auxCap);
   const sparse = width * D + tileRows * D + D * width + 2 * tileRows * width + 4 * entries +
     (nSlabs > 1 ? 2 * nSlabs * tileRows * (c.cap + c.auxCap) : 0);

@@ -73,7 +73,8 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
   const target = p.target_hook === null ? null : await openTarget(io.extractDir, meta, p.target_hook);
   const O = target?.meta.d_in;
   if (target && normalize) target.scale = Math.sqrt(O!) / (target.meta.mean_norm || 1);
-  const auxK = isSparse(p.architecture) ? Math.min(p.aux_k ?? Math.floor(D / 2), S) : 0;
+  // AuxK reconstructs the residual of what is decoded: half its width (a transcoder's d_out, as sparsify)
+  const auxK = isSparse(p.architecture) ? Math.min(p.aux_k ?? Math.floor((O ?? D) / 2), S) : 0;
   const matryoshkaWidths = p.architecture === "matryoshka_batchtopk" ? resolveWidths(p, S) : undefined;
   const cfg: TrainerConfig = {
     architecture: p.architecture,

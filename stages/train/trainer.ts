@@ -137,7 +137,7 @@ export class GpuTrainer {
   /** The architecture's step builder. */
   #build(): Promise<StepKernels> {
     const c = this.#context();
-    if (this.cfg.d_out !== undefined) return buildTranscoder(c);
+    if (this.cfg.d_out !== undefined && !isSparse(this.cfg.architecture)) return buildTranscoder(c);
     if (this.cfg.architecture === "gated") return buildGated(c);
     return isSparse(this.cfg.architecture) ? buildSparse(c) : buildDense(c);
   }
@@ -226,8 +226,8 @@ export class GpuTrainer {
   }
 
   /** One step with a wait after each kernel: milliseconds per kernel position (for benches). */
-  async profile(x: Float32Array, h: StepHyper): Promise<number[]> {
-    this.#upload(x);
+  async profile(x: Float32Array, h: StepHyper, y?: Float32Array): Promise<number[]> {
+    this.#upload(x, y);
     this.#writeHyper(h);
     await this.device.queue.onSubmittedWorkDone();
     const times: number[] = [];

@@ -24,14 +24,14 @@ export function checkTranscoderParams(p: TranscoderKeys): void {
     }
     return;
   }
-  if (p.architecture !== "standard" && p.architecture !== "jumprelu") {
+  if (p.architecture === "matryoshka_batchtopk") {
     throw new ParamError(
-      `config key "train.target_hook": transcoders train as standard or jumprelu (the dense path); ${p.architecture}'s sparse path cannot decode to another width yet`,
+      `config key "train.target_hook": transcoders train as standard, jumprelu, topk or batchtopk; matryoshka_batchtopk's prefix decode reads d_in-wide rows`,
     );
   }
-  if (p.skip_transcoder && p.architecture !== "standard") {
+  if (p.skip_transcoder && (p.architecture === "jumprelu" || p.architecture === "batchtopk")) {
     throw new ParamError(
-      `config key "train.skip_transcoder": SAELens's skip_transcoder is a ReLU transcoder; set train.architecture to standard`,
+      `config key "train.skip_transcoder": a skip transcoder is ReLU (SAELens skip_transcoder) or TopK (sparsify skip_connection); ${p.architecture} saves as SAELens's jumprelu_transcoder, which has no skip path; set train.architecture to standard or topk`,
     );
   }
   if (p.tied_weights) {
@@ -43,12 +43,22 @@ export function checkTranscoderParams(p: TranscoderKeys): void {
 
 /**
  * The output side's tensors (W_dec [d_sae, d_out], ŷ and its gradient [batch, d_out], W_skip [d_in, d_out]) each
- * stay in one storage binding: the dense path does not split them (the slab plan checks the input side).
+ * stay in one storage binding: the dense path does not split them (the slab plan checks the input side). The
+ * sparse path (topk, batchtopk) splits W_dec into slabs and its slab plan checks the batch rows; only W_skip is whole.
  */
 export function checkTranscoderBindings(
-  c: { d_in: number; d_sae: number; batch: number; d_out: number },
+  c: { d_in: number; d_sae: number; batch: number; d_out: number; architecture: string; skip?: boolean },
   maxBindingBytes: number,
 ): void {
+  const sparse = c.architecture === "topk" || c.architecture === "batchtopk";
+  if (sparse && c.skip && c.d_in * c.d_out * 4 > maxBindingBytes) {
+    throw new Error(
+      `train: W_skip (d_in ${c.d_in} × d_out ${c.d_out} f32) exceeds one binding of ${
+        (maxBindingBytes / 2 ** 20).toFixed(0)
+      } MiB; set train.skip_transcoder false`,
+    );
+  }
+  if (sparse) return;
   const rows = Math.max(c.d_sae, c.batch, c.d_in);
   if (rows * c.d_out * 4 > maxBindingBytes) {
     throw new Error(
@@ -61,9 +71,15 @@ export function checkTranscoderBindings(
   }
 }
 
-/** The SAELens architecture a transcoder is saved as. */
+/**
+ * The architecture a transcoder is saved as: SAELens's names for the dense path and for batchtopk (saved as a
+ * JumpReLU transcoder with its learned threshold, as a plain BatchTopK SAE is); a TopK transcoder, which SAELens has
+ * no class for (sae_lens/saes/transcoder.py), as `topk_transcoder` / `topk_skip_transcoder`.
+ */
 export function transcoderArchitecture(architecture: string, skip: boolean): string {
-  return skip ? "skip_transcoder" : architecture === "jumprelu" ? "jumprelu_transcoder" : "transcoder";
+  if (architecture === "topk") return skip ? "topk_skip_transcoder" : "topk_transcoder";
+  const jump = architecture === "jumprelu" || architecture === "batchtopk";
+  return skip ? "skip_transcoder" : jump ? "jumprelu_transcoder" : "transcoder";
 }
 
 /** SAELens TranscoderConfig's output-side fields. */

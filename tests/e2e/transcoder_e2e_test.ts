@@ -147,7 +147,16 @@ Deno.test("e2e: transcoder config mistakes fail with one line naming the key", a
   try {
     await makeTinyModelDir(join(dir, "model"));
     const bad: [Record<string, unknown>, Record<string, unknown>, RegExp][] = [
-      [{ architecture: "topk", target_hook: "blocks.0.hook_mlp_out" }, {}, /train\.target_hook.*standard or jumprelu/],
+      [
+        { architecture: "matryoshka_batchtopk", target_hook: "blocks.0.hook_mlp_out" },
+        {},
+        /train\.target_hook.*matryoshka_batchtopk/,
+      ],
+      [
+        { architecture: "batchtopk", target_hook: "blocks.0.hook_mlp_out", skip_transcoder: true },
+        {},
+        /train\.skip_transcoder.*batchtopk/,
+      ],
       [{ architecture: "standard", target_hook: INPUT }, {}, /train\.target_hook.*extract\.hook itself/],
       [{ architecture: "standard", skip_transcoder: true }, {}, /train\.skip_transcoder.*needs train\.target_hook/],
       [

@@ -84,3 +84,12 @@ Deno.test("sparsify layout: only TopK SAEs, with a reason for the others", async
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("sparsify layout: a TopK transcoder only with d_out = d_in (sparsify sizes its decoder by d_in)", () => {
+  const cfg = { architecture: "topk_transcoder", d_in: 6, d_out: 6, apply_b_dec_to_input: false };
+  assertEquals(sparsifyUnsupported(cfg), null);
+  assertEquals(sparsifyUnsupported({ ...cfg, architecture: "topk_skip_transcoder" }), null);
+  const why = sparsifyUnsupported({ ...cfg, d_out: 9 })!;
+  assertMatch(why, /sizes W_dec and b_dec by d_in \(this transcoder: d_in 6, d_out 9\)/);
+  assertEquals(why.includes("\n"), false);
+});

@@ -21,6 +21,7 @@ async function check(
   cap: number,
   auxCap: number,
   levels?: LevelRows,
+  DX = D,
 ) {
   const device = await getDevice();
   const r = new Rng(B + D + S + cap, 11);
@@ -30,9 +31,9 @@ async function check(
   const val = new Float32Array([...main.val, ...aux.val]);
   const g = new Float32Array(idx.length).map(() => r.normal());
   const dvec = new Float32Array(dvecRows({ B, auxCap, levels }) * D).map(() => r.normal());
-  const xc = new Float32Array(B * D).map(() => r.normal());
+  const xc = new Float32Array(B * DX).map(() => r.normal());
   const since0 = new Uint32Array(S).map(() => r.int(1000));
-  const dims = { B, D, S, cap, auxCap, levels };
+  const dims = { B, D, DX, S, cap, auxCap, levels };
   const b = {
     idx: uploadBuffer(device, idx),
     val: uploadBuffer(device, val),
@@ -42,7 +43,7 @@ async function check(
     start: createBuffer(device, (S + 1) * 4),
     list: createBuffer(device, idx.length * 4),
     gW_dec: createBuffer(device, S * D * 4),
-    gW_enc: createBuffer(device, S * D * 4),
+    gW_enc: createBuffer(device, S * DX * 4),
     gb_enc: createBuffer(device, S * 4),
     since: uploadBuffer(device, since0),
   };
@@ -53,9 +54,9 @@ async function check(
   lg.encode(enc);
   device.queue.submit([enc.finish()]);
   const ref = latentGradReference(idx, val, g, dvec, xc, dims);
-  const what = `${path} B ${B} D ${D} S ${S} k ${cap}+${auxCap} levels ${levels?.widths}`;
+  const what = `${path} B ${B} D ${D} DX ${DX} S ${S} k ${cap}+${auxCap} levels ${levels?.widths}`;
   const e1 = maxErr(await readF32(device, b.gW_dec, S * D), ref.gW_dec);
-  const e2 = maxErr(await readF32(device, b.gW_enc, S * D), ref.gW_enc);
+  const e2 = maxErr(await readF32(device, b.gW_enc, S * DX), ref.gW_enc);
   const e3 = maxErr(await readF32(device, b.gb_enc, S), ref.gb_enc);
   assert(e1 < 1e-5 && e2 < 1e-5 && e3 < 1e-5, `${what}: errors gW_dec ${e1} gW_enc ${e2} gb_enc ${e3}`);
   const since = await readU32(device, b.since, S);
@@ -81,4 +82,18 @@ for (const path of ["texture", "buffer"] as const) {
       await check(path, B, D, S, cap, auxCap, { widths: [...widths], innerBase: auxCap ? 2 : 1 });
     });
   }
+}
+
+// Transcoders: gradient rows d_out wide, input rows d_in (wider and narrower; buffer path for widths % 4 != 0).
+for (const path of ["texture", "buffer"] as const) {
+  for (const [B, D, DX, S, cap, auxCap] of [[37, 40, 100, 100, 7, 3], [45, 96, 32, 300, 5, 9]]) {
+    Deno.test(`latent_grad ${path} transcoder d_out ${D} d_in ${DX} matches float64`, async () => {
+      await check(path, B, D, S, cap, auxCap, undefined, DX);
+    });
+  }
+}
+for (const [B, D, DX, S, cap, auxCap] of [[29, 18, 44, 90, 6, 4], [33, 44, 18, 90, 6, 4]]) {
+  Deno.test(`latent_grad buffer transcoder d_out ${D} d_in ${DX} (not multiples of 4) matches float64`, async () => {
+    await check("buffer", B, D, S, cap, auxCap, undefined, DX);
+  });
 }

@@ -7,13 +7,12 @@
  */
 import { assert, assertEquals } from "../assert.ts";
 import { getDevice } from "../../kernels/runtime/device.ts";
-import { INVALID } from "../../kernels/runtime/kernel.ts";
 import { type Architecture, GpuTrainer } from "../../stages/train/trainer.ts";
 import { initParams } from "../../stages/train/init.ts";
 import { referenceForward, referenceStep } from "../../stages/train/reference.ts";
-import { topkIndices } from "../../stages/train/sae_cpu.ts";
 import { Rng } from "../../stages/train/rng.ts";
 import { activeLatents } from "./active.ts";
+import { assertSelections } from "./selection.ts";
 import { relErr, trainerConfig } from "./trainer_setup.ts";
 
 const CASES = [
@@ -72,20 +71,7 @@ for (const arch of ["topk", "batchtopk"] as Architecture[]) {
       // Selected indices: main entries = the reference's active latents per row; AuxK = the top
       // min(aux_k, n_dead) dead latents with positive pre-activation.
       const { pre, z } = referenceForward(init, x2, cfg);
-      const cap = t.cap;
-      const nDead = dead.filter((d) => d).length;
-      let fewer = 0;
-      for (let r = 0; r < B; r++) {
-        const got = [...e.idx.subarray(r * cap, (r + 1) * cap)].filter((i) => i !== INVALID);
-        const want = [...Array(S).keys()].filter((i) => z[r * S + i] > 0);
-        assertEquals(got.sort((a, b) => a - b), want, `row ${r} main selection`);
-        if (want.length < k) fewer++;
-        const masked = Array.from(pre.subarray(r * S, (r + 1) * S), (v, i) => (dead[i] ? v : -Infinity));
-        const auxWant = topkIndices(masked, Math.min(8, nDead)).filter((i) => masked[i] > 0).sort((a, b) => a - b);
-        const auxGot = [...e.idx.subarray(B * cap + r * 8, B * cap + r * 8 + Math.min(8, nDead))]
-          .filter((i) => i !== INVALID).sort((a, b) => a - b);
-        assertEquals(auxGot, auxWant, `row ${r} AuxK selection`);
-      }
+      const fewer = assertSelections(e.idx, { pre, z, dead }, { B, S, cap: t.cap, auxK: 8, k });
       assert(fewer > 0, "some row has fewer than k positive pre-activations");
     });
   }
