@@ -13,15 +13,16 @@ import { trainerConfig } from "./trainer_setup.ts";
 const norm = (a: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((s, v) => s + v * v, 0));
 const unit = (v: Float64Array) => v.map((e) => e / norm(v));
 
-for (const skip of [false, true]) {
-  Deno.test(`transcoder${skip ? " (W_skip)" : ""}: resample() re-initialises dead latents toward paired (x, y) rows`, async () => {
+// standard: the dense path; topk: the sparse path's transcoder
+for (const [arch, skip] of [["standard", false], ["standard", true], ["topk", false], ["topk", true]] as const) {
+  Deno.test(`${arch} transcoder${skip ? " (W_skip)" : ""}: resample() re-initialises dead latents toward paired (x, y) rows`, async () => {
     const device = await getDevice();
     const D = 24, O = 40, S = 150, B = 16;
     const rng = new Rng(11, 3);
     const dims = { d_in: D, d_sae: S, d_out: O, seed: 5, decoderNorm: 0.1, initThreshold: 0.1 };
     const init = initTranscoder(dims, new Float32Array(O).map(() => 0.1 * rng.normal()), skip);
     for (let i = 0; i < 30; i++) init.b_enc[i] = -1e3; // never fire
-    const cfg = trainerConfig("standard", { d_in: D, d_sae: S, k: 4, batch: B }, {
+    const cfg = trainerConfig(arch, { d_in: D, d_sae: S, k: 4, batch: B }, {
       deadWindow: 1,
       normalizeDecoder: false,
       auxK: 0,
