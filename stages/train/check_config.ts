@@ -31,20 +31,6 @@ export function checkConfig(c: TrainerConfig, device: GPUDevice): SlabPlan {
     { d_in: c.d_in, d_sae: c.d_sae, batch: c.batch, cap, auxCap, sparse, denseStack, bindingLimit: c.bindingLimit },
     device.limits.maxStorageBufferBindingSize,
   );
-  if (c.architecture === "matryoshka_batchtopk") checkSingleSlab(plan, c, "matryoshka_batchtopk");
-  if (c.tiedWeights) checkSingleSlab(plan, c, "tied_weights");
-  if (c.resampling) checkSingleSlab(plan, c, "resample_every");
   checkMemory(plan.memory, isFallbackDevice(device));
   return plan;
-}
-
-/**
- * One-line refusal of a split plan for what still reads whole W_enc / W_dec buffers: matryoshka's
- * prefix decode and level gradients, the tied-weights transpose, the resampling kernel.
- */
-export function checkSingleSlab(plan: SlabPlan, c: Pick<TrainerConfig, "d_in" | "d_sae">, what: string): void {
-  if (plan.slabs.length === 1) return;
-  throw new Error(
-    `train: ${what} needs d_sae in one latent slab, but d_in ${c.d_in} × d_sae ${c.d_sae} splits into ${plan.slabs.length} slabs (one storage binding); lower d_sae (or expansion_factor) or turn ${what} off`,
-  );
 }

@@ -7,8 +7,8 @@
  *   top aux_k dead latents, no bias);  g_e = dvec_t·W_dec[i];  per-latent lists → gW_dec, gW_enc,
  *   gb_enc touching k rows per token;  gb_dec = Σ dvec − W_enc·gb_enc.
  * Each per-latent kernel runs once per slab on that slab's buffers (kernels/sparse: `lo`/`hi`).
- * matryoshka_batchtopk adds its inner prefix decodes and loss (./arch_matryoshka.ts; one slab only:
- * the prefix decode reads one W_dec buffer, and ./trainer.ts rejects a split plan for it).
+ * matryoshka_batchtopk adds its inner prefix decodes and loss (./arch_matryoshka.ts, a pass per slab too);
+ * its level rows route by the global latent index.
  */
 import { type BoundKernel, rowTexturesAvailable } from "../../kernels/runtime/mod.ts";
 import { createBdecGrad, createCenter } from "../../kernels/dense/mod.ts";
@@ -131,8 +131,8 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   fwd.push(...dec, loss);
   step.push(...dec, loss);
   if (levels) {
-    const b = { idx, val, W_dec: P.W_dec[0], b_dec: P.b_dec[0], dvec, rowstats };
-    const inner = await matryoshkaKernels(c, b, levels, cap, wTex?.[0].texture);
+    const b = { idx, val, W_dec: P.W_dec, b_dec: P.b_dec[0], dvec, rowstats };
+    const inner = await matryoshkaKernels(c, b, levels, cap, slabs, wTex?.map((t) => t.texture));
     fwd.push(...inner);
     step.push(...inner);
   }
