@@ -1,0 +1,230 @@
+/**
+ * Matryoshka's prefix decodes, tied weights and dead-latent resampling over a split slab plan
+ * (a test-only binding limit forces slabs of unequal width, with and without batch chunks):
+ * - matryoshka_batchtopk: loss (every level + AuxK), L0 and every gradient against float64, with level
+ *   widths inside a slab and on a slab boundary;
+ * - tied weights: the tied gradient against float64, W_enc = W_decᵀ exactly after Adam steps, and the
+ *   parameters of the one-slab trainer;
+ * - resampling, every architecture: the split trainer's snapshot after resample() (re-initialised rows,
+ *   reset moments, clocks) and a later step equal the one-slab trainer's; the reset moments are exactly 0;
+ * - a split run interrupted after a resampling and restored from its snapshot ends bit-identical.
+ */
+import { assert, assertEquals } from "../assert.ts";
+import { getDevice } from "../../kernels/runtime/device.ts";
+import { type Architecture, GpuTrainer, type SaeParams, type TrainerConfig } from "../../stages/train/trainer.ts";
+import { referenceStep } from "../../stages/train/reference.ts";
+import { Rng } from "../../stages/train/rng.ts";
+import { activeLatents } from "./active.ts";
+import { assertStepMatches, initWithBiases, relErr, trainerConfig } from "./trainer_setup.ts";
+
+type Snapshot = Record<string, Float32Array | Uint32Array>;
+
+/** Every parameter and Adam moment within relErr 1e-4 of the one-slab run's, the clocks exactly equal. */
+function assertSnapshotsMatch(split: Snapshot, whole: Snapshot, what: string): void {
+  for (const [key, a] of Object.entries(whole)) {
+    if (key === "state") continue; // mixed u32 / f32 slots
+    if (key === "since") assertEquals(Array.from(split.since), Array.from(a), `${what}: clocks`);
+    else if (a.some((v) => v !== 0)) {
+      const e = relErr(split[key], a);
+      assert(e < 1e-4, `${what}: ${key} relative error ${e}`);
+    } else assert(split[key].every((v) => v === 0), `${what}: ${key} should stay 0`);
+  }
+}
+
+const MATRYOSHKA = [
+  { name: "level widths inside slabs", D: 32, S: 98, B: 8, limit: 1024 * 4, widths: [12, 40], plan: [4, 1] },
+  { name: "slabs and chunks", D: 16, S: 200, B: 24, limit: 768 * 4, widths: [20, 90, 150], plan: [5, 2] },
+  // 56 is the third slab's first latent; d_in % 4 != 0: the buffer paths
+  { name: "a level on a slab boundary", D: 18, S: 98, B: 8, limit: 576 * 4, widths: [10, 56], plan: [4, 1] },
+];
+
+for (const c of MATRYOSHKA) {
+  Deno.test(`split matryoshka_batchtopk, ${c.name} (d_sae ${c.S}, levels ${c.widths}): matches float64`, async () => {
+    const device = await getDevice();
+    const { D, S, B } = c;
+    const rng = new Rng(D + S, 17);
+    const init = initWithBiases(D, S, 1, rng);
+    const x = new Float32Array(B * D).map(() => rng.normal());
+    const x2 = new Float32Array(B * D).map(() => rng.normal());
+    const cfg = trainerConfig("matryoshka_batchtopk", { d_in: D, d_sae: S, k: 5, batch: B }, {
+      deadWindow: 1, // latents silent on the first batch are dead on the second: AuxK runs
+      auxK: 8,
+      batchTopkCap: 2,
+      matryoshkaWidths: [...c.widths, S],
+      bindingLimit: c.limit,
+    });
+    const t = await GpuTrainer.create(device, cfg, init);
+    assertEquals([t.plan.slabs.length, t.plan.chunks.length], c.plan);
+    const h = { lr: 0, t: 1, sparsityCoef: 1, auxCoef: 0.5 };
+    t.step(x, h);
+    t.step(x2, h);
+    const m = await t.metrics();
+    const g = await t.gradients();
+    t.destroy();
+    const dead = activeLatents(init, x, cfg).map((a) => !a);
+    const ref = referenceStep(init, x2, { ...cfg, dead, sparsityCoef: 1, auxCoef: 0.5 });
+    assert(ref.loss > 2 * ref.mse, `inner levels add to the loss: ${ref.loss} vs mse ${ref.mse}`);
+    assertStepMatches(m, g, ref, ["W_enc", "W_dec", "b_enc", "b_dec"]);
+  });
+}
+
+const SPLITS = [
+  { name: "slabs", D: 32, S: 98, B: 8, limit: 1024 * 4, chunks: 1 },
+  { name: "slabs and chunks", D: 16, S: 198, B: 25, limit: 1024 * 4, chunks: 2 },
+];
+
+/** A split trainer and the one-slab trainer of the same config; both destroyed after `body`. */
+async function splitAndWhole(
+  cfg: TrainerConfig,
+  init: SaeParams,
+  limit: number,
+  body: (split: GpuTrainer, whole: GpuTrainer) => Promise<void>,
+): Promise<void> {
+  const device = await getDevice();
+  const split = await GpuTrainer.create(device, { ...cfg, bindingLimit: limit }, init);
+  const whole = await GpuTrainer.create(device, cfg, init);
+  try {
+    assert(split.plan.slabs.length > 1 && whole.plan.slabs.length === 1, "one split, one whole plan");
+    await body(split, whole);
+  } finally {
+    split.destroy();
+    whole.destroy();
+  }
+}
+
+for (const arch of ["topk", "batchtopk", "standard", "jumprelu"] as Architecture[]) {
+  for (const c of SPLITS) {
+    Deno.test(`split tied weights, ${arch}, ${c.name}: gradient matches float64, W_enc = W_decᵀ, = one slab`, async () => {
+      const { D, S, B } = c;
+      const rng = new Rng(D + S, 73);
+      const normalizeDecoder = arch === "topk" || arch === "batchtopk";
+      const init = initWithBiases(D, S, normalizeDecoder ? 1 : 0.5, rng, 0.05);
+      const x = new Float32Array(B * D).map(() => rng.normal());
+      const cfg = trainerConfig(arch, { d_in: D, d_sae: S, k: 5, batch: B }, {
+        auxK: 0,
+        bandwidth: 0.5,
+        batchTopkCap: 2,
+        normalizeDecoder,
+        tiedWeights: true,
+      });
+      await splitAndWhole(cfg, init, c.limit, async (split, whole) => {
+        assertEquals(split.plan.chunks.length, c.chunks);
+        const h = { lr: 0, t: 1, sparsityCoef: 0.3, auxCoef: 0 };
+        for (const t of [split, whole]) t.step(x, h);
+        const m = await split.metrics();
+        const g = await split.gradients();
+        const ref = referenceStep(init, x, { ...cfg, sparsityCoef: 0.3, auxCoef: 0 });
+        assert(Math.abs(m.loss - ref.loss) <= 1e-4 * ref.loss, `loss ${m.loss} vs ${ref.loss}`);
+        const e = relErr(g.W_dec!, ref.grads.W_dec);
+        assert(e < 1e-4, `tied gradient relative error ${e}`);
+        for (let s = 2; s <= 4; s++) {
+          for (const t of [split, whole]) t.step(x, { ...h, lr: 1e-2, t: s });
+        }
+        const p = await split.params();
+        for (let i = 0; i < S; i++) {
+          for (let d = 0; d < D; d++) assertEquals(p.W_enc[d * S + i], p.W_dec[i * D + d], `W_enc[${d}, ${i}]`);
+        }
+        assert(relErr(p.W_dec, init.W_dec) > 1e-4, "the tied matrix trained");
+        assertSnapshotsMatch(await split.snapshot(), await whole.snapshot(), "after 3 Adam steps");
+      });
+    });
+  }
+}
+
+const RESAMPLED: { arch: Architecture; tied?: boolean }[] = [
+  { arch: "topk" },
+  { arch: "batchtopk" },
+  { arch: "matryoshka_batchtopk" },
+  { arch: "standard" },
+  { arch: "jumprelu" },
+  { arch: "gated" },
+  { arch: "topk", tied: true },
+];
+
+/** A 4-slab, 2-chunk config whose every fifth latent never fires (dead, in every slab). */
+function resampleSetup(arch: Architecture, tied = false) {
+  const { D, S, B, limit } = SPLITS[1];
+  const rng = new Rng(D + S, 5);
+  const normalizeDecoder = arch === "topk" || arch === "batchtopk" || arch === "matryoshka_batchtopk";
+  const init = initWithBiases(D, S, normalizeDecoder ? 1 : 0.5, rng, 0.05);
+  for (let i = 0; i < S; i += 5) init.b_enc[i] = -1e3;
+  for (let i = 0; i < S; i++) init.b_mag[i] = 0.2 * rng.normal();
+  if (tied) { for (let i = 0; i < S; i++) for (let d = 0; d < D; d++) init.W_enc[d * S + i] = init.W_dec[i * D + d]; }
+  // k 12 and 3 steps: few latents are silent by chance, so the picks (the first dead ones) reach several slabs
+  const cfg = trainerConfig(arch, { d_in: D, d_sae: S, k: 12, batch: B }, {
+    deadWindow: 3 * B,
+    normalizeDecoder,
+    auxK: 4,
+    batchTopkCap: 2,
+    bandwidth: 0.5,
+    matryoshkaWidths: [20, 100, S],
+    tiedWeights: tied,
+    resampling: true,
+  });
+  const batches = Array.from({ length: 6 }, () => new Float32Array(B * D).map(() => rng.normal()));
+  return { D, S, B, limit, init, cfg, batches };
+}
+
+for (const { arch, tied } of RESAMPLED) {
+  const what = `${arch}${tied ? ", tied" : ""}`;
+  Deno.test(`split resampling, ${what}: rows, moments and clocks equal the one-slab trainer's`, async () => {
+    const { D, S, limit, init, cfg, batches } = resampleSetup(arch, tied);
+    await splitAndWhole(cfg, init, limit, async (split, whole) => {
+      const h = { lr: 1e-3, t: 1, sparsityCoef: 0.1, auxCoef: 0.1 };
+      for (const t of [split, whole]) for (let s = 1; s <= 3; s++) t.step(batches[s - 1], { ...h, t: s });
+      const before = await split.snapshot();
+      const dead = [...before.since.keys()].filter((i) => before.since[i] >= cfg.deadWindow);
+      const n = await split.resample(42, 3);
+      assertEquals(n, await whole.resample(42, 3));
+      assertEquals(n, Math.min(dead.length, cfg.batch));
+      const picked = dead.slice(0, n);
+      const slabsHit = new Set(picked.map((i) => split.plan.slabs.findIndex((s) => i < s.start + s.size)));
+      assert(slabsHit.size >= 2, `picks in ${slabsHit.size} slab(s)`);
+      const after = await split.snapshot();
+      assertSnapshotsMatch(after, await whole.snapshot(), "after resample()");
+      const moved = picked.filter((i) => after.W_dec[i * D] !== before.W_dec[i * D]).length;
+      assertEquals(moved, n, "every picked decoder row re-initialised");
+      for (const i of picked) {
+        assertEquals(after.since[i], 0, `latent ${i}: clock`);
+        assertEquals(after.m_b_enc[i], 0, `latent ${i}: m_b_enc`);
+        for (let d = 0; d < D; d++) {
+          const moments = [after.m_W_dec[i * D + d], after.v_W_dec[i * D + d], after.m_W_enc[d * S + i]];
+          assertEquals([...moments, after.v_W_enc[d * S + i]], [0, 0, 0, 0], `latent ${i}: moments`);
+          if (tied) assertEquals(after.W_enc[d * S + i], after.W_dec[i * D + d], `latent ${i}: tied`);
+        }
+      }
+      const unpicked = [...Array(S).keys()].find((i) => !picked.includes(i))!;
+      assertEquals(after.m_W_dec[unpicked * D], before.m_W_dec[unpicked * D], "other moments untouched");
+      for (const t of [split, whole]) t.step(batches[3], { ...h, t: 4 });
+      assertSnapshotsMatch(await split.snapshot(), await whole.snapshot(), "a step after resampling");
+    });
+  });
+}
+
+Deno.test("split matryoshka with resampling: a run restored from its snapshot ends bit-identical", async () => {
+  const device = await getDevice();
+  const { limit, init, cfg, batches } = resampleSetup("matryoshka_batchtopk");
+  const split = { ...cfg, bindingLimit: limit };
+  const h = { lr: 1e-3, t: 1, sparsityCoef: 0.1, auxCoef: 0.1 };
+  const run = async (t: GpuTrainer, from: number, to: number) => {
+    for (let s = from; s <= to; s++) {
+      t.step(batches[s - 1], { ...h, t: s });
+      if (s % 3 === 0) await t.resample(7, s);
+    }
+  };
+  const a = await GpuTrainer.create(device, split, init);
+  await run(a, 1, 6);
+  const want = await a.snapshot();
+  a.destroy();
+  const b = await GpuTrainer.create(device, split, init);
+  await run(b, 1, 4); // interrupted after the resampling at step 3
+  const snap = await b.snapshot();
+  b.destroy();
+  const c = await GpuTrainer.create(device, split, init);
+  c.restore(snap);
+  await run(c, 5, 6);
+  const got = await c.snapshot();
+  c.destroy();
+  assert(relErr(want.W_dec, snap.W_dec) > 0, "the last steps changed W_dec");
+  for (const [key, v] of Object.entries(want)) assertEquals(Array.from(got[key]), Array.from(v), key);
+});
