@@ -149,7 +149,12 @@ function resampleSetup(arch: Architecture, tied = false) {
   const init = initWithBiases(D, S, normalizeDecoder ? 1 : 0.5, rng, 0.05);
   for (let i = 0; i < S; i += 5) init.b_enc[i] = -1e3;
   for (let i = 0; i < S; i++) init.b_mag[i] = 0.2 * rng.normal();
-  if (tied) { for (let i = 0; i < S; i++) for (let d = 0; d < D; d++) init.W_enc[d * S + i] = init.W_dec[i * D + d]; }
+  for (let i = 0; i < S; i++) {
+    for (let d = 0; d < D; d++) {
+      // tied: W_enc = W_decᵀ; else encoder norms that fall with the latent index (each slab's alive mean differs)
+      init.W_enc[d * S + i] = tied ? init.W_dec[i * D + d] : init.W_enc[d * S + i] * (2.5 - 2 * i / S);
+    }
+  }
   // k 12 and 3 steps: few latents are silent by chance, so the picks (the first dead ones) reach several slabs
   const cfg = trainerConfig(arch, { d_in: D, d_sae: S, k: 12, batch: B }, {
     deadWindow: 3 * B,
@@ -191,6 +196,18 @@ for (const { arch, tied } of RESAMPLED) {
           const moments = [after.m_W_dec[i * D + d], after.v_W_dec[i * D + d], after.m_W_enc[d * S + i]];
           assertEquals([...moments, after.v_W_enc[d * S + i]], [0, 0, 0, 0], `latent ${i}: moments`);
           if (tied) assertEquals(after.W_enc[d * S + i], after.W_dec[i * D + d], `latent ${i}: tied`);
+        }
+      }
+      // float64: a new encoder column is 0.2 × the alive latents' mean encoder norm (over every slab) × its row's direction
+      const col = (W: ArrayLike<number>, i: number) => Float64Array.from({ length: D }, (_, d) => W[d * S + i]);
+      const norm = (v: Float64Array) => Math.hypot(...v);
+      const alive = [...Array(S).keys()].filter((i) => before.since[i] < cfg.deadWindow);
+      const encNorm = alive.reduce((a, i) => a + norm(col(before.W_enc, i)), 0) / alive.length;
+      for (const i of tied ? [] : picked) {
+        const wd = Float64Array.from({ length: D }, (_, d) => after.W_dec[i * D + d]);
+        const we = col(after.W_enc, i), nd = norm(wd);
+        for (let d = 0; d < D; d++) {
+          assert(Math.abs(we[d] - 0.2 * encNorm * wd[d] / nd) < 1e-5, `latent ${i}: W_enc[${d}] ${we[d]}`);
         }
       }
       const unpicked = [...Array(S).keys()].find((i) => !picked.includes(i))!;
