@@ -17,6 +17,8 @@
  *                     stages/train/dense_tiles.ts, recomputing each tile's pre in the backward); --wide or filter
  *   train.matryoshka_batchtopk  the sparse step with 3 levels (d_sae/16, d_sae/4, d_sae) at train.topk's
  *                     size; no peer
+ *   train.matryoshka_batchtopk.wide  the same levels at train.topk.wide's size (8 latent slabs: a prefix
+ *                     decode per slab below each level); --wide or its filter
  * Wide cases also report peak RSS (VmHWM: on a CPU adapter device memory is host memory), the bytes of
  * device buffers and row textures the trainer allocated, and the plan's budget against weights + Adam.
  * `--small` uses d_sae 4096 for train.topk. With --profile: median CPU time of a step (all threads,
@@ -91,6 +93,18 @@ const CASES: Case[] = [
     memory: true,
     flag: "--wide",
     noPeer: "no PyTorch peer for jumprelu",
+  },
+  {
+    name: "train.matryoshka_batchtopk.wide",
+    arch: "matryoshka_batchtopk",
+    D: 768,
+    S: 65536,
+    k: 64,
+    B: 4096,
+    reps: Math.min(reps, 2),
+    memory: true,
+    flag: "--wide",
+    noPeer: "no PyTorch peer for matryoshka_batchtopk",
   },
   {
     name: "train.topk.gemma",
