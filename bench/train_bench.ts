@@ -58,6 +58,19 @@ interface Case {
   noPeer?: string;
 }
 
+/** An architecture without a PyTorch peer at train.topk.wide's size (`--wide`). */
+function wideCase(arch: "jumprelu" | "matryoshka_batchtopk"): Case {
+  const dims = { D: 768, S: 65536, k: 64, B: 4096, reps: Math.min(reps, 2) };
+  return {
+    name: `train.${arch}.wide`,
+    arch,
+    ...dims,
+    memory: true,
+    flag: "--wide",
+    noPeer: `no PyTorch peer for ${arch}`,
+  };
+}
+
 const CASES: Case[] = [
   { name: "train.topk", D: 512, S: args.includes("--small") ? 4096 : 8192, k: 32, B: 4096, reps },
   { name: "train.gated", arch: "gated", D: 512, S: 4096, k: 32, B: 2048, reps, noPeer: "no PyTorch peer for gated" },
@@ -82,30 +95,8 @@ const CASES: Case[] = [
     noPeer: "no PyTorch peer for matryoshka_batchtopk",
   },
   { name: "train.topk.wide", D: 768, S: 65536, k: 64, B: 4096, reps: Math.min(reps, 2), memory: true, flag: "--wide" },
-  {
-    name: "train.jumprelu.wide",
-    arch: "jumprelu",
-    D: 768,
-    S: 65536,
-    k: 64,
-    B: 4096,
-    reps: Math.min(reps, 2),
-    memory: true,
-    flag: "--wide",
-    noPeer: "no PyTorch peer for jumprelu",
-  },
-  {
-    name: "train.matryoshka_batchtopk.wide",
-    arch: "matryoshka_batchtopk",
-    D: 768,
-    S: 65536,
-    k: 64,
-    B: 4096,
-    reps: Math.min(reps, 2),
-    memory: true,
-    flag: "--wide",
-    noPeer: "no PyTorch peer for matryoshka_batchtopk",
-  },
+  wideCase("jumprelu"),
+  wideCase("matryoshka_batchtopk"),
   {
     name: "train.topk.gemma",
     D: 2304,

@@ -14,7 +14,7 @@ import { getDevice } from "../../kernels/runtime/device.ts";
 import { type Architecture, GpuTrainer, type SaeParams, type TrainerConfig } from "../../stages/train/trainer.ts";
 import { referenceStep } from "../../stages/train/reference.ts";
 import { Rng } from "../../stages/train/rng.ts";
-import { activeLatents } from "./active.ts";
+import { secondStepWithReference } from "./active.ts";
 import { assertStepMatches, initWithBiases, relErr, trainerConfig } from "./trainer_setup.ts";
 
 type Snapshot = Record<string, Float32Array | Uint32Array>;
@@ -40,7 +40,6 @@ const MATRYOSHKA = [
 
 for (const c of MATRYOSHKA) {
   Deno.test(`split matryoshka_batchtopk, ${c.name} (d_sae ${c.S}, levels ${c.widths}): matches float64`, async () => {
-    const device = await getDevice();
     const { D, S, B } = c;
     const rng = new Rng(D + S, 17);
     const init = initWithBiases(D, S, 1, rng);
@@ -53,16 +52,8 @@ for (const c of MATRYOSHKA) {
       matryoshkaWidths: [...c.widths, S],
       bindingLimit: c.limit,
     });
-    const t = await GpuTrainer.create(device, cfg, init);
-    assertEquals([t.plan.slabs.length, t.plan.chunks.length], c.plan);
-    const h = { lr: 0, t: 1, sparsityCoef: 1, auxCoef: 0.5 };
-    t.step(x, h);
-    t.step(x2, h);
-    const m = await t.metrics();
-    const g = await t.gradients();
-    t.destroy();
-    const dead = activeLatents(init, x, cfg).map((a) => !a);
-    const ref = referenceStep(init, x2, { ...cfg, dead, sparsityCoef: 1, auxCoef: 0.5 });
+    const { m, g, ref, plan } = await secondStepWithReference(cfg, init, x, x2, { sparsityCoef: 1, auxCoef: 0.5 });
+    assertEquals([plan.slabs.length, plan.chunks.length], c.plan);
     assert(ref.loss > 2 * ref.mse, `inner levels add to the loss: ${ref.loss} vs mse ${ref.mse}`);
     assertStepMatches(m, g, ref, ["W_enc", "W_dec", "b_enc", "b_dec"]);
   });
