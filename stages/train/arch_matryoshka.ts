@@ -11,10 +11,10 @@
  * (kernels/sparse/level_rows.wgsl). Saved, as SAELens does, as a JumpReLU SAE with the BatchTopK threshold.
  */
 import type { BoundKernel, RowTexture } from "../../kernels/runtime/mod.ts";
-import { createSparseDecode, type LevelRows, MAX_INNER_LEVELS } from "../../kernels/sparse/mod.ts";
+import { createSparseDecode, dvecRows, type LevelRows, MAX_INNER_LEVELS } from "../../kernels/sparse/mod.ts";
 import { createMatryoshkaLoss } from "../../kernels/loss/mod.ts";
 import type { TrainerConfig } from "./trainer_types.ts";
-import type { Range } from "./slab_plan.ts";
+import { mib, type Range } from "./slab_plan.ts";
 
 /** Check the prefix widths: ascending, the first ≥ k, the last ≤ d_sae, at most 8 levels; one-line errors. */
 export function checkMatryoshkaWidths(widths: number[], k: number, d_sae: number): void {
@@ -30,6 +30,24 @@ export function checkMatryoshkaWidths(widths: number[], k: number, d_sae: number
   if (widths.filter((w) => w < d_sae).length > MAX_INNER_LEVELS) {
     throw new Error(`${where}: at most ${MAX_INNER_LEVELS + 1} levels (d_sae included)`);
   }
+}
+
+/**
+ * The level gradient rows (dvec: main, AuxK, one block per inner level) stay one [rows·batch, d_in] buffer:
+ * check it fits one binding of `bindingBytes`; one-line error.
+ */
+export function checkMatryoshkaRows(cfg: TrainerConfig, auxCap: number, bindingBytes: number): void {
+  const levels = matryoshkaLevels(cfg, auxCap);
+  if (!levels) return;
+  const rows = dvecRows({ B: cfg.batch, auxCap, levels });
+  if (rows * cfg.d_in * 4 <= bindingBytes) return;
+  throw new Error(
+    `train: matryoshka_batchtopk keeps ${
+      rows / cfg.batch
+    } gradient blocks of batch_size × d_in (${rows} × ${cfg.d_in} f32 = ${
+      mib(rows * cfg.d_in * 4)
+    }) in one binding of ${mib(bindingBytes)}; lower batch_size or the number of matryoshka_widths`,
+  );
 }
 
 /** The inner levels of a matryoshka config (widths below d_sae), undefined for every other architecture. */

@@ -6,7 +6,7 @@ import { isFallbackDevice } from "../../kernels/runtime/mod.ts";
 import { checkMemory, planSlabs, type SlabPlan } from "./slab_plan.ts";
 import { selectionCaps } from "./sparse_path.ts";
 import { checkTranscoder } from "./arch_transcoder.ts";
-import { checkMatryoshkaWidths } from "./arch_matryoshka.ts";
+import { checkMatryoshkaRows, checkMatryoshkaWidths } from "./arch_matryoshka.ts";
 import { isSparse, type TrainerConfig } from "./trainer_types.ts";
 
 /** Check a config against itself and the device and plan its slabs; one-line errors. */
@@ -31,6 +31,7 @@ export function checkConfig(c: TrainerConfig, device: GPUDevice): SlabPlan {
     { d_in: c.d_in, d_sae: c.d_sae, batch: c.batch, cap, auxCap, sparse, denseStack, bindingLimit: c.bindingLimit },
     device.limits.maxStorageBufferBindingSize,
   );
+  checkMatryoshkaRows(c, auxCap, plan.bindingBytes);
   checkMemory(plan.memory, isFallbackDevice(device));
   return plan;
 }

@@ -9,7 +9,7 @@
  *   reset moments, clocks) and a later step equal the one-slab trainer's; the reset moments are exactly 0;
  * - a split run interrupted after a resampling and restored from its snapshot ends bit-identical.
  */
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { getDevice } from "../../kernels/runtime/device.ts";
 import { type Architecture, GpuTrainer, type SaeParams, type TrainerConfig } from "../../stages/train/trainer.ts";
 import { referenceStep } from "../../stages/train/reference.ts";
@@ -33,7 +33,7 @@ function assertSnapshotsMatch(split: Snapshot, whole: Snapshot, what: string): v
 
 const MATRYOSHKA = [
   { name: "level widths inside slabs", D: 32, S: 98, B: 8, limit: 1024 * 4, widths: [12, 40], plan: [4, 1] },
-  { name: "slabs and chunks", D: 16, S: 200, B: 24, limit: 768 * 4, widths: [20, 90, 150], plan: [5, 2] },
+  { name: "slabs and chunks", D: 16, S: 300, B: 24, limit: 1536 * 4, widths: [20, 150], plan: [4, 2] },
   // 56 is the third slab's first latent; d_in % 4 != 0: the buffer paths
   { name: "a level on a slab boundary", D: 18, S: 98, B: 8, limit: 576 * 4, widths: [10, 56], plan: [4, 1] },
 ];
@@ -58,6 +58,22 @@ for (const c of MATRYOSHKA) {
     assertStepMatches(m, g, ref, ["W_enc", "W_dec", "b_enc", "b_dec"]);
   });
 }
+
+Deno.test("split matryoshka_batchtopk: level gradient rows over one binding are refused with one line", async () => {
+  const init = initWithBiases(16, 300, 1, new Rng(1, 1));
+  const cfg = trainerConfig("matryoshka_batchtopk", { d_in: 16, d_sae: 300, k: 5, batch: 24 }, {
+    auxK: 8,
+    batchTopkCap: 2,
+    matryoshkaWidths: [20, 90, 150, 300], // 2 + 3 blocks of 24 × 16 > 1536 f32
+    bindingLimit: 1536 * 4,
+  });
+  const device = await getDevice();
+  const err = await assertRejects(() => GpuTrainer.create(device, cfg, init));
+  assertEquals(
+    (err as Error).message,
+    "train: matryoshka_batchtopk keeps 5 gradient blocks of batch_size × d_in (120 × 16 f32 = 0 MiB) in one binding of 0 MiB; lower batch_size or the number of matryoshka_widths",
+  );
+});
 
 const SPLITS = [
   { name: "slabs", D: 32, S: 98, B: 8, limit: 1024 * 4, chunks: 1 },
@@ -134,7 +150,9 @@ const RESAMPLED: { arch: Architecture; tied?: boolean }[] = [
 
 /** A 4-slab, 2-chunk config whose every fifth latent never fires (dead, in every slab). */
 function resampleSetup(arch: Architecture, tied = false) {
-  const { D, S, B, limit } = SPLITS[1];
+  const { D, S, B } = SPLITS[1];
+  // matryoshka's 3 gradient blocks of batch × d_in (main, AuxK, one inner level) must fit the binding too
+  const limit = arch === "matryoshka_batchtopk" ? 3 * B * D * 4 : SPLITS[1].limit;
   const rng = new Rng(D + S, 5);
   const normalizeDecoder = arch === "topk" || arch === "batchtopk" || arch === "matryoshka_batchtopk";
   const init = initWithBiases(D, S, normalizeDecoder ? 1 : 0.5, rng, 0.05);
@@ -153,7 +171,7 @@ function resampleSetup(arch: Architecture, tied = false) {
     auxK: 4,
     batchTopkCap: 2,
     bandwidth: 0.5,
-    matryoshkaWidths: [20, 100, S],
+    matryoshkaWidths: [100, S],
     tiedWeights: tied,
     resampling: true,
   });
@@ -221,6 +239,10 @@ Deno.test("split matryoshka with resampling: a run restored from its snapshot en
     }
   };
   const a = await GpuTrainer.create(device, split, init);
+  assert(
+    a.plan.slabs.length > 1 && a.plan.chunks.length > 1,
+    `${a.plan.slabs.length} slabs, ${a.plan.chunks.length} chunks`,
+  );
   await run(a, 1, 6);
   const want = await a.snapshot();
   a.destroy();
