@@ -20,7 +20,8 @@
  *   train.matryoshka_batchtopk.wide  the same levels at train.topk.wide's size (8 latent slabs: a prefix
  *                     decode per slab below each level); --wide or its filter
  * Wide cases also report peak RSS (VmHWM: on a CPU adapter device memory is host memory), the bytes of
- * device buffers and row textures the trainer allocated, and the plan's budget against weights + Adam.
+ * device buffers and row textures the trainer allocated, and the plan's device budget, each also as a
+ * ratio to weights + Adam (W_enc, W_dec, biases and their two moments).
  * `--small` uses d_sae 4096 for train.topk. With --profile: median CPU time of a step (all threads,
  * /proc/self/stat) and the per-kernel profile of one step (each kernel timed alone, so it sums to more
  * than a pipelined step; each entry also holds ~11 ms of submit-and-wait latency).
@@ -29,7 +30,7 @@ import "../stages/cli_help.ts"; // --help prints the comment above
 import { trainerConfig } from "../tests/train/trainer_setup.ts";
 import { getDevice } from "../kernels/runtime/device.ts";
 import { GpuTrainer } from "../stages/train/trainer.ts";
-import { initParams } from "../stages/train/init.ts";
+import { SlabInit } from "../stages/train/init.ts";
 import { Rng } from "../stages/train/rng.ts";
 import { ignoreMissing } from "../pipeline/missing.ts";
 import { mib } from "../stages/train/slab_plan.ts";
@@ -141,7 +142,7 @@ const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length
 
 async function bench(c: Case) {
   const { D, S, k, B } = c;
-  const init = initParams({ d_in: D, d_sae: S, seed: 1, decoderNorm: 1, initThreshold: 0.1 }, new Float32Array(D));
+  const init = new SlabInit({ d_in: D, d_sae: S, seed: 1, decoderNorm: 1, initThreshold: 0.1 }, new Float32Array(D));
   const t0 = performance.now();
   const arch = c.arch ?? "topk";
   const widths = arch === "matryoshka_batchtopk" ? [S / 16, S / 4, S] : undefined;
@@ -181,18 +182,23 @@ async function bench(c: Case) {
   if (c.memory) {
     const m = t.plan.memory;
     const weightsAdam = m.weights + m.adam;
+    const ratio = (bytes: number) => Number((bytes / weightsAdam).toFixed(2));
     Object.assign(params, {
       setup_s: Number(setup.toFixed(1)),
       peak_rss_mib: Math.round(peakRss() / 2 ** 20),
       device_mib: Math.round(t.deviceBytes / 2 ** 20),
       budget_mib: Math.round(m.total / 2 ** 20),
       weights_adam_mib: Math.round(weightsAdam / 2 ** 20),
-      peak_over_weights_adam: Number((peakRss() / weightsAdam).toFixed(2)),
+      peak_over_weights_adam: ratio(peakRss()),
+      device_over_weights_adam: ratio(t.deviceBytes),
+      budget_over_weights_adam: ratio(m.total),
     });
     console.error(
-      `${c.name}: peak RSS ${mib(peakRss())}, trainer device buffers ${mib(t.deviceBytes)}, budget ${
-        mib(m.total)
-      }, weights + Adam ${mib(weightsAdam)} (peak ${(peakRss() / weightsAdam).toFixed(2)}×)`,
+      `${c.name}: weights + Adam ${mib(weightsAdam)}; peak RSS ${mib(peakRss())} (${
+        ratio(peakRss())
+      }×), trainer device buffers ${mib(t.deviceBytes)} (${ratio(t.deviceBytes)}×), device budget ${mib(m.total)} (${
+        ratio(m.total)
+      }×)`,
     );
   }
   t.destroy();

@@ -25,7 +25,10 @@ function rowFold(cols: number): number {
   return f;
 }
 
-/** A texture mirroring `rows × cols` f32 of a buffer; `encodeCopy` refreshes it (needs COPY_SRC usage). */
+/**
+ * A texture mirroring `rows × cols` f32 of a buffer; `encodeCopy` refreshes it (needs COPY_SRC usage), or
+ * only its first `rows` rows (one texture shared by buffers of several sizes).
+ */
 export interface RowTexture {
   readonly rows: number;
   readonly cols: number;
@@ -34,7 +37,7 @@ export interface RowTexture {
   /** Texels per logical row (cols / 4). */
   readonly qw: number;
   readonly view: GPUTextureView;
-  encodeCopy(enc: GPUCommandEncoder, src: GPUBuffer): void;
+  encodeCopy(enc: GPUCommandEncoder, src: GPUBuffer, rows?: number): void;
   destroy(): void;
 }
 
@@ -54,8 +57,6 @@ export function createRowTexture(device: GPUDevice, rows: number, cols: number, 
     format: "rgba32float",
     usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST,
   });
-  const full = Math.floor(rows / fold);
-  const rest = rows % fold;
   const rowBytes = fold * cols * 4;
   return {
     rows,
@@ -63,7 +64,9 @@ export function createRowTexture(device: GPUDevice, rows: number, cols: number, 
     fold,
     qw,
     view: texture.createView(),
-    encodeCopy(enc, src) {
+    encodeCopy(enc, src, n = rows) {
+      const full = Math.floor(n / fold);
+      const rest = n % fold;
       if (full > 0) enc.copyBufferToTexture({ buffer: src, bytesPerRow: rowBytes }, { texture }, [fold * qw, full]);
       if (rest > 0) {
         enc.copyBufferToTexture({ buffer: src, offset: full * rowBytes, bytesPerRow: rowBytes }, {

@@ -61,7 +61,8 @@ export function matryoshkaLevels(cfg: TrainerConfig, auxCap: number): LevelRows 
  * The inner levels' prefix decodes and their loss; runs after the full level's loss wrote dvec rows
  * [0, B). Adds Σ_m ‖x − x̂_m‖² per row into rowstats slot 5 (the metrics' penalty slot, coefficient 1).
  * Over a slab plan each prefix decode is one pass per slab that holds latents below the level's width
- * (a latent's level is set by its global index); later slabs add to the first one's rows.
+ * (a latent's level is set by its global index); later slabs add to the first one's rows. The loop is
+ * slab-major, so a W_dec row texture shared by the slabs is loaded once per slab (`load(j)`).
  */
 export async function matryoshkaKernels(
   c: { device: GPUDevice; cfg: TrainerConfig; x: GPUBuffer; buf(n: number, label: string): GPUBuffer },
@@ -69,20 +70,22 @@ export async function matryoshkaKernels(
   levels: LevelRows,
   cap: number,
   slabs: Range[],
-  W_decTex?: RowTexture[],
+  tex?: { W_decTex: RowTexture; load(j: number): BoundKernel[] },
 ): Promise<BoundKernel[]> {
   const { batch: B, d_in: D } = c.cfg;
   const L = levels.widths.length;
   const xhatIn = c.buf(L * B * D, "matryoshka inner reconstructions");
   const out: BoundKernel[] = [];
-  for (const [m, w] of levels.widths.entries()) {
-    for (const [j, s] of slabs.entries()) {
-      if (s.start >= w) break; // this slab and the later ones hold no latent of level m
+  for (const [j, s] of slabs.entries()) {
+    const inSlab = levels.widths.map((w, m) => ({ w, m })).filter(({ w }) => s.start < w);
+    if (!inSlab.length) break; // this slab and the later ones hold no latent of an inner level
+    if (tex) out.push(...tex.load(j));
+    for (const { w, m } of inSlab) {
       const dims = { rows: B, D, cap, stats: false, idxLimit: w, outRowBase: m * B };
       const split = slabs.length > 1 ? { lo: s.start, hi: s.start + s.size, accumulate: j > 0 } : {};
       const dec = await createSparseDecode(c.device, { ...dims, ...split });
       const bufs = { idx: b.idx, val: b.val, W_dec: b.W_dec[j], b_dec: b.b_dec, out: xhatIn, rowstats: b.rowstats };
-      out.push(dec({ ...bufs, W_decTex: W_decTex?.[j] }));
+      out.push(dec({ ...bufs, W_decTex: tex?.W_decTex }));
     }
   }
   const loss = await createMatryoshkaLoss(c.device, { B, D, levels: L, innerBase: levels.innerBase });

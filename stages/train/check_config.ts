@@ -5,6 +5,7 @@
 import { isFallbackDevice } from "../../kernels/runtime/mod.ts";
 import { checkMemory, planSlabs, type SlabPlan } from "./slab_plan.ts";
 import { selectionCaps } from "./sparse_path.ts";
+import { streamsGradients } from "./optimizer_path.ts";
 import { checkTranscoder } from "./arch_transcoder.ts";
 import { checkMatryoshkaRows, checkMatryoshkaWidths } from "./arch_matryoshka.ts";
 import { isSparse, type TrainerConfig } from "./trainer_types.ts";
@@ -28,7 +29,17 @@ export function checkConfig(c: TrainerConfig, device: GPUDevice): SlabPlan {
   // dense tiles: gated stacks two latent rows per batch row; transcoders stay one piece
   const denseStack = sparse || c.d_out !== undefined ? undefined : c.architecture === "gated" ? 2 : 1;
   const plan = planSlabs(
-    { d_in: c.d_in, d_sae: c.d_sae, batch: c.batch, cap, auxCap, sparse, denseStack, bindingLimit: c.bindingLimit },
+    {
+      d_in: c.d_in,
+      d_sae: c.d_sae,
+      batch: c.batch,
+      cap,
+      auxCap,
+      sparse,
+      denseStack,
+      streamedGrads: streamsGradients(c),
+      bindingLimit: c.bindingLimit,
+    },
     device.limits.maxStorageBufferBindingSize,
   );
   checkMatryoshkaRows(c, auxCap, plan.bindingBytes);

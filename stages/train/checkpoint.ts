@@ -5,8 +5,8 @@
  * so an interrupt never leaves a torn file.
  */
 import { join } from "node:path";
-import { readSafetensors, type Tensor, writeSafetensors } from "../io/safetensors.ts";
-import { isMissing } from "../../pipeline/missing.ts";
+import { readSafetensors, type TensorSpec, writeSafetensorsStream } from "../io/safetensors.ts";
+import { ignoreMissing, isMissing } from "../../pipeline/missing.ts";
 
 export interface Checkpoint {
   step: number;
@@ -16,15 +16,44 @@ export interface Checkpoint {
 
 const NAME = "checkpoint.safetensors";
 
-export async function saveCheckpoint(dir: string, fingerprint: string, c: Checkpoint): Promise<void> {
+/**
+ * Write a checkpoint. `tensors` whole, or (wide SAEs) as specs and a stream of their data in order
+ * (GpuTrainer.snapshotStream), written one tensor at a time. An error (also one the stream throws, such
+ * as a non-finite check) removes the temporary file and leaves the last good checkpoint in place.
+ */
+export async function saveCheckpoint(
+  dir: string,
+  fingerprint: string,
+  c: Checkpoint | (Omit<Checkpoint, "tensors"> & StreamedTensors),
+): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
-  const tensors: Record<string, Tensor> = {};
-  for (const [n, a] of Object.entries(c.tensors)) {
-    tensors[n] = { dtype: a instanceof Uint32Array ? "U32" : "F32", shape: [a.length], data: a };
-  }
+  const { specs, data } = "tensors" in c ? streamOf(c.tensors) : c;
   const tmp = join(dir, `${NAME}.tmp`);
-  await writeSafetensors(tmp, tensors, { step: String(c.step), fingerprint, log: JSON.stringify(c.log) });
+  try {
+    await writeSafetensorsStream(tmp, specs, data, { step: String(c.step), fingerprint, log: JSON.stringify(c.log) });
+  } catch (e) {
+    await Deno.remove(tmp).catch(ignoreMissing);
+    throw e;
+  }
   await Deno.rename(tmp, join(dir, NAME));
+}
+
+export interface StreamedTensors {
+  specs: TensorSpec[];
+  data: AsyncIterable<Float32Array | Uint32Array>;
+}
+
+/** Whole tensors as flat F32 / U32 specs and a stream. */
+function streamOf(tensors: Checkpoint["tensors"]): StreamedTensors {
+  const specs = Object.entries(tensors).map(([name, a]): TensorSpec => ({
+    name,
+    dtype: a instanceof Uint32Array ? "U32" : "F32",
+    shape: [a.length],
+  }));
+  async function* data() {
+    for (const a of Object.values(tensors)) yield a;
+  }
+  return { specs, data: data() };
 }
 
 /** The checkpoint in `dir` if one exists for this fingerprint, else null. */

@@ -7,6 +7,7 @@
 import { writeBuffer } from "../../kernels/runtime/mod.ts";
 import type { Range } from "./slab_plan.ts";
 import { PARAM_NAMES, type ParamName, paramSizes, type SaeParams } from "./trainer_types.ts";
+import type { SlabInit } from "./init.ts";
 
 /** Device buffers per parameter: a list of slab parts for W_enc / W_dec, one buffer otherwise. */
 export type Parts = Record<ParamName, GPUBuffer[]>;
@@ -55,11 +56,31 @@ export class ParamStore {
     bufs.forEach((b, j) => writeBuffer(device, b, paramPart(n, host, this.D, this.S, this.slabs, j)));
   }
 
-  setParams(device: GPUDevice, p: SaeParams): void {
+  setParams(device: GPUDevice, p: Partial<SaeParams>): void {
     for (const n of PARAM_NAMES) {
       const a = p[n];
       if (a) this.write(device, this.params[n], n, a);
     }
+  }
+
+  /**
+   * Upload a slab-by-slab initialisation: one slab-sized host W_enc / W_dec pair, refilled for each slab
+   * (writeBuffer copies it), and each slab's upload (staging copy) finished before the next is drawn.
+   */
+  async upload(device: GPUDevice, init: SlabInit): Promise<void> {
+    if (this.shape.d_out !== undefined && this.shape.d_out !== this.D) {
+      throw new Error("train: internal: a slab initialisation of a transcoder (W_dec is [d_sae, d_out])");
+    }
+    const n = this.slabs[0].size * this.D; // slab 0 is the widest
+    const into = { W_enc: new Float32Array(n), W_dec: new Float32Array(n) };
+    for (const [j, s] of this.slabs.entries()) {
+      const { W_enc, W_dec } = init.slab(s, into);
+      writeBuffer(device, this.params.W_enc[j], W_enc);
+      writeBuffer(device, this.params.W_dec[j], W_dec);
+      device.queue.submit([]);
+      await device.queue.onSubmittedWorkDone();
+    }
+    this.setParams(device, init.vectors);
   }
 
   /** Each parameter's only part: for what needs one slab (transcoders; ./slab_plan.ts refuses to split them). */

@@ -33,6 +33,8 @@ export interface SlabPlanInput {
    * its f and gate-path rows). Unset for a dense step that must stay one piece (transcoders).
    */
   denseStack?: number;
+  /** W_enc / W_dec gradients streamed into Adam through one slab-sized pair (stages/train/optimizer_path.ts). */
+  streamedGrads?: boolean;
   /** Test-only: plan as if maxStorageBufferBindingSize were this many bytes (forces the split paths). */
   bindingLimit?: number;
 }
@@ -152,8 +154,8 @@ export function evenRanges(n: number, most: number, align: number): Range[] {
  * Device bytes a configuration allocates (f32 = 4 bytes):
  *   weights = W_enc + W_dec + b_enc + b_dec + log_threshold = 2·D·S + 2·S + D
  *   adam    = 2 × weights (first and second moments)
- *   grads   = 2·D·S + 2·S + D
- *   scratch = batch rows (x, x̂, ê, dvec ×2, xc: 6·B·D) + the W_dec row texture (S·D) + the encoder
+ *   grads   = 2·D·S + 2·S + D (streamed: 2·D·w, one slab's W_enc / W_dec, + 2·S + D)
+ *   scratch = batch rows (x, x̂, ê, dvec ×2, xc: 6·B·D) + the W_dec row texture (w·D) + the encoder
  *             GEMM's packed operands (tile rows·D + D·w) + the pre tile (rows·w, buffer or texture) +
  *             sparse entries (4 per slot) and a chunk's slab candidates (2·slabs·rows·(cap + aux cap));
  *             dense (stack q: 1, gated 2): the pre, z, dz tiles ((1 + 2q)·rows·w), the packed operands
@@ -165,9 +167,9 @@ export function evenRanges(n: number, most: number, align: number): Range[] {
 export function memoryBudget(c: SlabPlanInput, width: number, tileRows: number, nSlabs = 1): MemoryBudget {
   const { d_in: D, d_sae: S, batch: B } = c;
   const weights = 4 * (2 * D * S + 2 * S + D);
-  const grads = 4 * (2 * D * S + 2 * S + D);
+  const grads = 4 * (2 * D * (c.sparse && c.streamedGrads ? width : S) + 2 * S + D);
   const entries = B * (c.cap + c.auxCap);
-  const sparse = S * D + tileRows * D + D * width + 2 * tileRows * width + 4 * entries +
+  const sparse = width * D + tileRows * D + D * width + 2 * tileRows * width + 4 * entries +
     (nSlabs > 1 ? 2 * nSlabs * tileRows * (c.cap + c.auxCap) : 0);
   const q = c.denseStack ?? 1;
   const r = tileRows, w = width;

@@ -15,7 +15,7 @@ import { createBdecGrad, createCenter } from "../../kernels/dense/mod.ts";
 import { createBatchTopk, createCsc } from "../../kernels/select/mod.ts";
 import { createLatentGrad, createSparseDecode, createSparseGrad, dvecRows } from "../../kernels/sparse/mod.ts";
 import { createReconLoss } from "../../kernels/loss/mod.ts";
-import { buildOptimizer } from "./optimizer_path.ts";
+import { buildOptimizer, partAdam, streamsGradients } from "./optimizer_path.ts";
 import { createSlabEncoder, type Selection } from "./slab_encoder.ts";
 import type { StepContext, StepKernels } from "./step_context.ts";
 import { isBatchTopk, type TrainerConfig } from "./trainer_types.ts";
@@ -44,9 +44,17 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   const ehat = auxCap ? c.buf(B * D, "aux ehat") : xhat;
   const dvec = c.buf(nDvec * D, "dvec");
   const rowstats = c.buf(B * 8, "rowstats");
+  // Streamed (no clip, untied): one slab-sized W_enc / W_dec gradient pair reused by every slab, each
+  // slab's Adam right after its gradient pass (./optimizer_path.ts); else every slab's kept.
+  const streamed = streamsGradients(cfg);
+  const slabGrads = (label: string) => {
+    if (!streamed) return slabs.map((s, j) => c.buf(D * s.size, `${label} ${j}`));
+    const one = c.buf(D * slabs[0].size, `${label} (each slab in turn)`); // slab 0 is the widest
+    return slabs.map(() => one);
+  };
   const grads = {
-    W_enc: slabs.map((s, j) => c.buf(D * s.size, `gW_enc ${j}`)),
-    W_dec: slabs.map((s, j) => c.buf(s.size * D, `gW_dec ${j}`)),
+    W_enc: slabGrads("gW_enc"),
+    W_dec: slabGrads("gW_dec"),
     b_enc: [c.buf(S, "gb_enc")],
     b_dec: [c.buf(D, "gb_dec")],
   };
@@ -72,7 +80,16 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   // Row textures (fast texel gathers, kernels/runtime/row_texture.ts), refreshed once per step and shared;
   // xc's comes from the encoder GEMM's packed input when one chunk holds the batch.
   const texOk = rowTexturesAvailable(device, D);
-  const wTex = texOk ? slabs.map((s, j) => c.tex(s.size, D, `W_dec rows ${j}`, P.W_dec[j])) : undefined;
+  // W_dec's: one slab, refreshed once per step; several, one slab-sized texture refilled before each
+  // slab's pass (three copies of W_dec per step instead of keeping a d_sae × d_in texture).
+  const shared = slabs.length > 1;
+  const wTex = texOk
+    ? c.tex(slabs[0].size, D, `W_dec rows${shared ? " (each slab in turn)" : ""}`, P.W_dec[0])
+    : undefined;
+  const wLoad = (j: number): BoundKernel[] =>
+    wTex && shared
+      ? [{ label: `copy W_dec rows ${j}`, encode: (e) => wTex.texture.encodeCopy(e, P.W_dec[j], slabs[j].size) }]
+      : [];
   const dvecTex = texOk ? c.tex(nDvec, D, "dvec rows", dvec) : undefined;
   const fusedXc = texOk ? enc.xcTexture : undefined;
   const xc = fusedXc ? c.buf(4, "xc (in texture)") : c.buf(B * D, "xc");
@@ -80,9 +97,9 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   const fwd: BoundKernel[] = [...enc.mainKernels];
   const step: BoundKernel[] = [...enc.kernels];
   if (!fusedXc) step.push((await createCenter(device, { B, D }))({ x: c.x, b_dec: P.b_dec[0], xc }));
-  if (wTex) {
-    fwd.push(...wTex.map((t) => t.copy));
-    step.push(...wTex.map((t) => t.copy));
+  if (wTex && !shared) {
+    fwd.push(wTex.copy);
+    step.push(wTex.copy);
   }
   if (xcTex?.copy) step.push(xcTex.copy);
   if (isBatchTopk(cfg.architecture)) {
@@ -110,6 +127,7 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
         accumulate: j > 0,
       });
       passes.push(
+        ...wLoad(j),
         k({
           idx,
           val,
@@ -118,7 +136,7 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
           out,
           rowstats,
           state: c.state,
-          W_decTex: wTex?.[j].texture,
+          W_decTex: wTex?.texture,
         }),
       );
     }
@@ -132,7 +150,8 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   step.push(...dec, loss);
   if (levels) {
     const b = { idx, val, W_dec: P.W_dec, b_dec: P.b_dec[0], dvec, rowstats };
-    const inner = await matryoshkaKernels(c, b, levels, cap, slabs, wTex?.map((t) => t.texture));
+    const tex = wTex ? { W_decTex: wTex.texture, load: wLoad } : undefined;
+    const inner = await matryoshkaKernels(c, b, levels, cap, slabs, tex);
     fwd.push(...inner);
     step.push(...inner);
   }
@@ -153,11 +172,14 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
       levels,
     });
     step.push(
-      sg({ idx, dvec, W_dec: P.W_dec[j], g, state: c.state, dvecTex: dvecTex?.texture, W_decTex: wTex?.[j].texture }),
+      ...wLoad(j),
+      sg({ idx, dvec, W_dec: P.W_dec[j], g, state: c.state, dvecTex: dvecTex?.texture, W_decTex: wTex?.texture }),
     );
   }
   const csc = await createCsc(device, { B, S, cap, auxCap, auxBound: true, chunk: plan.cscChunk });
   step.push(csc({ idx, start, list, state: c.state }));
+  // Per slab: its latents' gradients, its share of gb_dec (reads W_enc before its update), and when
+  // streamed its W_enc / W_dec Adam, so the next slab may reuse the gradient buffers.
   for (const [j, s] of slabs.entries()) {
     const lg = await createLatentGrad(device, { B, D, S: s.size, cap, auxCap, lo: s.start, levels });
     step.push(lg({
@@ -174,16 +196,21 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
       dvecTex: dvecTex?.texture,
       xcTex: xcTex?.texture,
     }));
-  }
-  for (const [j, s] of slabs.entries()) {
     // b_dec is in every level's reconstruction: D_0 (the first inner block) sums all their gradients
     const row0 = levels ? levels.innerBase * B : 0;
     const bd = await createBdecGrad(device, { B, D, S: s.size, lo: s.start, accumulate: j > 0, row0 });
     step.push(bd({ dvec, W_enc: P.W_enc[j], gb_enc: grads.b_enc[0], gb_dec: grads.b_dec[0] }));
+    if (streamed) {
+      const project = cfg.normalizeDecoder;
+      step.push(await partAdam(c, "W_enc", j, grads.W_enc[j], project));
+      step.push(await partAdam(c, "W_dec", j, grads.W_dec[j], project));
+    }
   }
   // the inner levels' loss rides in the penalty slot
-  const opt = await buildOptimizer(c, grads, rowstats, { penalty: !!levels, aux: auxCap > 0 });
+  const opt = await buildOptimizer(c, grads, rowstats, { penalty: !!levels, aux: auxCap > 0, streamed });
   step.push(...opt.project, ...opt.out);
   fwd.push(opt.val);
-  return { step, forward: fwd, grads, rowstats, entries: { idx, val }, retie: opt.retie };
+  // streamed over several slabs, the W_enc / W_dec buffers hold only the last slab's gradient
+  const kept = streamed && shared ? { b_enc: grads.b_enc, b_dec: grads.b_dec } : grads;
+  return { step, forward: fwd, grads: kept, rowstats, entries: { idx, val }, retie: opt.retie };
 }

@@ -16,7 +16,7 @@ import {
   transcoderArchitecture,
   transcoderCfgFields,
 } from "./transcoder_setup.ts";
-import { initBDec, initParams } from "./init.ts";
+import { initBDec, SlabInit } from "./init.ts";
 import { coefficientWarmup, learningRate } from "./schedule.ts";
 import {
   GpuTrainer,
@@ -110,9 +110,10 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     decoderNorm: normalizesDecoder(p) ? 1 : 0.1,
     initThreshold: p.jumprelu_init_threshold,
   };
+  // a plain SAE's weights are drawn slab by slab as they upload (no whole host copies of W_enc / W_dec)
   const init = target
     ? initTranscoder({ ...dims, d_out: O! }, initBDec(sample.y!, O!, p.b_dec_init), p.skip_transcoder)
-    : initParams(dims, initBDec(sample.x, D, p.b_dec_init));
+    : new SlabInit(dims, initBDec(sample.x, D, p.b_dec_init));
   const trainer = await GpuTrainer.create(device, cfg, init);
   try {
     const stream = new PairedStream(io.extractDir, meta, target, "train", B, p.shuffle_buffer_tokens, p.seed, scale);
@@ -134,7 +135,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     let resampled = 0; // latents re-initialised since the last log row
     const ck = await loadCheckpoint(io.scratchDir, fingerprint);
     if (ck) {
-      trainer.restore(ck.tensors);
+      await trainer.restore(ck.tensors);
       rows = ck.log;
       start = ck.step;
       resampled = ck.tensors.resampled_pending?.[0] ?? 0;
@@ -177,12 +178,21 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     };
     const checkpoint = async (s: number) => {
       checkFinite(await trainer.metrics(), s);
-      const tensors = await trainer.snapshot();
-      tensors.resampled_pending = Uint32Array.of(resampled);
-      // The step's loss predates its update: an overflowing update shows only in the parameters.
-      const bad = PARAM_NAMES.find((n) => !tensors[n].every(Number.isFinite));
-      if (bad) stop(s, `${bad} became non-finite`);
-      await saveCheckpoint(io.scratchDir, fingerprint, { step: s + 1, tensors, log: rows });
+      // Streamed tensor by tensor (a wide SAE's snapshot is never whole on the host).
+      const snap = trainer.snapshotStream();
+      const names = new Set<string>(PARAM_NAMES);
+      async function* checked() {
+        let i = 0;
+        for await (const a of snap.data) {
+          const name = snap.specs[i++].name;
+          // The step's loss predates its update: an overflowing update shows only in the parameters.
+          if (names.has(name) && !a.every(Number.isFinite)) stop(s, `${name} became non-finite`);
+          yield a;
+        }
+        yield Uint32Array.of(resampled);
+      }
+      const specs = [...snap.specs, { name: "resampled_pending", dtype: "U32" as const, shape: [1] }];
+      await saveCheckpoint(io.scratchDir, fingerprint, { step: s + 1, specs, data: checked(), log: rows });
     };
     const t0 = performance.now();
     let last: Metrics | null = null;
@@ -233,6 +243,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
     const bad = PARAM_NAMES.find((n) => !params[n]?.every(Number.isFinite));
     if (bad) stop(steps - 1, `${bad} became non-finite`);
     const thresholdEma = (await trainer.thresholdEma()) / (1 - p.threshold_decay ** steps);
+    trainer.destroy(); // device memory freed before the host folds and writes the weights (again in finally: a no-op)
     const folded = foldWeights(params, p.architecture, scale, thresholdEma, target?.scale);
     const tensors = folded.tensors;
     const architecture = target ? transcoderArchitecture(p.architecture, p.skip_transcoder) : folded.architecture;
@@ -300,9 +311,15 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
  * Gated is saved in SAELens' gated layout: W_enc, W_dec, b_dec, b_gate (the trainer's b_enc), b_mag,
  * r_mag — the gate and magnitude biases act on pre-activations, so they are unchanged too.
  */
+/**
+ * The weights as saved, in the data's scale (a transcoder's output side in the target's, sOut); `p`'s W_enc
+ * and W_dec are folded in place (no second host copy).
+ */
 export function foldWeights(p: SaeParams, arch: string, s: number, thresholdEma: number, sOut = s) {
-  const W_enc = p.W_enc.map((v) => v * s);
-  const W_dec = p.W_dec.map((v) => v / sOut);
+  const W_enc = p.W_enc;
+  const W_dec = p.W_dec;
+  if (s !== 1) { for (let j = 0; j < W_enc.length; j++) W_enc[j] *= s; }
+  if (sOut !== 1) { for (let j = 0; j < W_dec.length; j++) W_dec[j] /= sOut; }
   const b_dec = p.b_dec.map((v) => v / sOut);
   const O = b_dec.length;
   const S = p.b_enc.length;

@@ -26,6 +26,8 @@ import {
 } from "../../kernels/runtime/mod.ts";
 import { METRIC_NAMES } from "../../kernels/loss/mod.ts";
 import { ParamStore } from "./param_store.ts";
+import { SlabInit } from "./init.ts";
+import { type SnapshotStream, snapshotStream } from "./snapshot.ts";
 import { describeNeed, type SlabPlan } from "./slab_plan.ts";
 import { buildDense } from "./dense_path.ts";
 import { buildGated } from "./arch_gated.ts";
@@ -94,15 +96,19 @@ export class GpuTrainer {
     this.#state = this.#buf(STATE_WORDS, "state");
   }
 
-  /** Build buffers and pipelines, upload the initial parameters. */
-  static async create(device: GPUDevice, cfg: TrainerConfig, init: SaeParams): Promise<GpuTrainer> {
+  /**
+   * Build buffers and pipelines, upload the initial parameters: whole host tensors, or a `SlabInit`
+   * drawn and uploaded slab by slab (no whole W_enc / W_dec host copies).
+   */
+  static async create(device: GPUDevice, cfg: TrainerConfig, init: SaeParams | SlabInit): Promise<GpuTrainer> {
     const plan = checkConfig(cfg, device);
     device.pushErrorScope("out-of-memory");
     const t = new GpuTrainer(device, cfg, plan);
     let built: StepKernels | undefined;
     let failure: unknown;
     try {
-      t.setParams(init);
+      if (init instanceof SlabInit) await t.#store.upload(device, init);
+      else t.setParams(init);
       t.#resetOptimizer();
       built = await t.#build();
     } catch (e) {
@@ -255,7 +261,11 @@ export class GpuTrainer {
     return toMetrics(await readF32(this.device, this.#valMetrics, METRIC_NAMES.length));
   }
 
-  /** The last step's gradients (after the parallel-component removal), whole tensors, for tests. */
+  /**
+   * The last step's gradients (after the parallel-component removal), whole tensors, for tests. A split
+   * TopK step streams W_enc / W_dec gradients into Adam slab by slab (./optimizer_path.ts) and keeps
+   * neither, unless clipping, tied weights or the test-only `keepGradients` store them.
+   */
   async gradients(): Promise<Partial<Record<ParamName, Float32Array>>> {
     const names = PARAM_NAMES.filter((n) => this.#grads[n]);
     return Object.fromEntries(
@@ -323,41 +333,33 @@ export class GpuTrainer {
     return (await readF32(this.device, this.#state, STATE_WORDS))[STATE.BT_THR];
   }
 
-  /** Everything a resume needs: parameters, Adam moments, dead-latent clocks, GPU state slots. */
+  /** Everything a resume needs: parameters, Adam moments, dead-latent clocks, GPU state slots (whole tensors). */
   async snapshot(): Promise<Record<string, Float32Array | Uint32Array>> {
-    // One staging copy (per 256 MiB) and one map for all parts: each map costs ≥ 10 ms of polling.
-    const store = this.#store;
-    const names: { key: string; n: ParamName; parts: number }[] = [];
-    const parts: { buf: GPUBuffer; bytes: number }[] = [];
-    for (const n of PARAM_NAMES) {
-      for (const [pfx, bufs] of [["", store.params], ["m_", store.m], ["v_", store.v]] as const) {
-        names.push({ key: `${pfx}${n}`, n, parts: bufs[n].length });
-        bufs[n].forEach((buf, j) => parts.push({ buf, bytes: store.sizes(n)[j] * 4 }));
-      }
-    }
-    const data = await readBuffers(this.device, [
-      ...parts,
-      { buf: this.#since, bytes: this.cfg.d_sae * 4 },
-      { buf: this.#state, bytes: STATE_WORDS * 4 },
-    ]);
+    const { specs, data } = this.snapshotStream();
     const out: Record<string, Float32Array | Uint32Array> = {};
-    let at = 0;
-    for (const { key, n, parts: count } of names) {
-      out[key] = store.join(n, data.slice(at, at + count).map((d) => new Float32Array(d)));
-      at += count;
-    }
-    out.since = new Uint32Array(data[at]);
-    out.state = new Uint32Array(data[at + 1]);
+    let i = 0;
+    for await (const a of data) out[specs[i++].name] = a;
     return out;
   }
 
-  restore(s: Record<string, Float32Array | Uint32Array>): void {
+  /**
+   * `snapshot` as tensor specs and a stream of their data, a bounded group at a time (./snapshot.ts);
+   * `groupBytes` (tests) bounds a group below its 256 MiB default.
+   */
+  snapshotStream(groupBytes?: number): SnapshotStream {
+    return snapshotStream(this.device, this.#store, { since: this.#since, state: this.#state }, groupBytes);
+  }
+
+  /** Write a snapshot back, one tensor's upload finished before the next (bounded staging copies). */
+  async restore(s: Record<string, Float32Array | Uint32Array>): Promise<void> {
     const store = this.#store;
     for (const n of PARAM_NAMES) {
       for (const [pfx, bufs] of [["", store.params], ["m_", store.m], ["v_", store.v]] as const) {
         const a = s[`${pfx}${n}`];
         if (!a) throw new Error(`checkpoint lacks "${pfx}${n}"`);
         store.write(this.device, bufs[n], n, a as Float32Array);
+        this.device.queue.submit([]);
+        await this.device.queue.onSubmittedWorkDone();
       }
     }
     writeBuffer(this.device, this.#since, s.since);

@@ -44,6 +44,11 @@ export interface TrainerConfig {
    * were this many bytes, so small sizes take every split path.
    */
   bindingLimit?: number;
+  /**
+   * Test-only: store every slab's gradients for the whole step (as clipping must) instead of streaming
+   * each slab's into its Adam update through one reused slab-sized buffer, so `gradients()` sees them all.
+   */
+  keepGradients?: boolean;
 }
 
 /** Host copies of the parameters (the trainer's scaled activation space). */

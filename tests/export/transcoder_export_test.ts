@@ -73,7 +73,8 @@ for (const [training, skip] of [["standard", false], ["standard", true], ["jumpr
     const rng = new Rng(skip ? 3 : 4, training.length);
     const p = randomParams(rng, skip);
     const sIn = 1.7, sOut = 0.6;
-    const { tensors } = foldWeights(p, training, sIn, 0, sOut);
+    // foldWeights folds W_enc / W_dec in place: give it copies, p stays the scaled-space reference
+    const { tensors } = foldWeights({ ...p, W_enc: p.W_enc.slice(), W_dec: p.W_dec.slice() }, training, sIn, 0, sOut);
     const files = buildSaelens({ trainCfg: trainCfg(arch), weights: tensors, density: null });
     const cfg = JSON.parse(files["cfg.json"]);
     assertEquals(

@@ -51,6 +51,7 @@ for (const c of MATRYOSHKA) {
       batchTopkCap: 2,
       matryoshkaWidths: [...c.widths, S],
       bindingLimit: c.limit,
+      keepGradients: true, // every slab's gradient stays readable (streamed: tests/train/streamed_adam_test.ts)
     });
     const { m, g, ref, plan } = await secondStepWithReference(cfg, init, x, x2, { sparsityCoef: 1, auxCoef: 0.5 });
     assertEquals([plan.slabs.length, plan.chunks.length], c.plan);
@@ -251,7 +252,7 @@ Deno.test("split matryoshka with resampling: a run restored from its snapshot en
   const snap = await b.snapshot();
   b.destroy();
   const c = await GpuTrainer.create(device, split, init);
-  c.restore(snap);
+  await c.restore(snap);
   await run(c, 5, 6);
   const got = await c.snapshot();
   c.destroy();

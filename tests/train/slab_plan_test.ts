@@ -73,6 +73,20 @@ Deno.test("memoryBudget: weights, Adam and gradients by formula", () => {
   assertEquals(m.adam, 2 * m.weights);
   assertEquals(m.grads, 4 * (2 * 4 * 10 + 2 * 10 + 4));
   assertEquals(m.total, m.weights + m.adam + m.grads + m.scratch);
+  // streamed gradients: one slab's W_enc / W_dec (width 5 of 10), whole vectors; the W_dec row
+  // texture is one slab's (5·4) too
+  const s = memoryBudget({ ...topk(4, 10, 2, 1), streamedGrads: true }, 5, 2, 2);
+  assertEquals(s.grads, 4 * (2 * 4 * 5 + 2 * 10 + 4));
+  const split = memoryBudget(topk(4, 10, 2, 1), 5, 2, 2);
+  assertEquals(split.grads - s.grads, 4 * 2 * 4 * 5);
+  assertEquals(s.scratch, split.scratch);
+});
+
+Deno.test("memoryBudget: research width with streamed gradients within 1.3× weights + Adam on the device", () => {
+  const plan = planSlabs({ ...topk(2304, 131072, 4096, 64), streamedGrads: true }, MiB128);
+  const m = plan.memory;
+  const ratio = m.total / (m.weights + m.adam);
+  assert(ratio <= 1.3, `budget ${ratio.toFixed(3)}× weights + Adam`);
 });
 
 Deno.test("limits: one line with the sizes and the setting to lower", () => {

@@ -48,6 +48,7 @@ for (const arch of ["topk", "batchtopk"] as Architecture[]) {
         auxK: 8,
         batchTopkCap: 2,
         bindingLimit: c.limit,
+        keepGradients: true, // every slab's gradient stays readable (streamed: tests/train/streamed_adam_test.ts)
       });
       const t = await GpuTrainer.create(device, cfg, init);
       assertEquals([t.plan.slabs.length, t.plan.chunks.length], [c.slabs, c.chunks]);
@@ -102,7 +103,7 @@ Deno.test("split snapshot restores into an unsplit trainer unchanged (checkpoint
   split.destroy();
   const whole = await GpuTrainer.create(device, cfg, init);
   assertEquals(whole.plan.slabs.length, 1);
-  whole.restore(snap);
+  await whole.restore(snap);
   const back = await whole.snapshot();
   whole.destroy();
   assert(relErr(snap.W_enc, init.W_enc) > 1e-6, "the step changed W_enc");
