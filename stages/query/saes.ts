@@ -5,6 +5,8 @@
  *   downstream fidelity as downstream_<field> (downstream_fraction_recovered_zero, ...),
  *   sparse probing as probe_<task>_<probe>_accuracy|f1 (probe_pos_sae_top_1_accuracy, probe_genre_raw_f1, ...)
  *   and absorption as absorption_<field> (absorption_mean_absorption_fraction, ...),
+ *   train's own timing from its train_summary.json: train_seconds and train_tokens_per_second (measured when the
+ *   object was trained, so a cached point keeps the time it took; NULL for a train object without a summary),
  *   the point's params of every stage as JSON (`params`), and the paths: train_dir, evaluate_dir, export_dir,
  *   dashboard, saelens.
  * Built from the run's records in runs.ndjson (the last successful record of each stage per point), so
@@ -49,6 +51,9 @@ export async function saeRows(store: string, runId: string): Promise<Record<stri
       hook: stages.get("extract")?.params.hook ?? null,
     };
     for (const [k, v] of Object.entries(train.params)) row[k] = v;
+    const summary = dir("train") ? await readJson(join(dir("train")!, "train_summary.json")) : null;
+    row.train_seconds = summary?.seconds ?? null;
+    row.train_tokens_per_second = summary?.tokens_per_second ?? null;
     const ev = dir("evaluate") ? await readJson(join(dir("evaluate")!, "eval.json")) : null;
     for (const [k, v] of Object.entries(ev ?? {})) {
       if (k in row || (v !== null && typeof v === "object")) continue;

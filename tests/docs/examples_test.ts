@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../pipeline/cli.ts";
 import { resolveConfig } from "../../pipeline/run.ts";
 import { defaultStages } from "../../stages/graph.ts";
+import { expandSweep } from "../../pipeline/sweep.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 const examples = [...Deno.readDirSync(join(root, "data/examples"))].map((e) => e.name).filter((n) =>
@@ -18,6 +19,19 @@ Deno.test("every example config validates against the stage schemas", async () =
   }
   const hook = (await loadConfig(join(root, "data/examples/mlp_post_block1.json"))) as { extract: { hook: string } };
   assertEquals(hook.extract.hook, "blocks.1.mlp.hook_post");
+});
+
+Deno.test("architectures.json: its topk point is the default run (the README's headline numbers) and k stays 32", async () => {
+  const base = resolveConfig(defaultStages, await loadConfig(join(root, "data/pipeline.json")));
+  const points = expandSweep(defaultStages, await loadConfig(join(root, "data/examples/architectures.json")));
+  const resolved = points.map((p) => ({ label: p.label, cfg: resolveConfig(defaultStages, p.config) }));
+  assertEquals(resolved.find((p) => p.label === "train.architecture=topk")?.cfg, base);
+  for (const p of resolved) {
+    assertEquals((p.cfg.train as { k: number }).k, 32, p.label);
+    // every point is "the default run with architecture X" (and its L1/L0 coefficient, which topk ignores)
+    const train = { ...p.cfg.train, architecture: "topk", l1_coefficient: base.train.l1_coefficient };
+    assertEquals({ ...p.cfg, train: { ...train, l0_coefficient: base.train.l0_coefficient } }, base, p.label);
+  }
 });
 
 Deno.test("the own-ONNX-model example runs through extract on the shipped tiny model directory", async () => {

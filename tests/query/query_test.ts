@@ -193,3 +193,29 @@ Deno.test("saes view: sparse probing and absorption scalars of eval.json are col
     await Deno.remove(fx.root, { recursive: true });
   }
 });
+
+Deno.test("saes view: train_seconds and train_tokens_per_second come from train's train_summary.json", async () => {
+  const { fx, store } = await makeStore();
+  try {
+    const open = async () => {
+      const r = await openResults({ store });
+      try {
+        return await rows(
+          r.connection,
+          "SELECT train_seconds::DOUBLE AS s, train_tokens_per_second::DOUBLE AS tps FROM saes",
+        );
+      } finally {
+        r.close();
+      }
+    };
+    // a train object without a summary (an older layout) gives NULLs, not an error
+    assertEquals(await open(), [{ s: null, tps: null }]);
+    await Deno.writeTextFile(
+      join(store, "objects", "k-train", "train_summary.json"),
+      JSON.stringify({ seconds: 12.5, tokens_per_second: 3276.8, tokens: 40960 }),
+    );
+    assertEquals(await open(), [{ s: 12.5, tps: 3276.8 }]);
+  } finally {
+    await Deno.remove(fx.root, { recursive: true });
+  }
+});
