@@ -19,6 +19,8 @@
  *                     stages/train/dense_tiles.ts, recomputing each tile's pre in the backward); --wide or filter
  *   train.matryoshka_batchtopk  the sparse step with 3 levels (d_sae/16, d_sae/4, d_sae) at train.topk's
  *                     size; no peer
+ *   train.matryoshka_batchtopk.wide  the same levels at train.topk.wide's size (8 latent slabs: a prefix
+ *                     decode per slab below each level); --wide or its filter
  * Wide cases also report peak RSS (VmHWM: on a CPU adapter device memory is host memory), the bytes of
  * device buffers and row textures the trainer allocated, and the plan's device budget, each also as a
  * ratio to weights + Adam (W_enc, W_dec, biases and their two moments).
@@ -62,6 +64,19 @@ interface Case {
   dOut?: number;
 }
 
+/** An architecture without a PyTorch peer at train.topk.wide's size (`--wide`). */
+function wideCase(arch: "jumprelu" | "matryoshka_batchtopk"): Case {
+  const dims = { D: 768, S: 65536, k: 64, B: 4096, reps: Math.min(reps, 2) };
+  return {
+    name: `train.${arch}.wide`,
+    arch,
+    ...dims,
+    memory: true,
+    flag: "--wide",
+    noPeer: `no PyTorch peer for ${arch}`,
+  };
+}
+
 const CASES: Case[] = [
   { name: "train.topk", D: 512, S: args.includes("--small") ? 4096 : 8192, k: 32, B: 4096, reps },
   {
@@ -96,18 +111,8 @@ const CASES: Case[] = [
     noPeer: "no PyTorch peer for matryoshka_batchtopk",
   },
   { name: "train.topk.wide", D: 768, S: 65536, k: 64, B: 4096, reps: Math.min(reps, 2), memory: true, flag: "--wide" },
-  {
-    name: "train.jumprelu.wide",
-    arch: "jumprelu",
-    D: 768,
-    S: 65536,
-    k: 64,
-    B: 4096,
-    reps: Math.min(reps, 2),
-    memory: true,
-    flag: "--wide",
-    noPeer: "no PyTorch peer for jumprelu",
-  },
+  wideCase("jumprelu"),
+  wideCase("matryoshka_batchtopk"),
   {
     name: "train.topk.gemma",
     D: 2304,

@@ -10,8 +10,16 @@
 // x_t / ‖x_t‖ (no b_dec on the input side) and the decoder row (y_t − b_dec) / ‖y_t − b_dec‖; an SAE has O = D
 // and binds x as y, and both follow (x_t − b_dec) / ‖x_t − b_dec‖.
 // picks[0] = n (picks), picks[1 + 2p] = i, picks[2 + 2p] = t.
+// Slab mode (stages/train/slab_plan.ts): W_enc [D, S], W_dec [S, O] and their moments hold latents
+// [LO, LO + S) of TOTAL; picks carry global latents (others are left for their slab's pass), since is
+// global. alive_norms runs once per slab: FIRST starts the sums in norms[2..7), later slabs add to them,
+// LAST turns them into the means. One slab: LO 0, S = TOTAL, FIRST and LAST.
 override D: u32;
 override S: u32;
+override LO: u32 = 0u;
+override TOTAL: u32 = S;
+override FIRST: bool = true;
+override LAST: bool = true;
 override O: u32;
 override TRANSCODER: bool = false;
 override WINDOW: u32;
@@ -56,7 +64,7 @@ fn alive_norms(@builtin(local_invocation_index) lid: u32) {
     }
     let ne = sqrt(e);
     let nd = sqrt(d2);
-    if (since[i] < WINDOW) { s += vec4<f32>(ne, nd, 1.0, 0.0); }
+    if (since[LO + i] < WINDOW) { s += vec4<f32>(ne, nd, 1.0, 0.0); }
     s.w += ne;
     all_dec += nd;
   }
@@ -71,13 +79,24 @@ fn alive_norms(@builtin(local_invocation_index) lid: u32) {
     workgroupBarrier();
   }
   if (lid == 0u) {
-    let r = red[0];
-    if (r.z > 0.0) {
+    var r = red[0];
+    var all_d = red1[0];
+    if (!FIRST) {
+      r += vec4<f32>(norms[2], norms[3], norms[4], norms[5]);
+      all_d += norms[6];
+    }
+    if (!LAST) {
+      norms[2] = r.x;
+      norms[3] = r.y;
+      norms[4] = r.z;
+      norms[5] = r.w;
+      norms[6] = all_d;
+    } else if (r.z > 0.0) {
       norms[0] = r.x / r.z;
       norms[1] = r.y / r.z;
     } else {
-      norms[0] = r.w / f32(S);
-      norms[1] = red1[0] / f32(S);
+      norms[0] = r.w / f32(TOTAL);
+      norms[1] = all_d / f32(TOTAL);
     }
   }
 }
@@ -97,7 +116,9 @@ fn dec_src(t: u32, o: u32) -> f32 {
 fn reinit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let p = wid.x;
   if (p >= picks[0]) { return; }
-  let i = picks[1u + 2u * p];
+  let g = picks[1u + 2u * p];
+  if (g < LO || g >= LO + S) { return; }
+  let i = g - LO;
   let t = picks[2u + 2u * p];
   var se = 0.0;
   var sd = 0.0;
@@ -122,7 +143,7 @@ fn reinit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
   let enc_norm = 0.2 * norms[0];
   for (var d = lid; d < D; d += WG) { W_enc[d * S + i] = enc_src(t, d) * inv_e * enc_norm; }
   for (var o = lid; o < O; o += WG) { W_dec[i * O + o] = dec_src(t, o) * inv_d * dec_norm; }
-  if (lid == 0u) { since[i] = 0u; }
+  if (lid == 0u) { since[g] = 0u; }
 }
 
 // mat_a, mat_b: Adam m, v of W_enc [D, S]; mat_c, mat_d: of W_dec [S, O].
@@ -130,7 +151,9 @@ fn reinit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
 fn reset_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let p = wid.x;
   if (p >= picks[0]) { return; }
-  let i = picks[1u + 2u * p];
+  let g = picks[1u + 2u * p];
+  if (g < LO || g >= LO + S) { return; }
+  let i = g - LO;
   for (var d = lid; d < D; d += WG) {
     mat_a[d * S + i] = 0.0;
     mat_b[d * S + i] = 0.0;
@@ -141,7 +164,7 @@ fn reset_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   }
 }
 
-// mat_a: a per-latent vector [S], zeroed at each picked latent.
+// mat_a: a per-latent vector [TOTAL] (whole, never split), zeroed at each picked latent.
 @compute @workgroup_size(WG)
 fn zero_at(@builtin(global_invocation_id) gid: vec3<u32>) {
   let p = gid.x;

@@ -6,7 +6,7 @@
 //   gW_enc[d, i]  = Σ_e g[e] · xc[t(e), d]            (xc = x − b_dec; stored [d_in, d_sae]; DX wide)
 //   gb_enc[i]     = Σ_e g[e]
 //   since[i]      = 0 if i fired in a main entry this step, else since[i] + B (dead-latent clock)
-// Matryoshka: main entries read the gradient rows block_of(i)·B + t (./level_rows.wgsl).
+// Matryoshka: main entries read the gradient rows block_of(LO + i)·B + t (./level_rows.wgsl; global index).
 override B: u32;
 override D: u32;
 override S: u32;
@@ -52,7 +52,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
     let e = list[p];
     var t: u32;
     var dv: u32;
-    if (e < main_n) { t = e / CAP; dv = (block_of(i) * B + t) * D; } else { t = (e - main_n) / AUXCAP; dv = (B + t) * D; }
+    if (e < main_n) { t = e / CAP; dv = (block_of(LO + i) * B + t) * D; } else { t = (e - main_n) / AUXCAP; dv = (B + t) * D; }
     let v = val[e];
     let ge = g[e];
     let xo = t * DX;

@@ -8,7 +8,7 @@
 // Sums run in list order (deterministic). dvec and xc rows are read as rgba32float texels through row
 // textures (kernels/runtime/row_texture.ts). One invocation per (latent i, chunk of CQ texels); a latent's
 // chunks are neighbours, so a SIMD group walks one list together. Matryoshka: main entries read the
-// gradient rows block_of(i)·B + t (./level_rows.wgsl).
+// gradient rows block_of(LO + i)·B + t (./level_rows.wgsl; global index).
 override B: u32;
 override D: u32;
 override S: u32;
@@ -76,7 +76,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   // @end
   var gs = 0.0;
   var fired = false;
-  let rb = block_of(i) * B;
+  let rb = block_of(LO + i) * B;
   for (var p = p0; p < p1; p++) {
     let e = list[p];
     var t: u32;

@@ -11,9 +11,10 @@
  * (kernels/sparse/level_rows.wgsl). Saved, as SAELens does, as a JumpReLU SAE with the BatchTopK threshold.
  */
 import type { BoundKernel, RowTexture } from "../../kernels/runtime/mod.ts";
-import { createSparseDecode, type LevelRows, MAX_INNER_LEVELS } from "../../kernels/sparse/mod.ts";
+import { createSparseDecode, dvecRows, type LevelRows, MAX_INNER_LEVELS } from "../../kernels/sparse/mod.ts";
 import { createMatryoshkaLoss } from "../../kernels/loss/mod.ts";
 import type { TrainerConfig } from "./trainer_types.ts";
+import { mib, type Range } from "./slab_plan.ts";
 
 /** Check the prefix widths: ascending, the first ≥ k, the last ≤ d_sae, at most 8 levels; one-line errors. */
 export function checkMatryoshkaWidths(widths: number[], k: number, d_sae: number): void {
@@ -31,6 +32,24 @@ export function checkMatryoshkaWidths(widths: number[], k: number, d_sae: number
   }
 }
 
+/**
+ * The level gradient rows (dvec: main, AuxK, one block per inner level) stay one [rows·batch, d_in] buffer:
+ * check it fits one binding of `bindingBytes`; one-line error.
+ */
+export function checkMatryoshkaRows(cfg: TrainerConfig, auxCap: number, bindingBytes: number): void {
+  const levels = matryoshkaLevels(cfg, auxCap);
+  if (!levels) return;
+  const rows = dvecRows({ B: cfg.batch, auxCap, levels });
+  if (rows * cfg.d_in * 4 <= bindingBytes) return;
+  throw new Error(
+    `train: matryoshka_batchtopk keeps ${
+      rows / cfg.batch
+    } gradient blocks of batch_size × d_in (${rows} × ${cfg.d_in} f32 = ${
+      mib(rows * cfg.d_in * 4)
+    }) in one binding of ${mib(bindingBytes)}; lower batch_size or the number of matryoshka_widths`,
+  );
+}
+
 /** The inner levels of a matryoshka config (widths below d_sae), undefined for every other architecture. */
 export function matryoshkaLevels(cfg: TrainerConfig, auxCap: number): LevelRows | undefined {
   if (cfg.architecture !== "matryoshka_batchtopk") return undefined;
@@ -41,23 +60,33 @@ export function matryoshkaLevels(cfg: TrainerConfig, auxCap: number): LevelRows 
 /**
  * The inner levels' prefix decodes and their loss; runs after the full level's loss wrote dvec rows
  * [0, B). Adds Σ_m ‖x − x̂_m‖² per row into rowstats slot 5 (the metrics' penalty slot, coefficient 1).
+ * Over a slab plan each prefix decode is one pass per slab that holds latents below the level's width
+ * (a latent's level is set by its global index); later slabs add to the first one's rows. The loop is
+ * slab-major, so a W_dec row texture shared by the slabs is loaded once per slab (`load(j)`).
  */
 export async function matryoshkaKernels(
   c: { device: GPUDevice; cfg: TrainerConfig; x: GPUBuffer; buf(n: number, label: string): GPUBuffer },
-  b: { idx: GPUBuffer; val: GPUBuffer; W_dec: GPUBuffer; b_dec: GPUBuffer; dvec: GPUBuffer; rowstats: GPUBuffer },
+  b: { idx: GPUBuffer; val: GPUBuffer; W_dec: GPUBuffer[]; b_dec: GPUBuffer; dvec: GPUBuffer; rowstats: GPUBuffer },
   levels: LevelRows,
   cap: number,
-  W_decTex?: RowTexture,
+  slabs: Range[],
+  tex?: { W_decTex: RowTexture; load(j: number): BoundKernel[] },
 ): Promise<BoundKernel[]> {
   const { batch: B, d_in: D } = c.cfg;
   const L = levels.widths.length;
   const xhatIn = c.buf(L * B * D, "matryoshka inner reconstructions");
   const out: BoundKernel[] = [];
-  for (const [m, w] of levels.widths.entries()) {
-    const dec = await createSparseDecode(c.device, { rows: B, D, cap, stats: false, idxLimit: w, outRowBase: m * B });
-    out.push(
-      dec({ idx: b.idx, val: b.val, W_dec: b.W_dec, b_dec: b.b_dec, out: xhatIn, rowstats: b.rowstats, W_decTex }),
-    );
+  for (const [j, s] of slabs.entries()) {
+    const inSlab = levels.widths.map((w, m) => ({ w, m })).filter(({ w }) => s.start < w);
+    if (!inSlab.length) break; // this slab and the later ones hold no latent of an inner level
+    if (tex) out.push(...tex.load(j));
+    for (const { w, m } of inSlab) {
+      const dims = { rows: B, D, cap, stats: false, idxLimit: w, outRowBase: m * B };
+      const split = slabs.length > 1 ? { lo: s.start, hi: s.start + s.size, accumulate: j > 0 } : {};
+      const dec = await createSparseDecode(c.device, { ...dims, ...split });
+      const bufs = { idx: b.idx, val: b.val, W_dec: b.W_dec[j], b_dec: b.b_dec, out: xhatIn, rowstats: b.rowstats };
+      out.push(dec({ ...bufs, W_decTex: tex?.W_decTex }));
+    }
   }
   const loss = await createMatryoshkaLoss(c.device, { B, D, levels: L, innerBase: levels.innerBase });
   out.push(loss({ x: c.x, xhat_in: xhatIn, dvec: b.dvec, rowstats: b.rowstats }));

@@ -7,7 +7,7 @@ import { checkMemory, planSlabs, type SlabPlan } from "./slab_plan.ts";
 import { selectionCaps } from "./sparse_path.ts";
 import { streamsGradients } from "./optimizer_path.ts";
 import { checkTranscoder } from "./arch_transcoder.ts";
-import { checkMatryoshkaWidths } from "./arch_matryoshka.ts";
+import { checkMatryoshkaRows, checkMatryoshkaWidths } from "./arch_matryoshka.ts";
 import { isSparse, type TrainerConfig } from "./trainer_types.ts";
 
 /** Check a config against itself and the device and plan its slabs; one-line errors. */
@@ -43,20 +43,7 @@ export function checkConfig(c: TrainerConfig, device: GPUDevice): SlabPlan {
     },
     device.limits.maxStorageBufferBindingSize,
   );
-  if (c.architecture === "matryoshka_batchtopk") checkSingleSlab(plan, c, "matryoshka_batchtopk");
-  if (c.tiedWeights) checkSingleSlab(plan, c, "tied_weights");
-  if (c.resampling) checkSingleSlab(plan, c, "resample_every");
+  checkMatryoshkaRows(c, auxCap, plan.bindingBytes);
   checkMemory(plan.memory, isFallbackDevice(device));
   return plan;
-}
-
-/**
- * One-line refusal of a split plan for what still reads whole W_enc / W_dec buffers: matryoshka's
- * prefix decode and level gradients, the tied-weights transpose, the resampling kernel.
- */
-export function checkSingleSlab(plan: SlabPlan, c: Pick<TrainerConfig, "d_in" | "d_sae">, what: string): void {
-  if (plan.slabs.length === 1) return;
-  throw new Error(
-    `train: ${what} needs d_sae in one latent slab, but d_in ${c.d_in} × d_sae ${c.d_sae} splits into ${plan.slabs.length} slabs (one storage binding); lower d_sae (or expansion_factor) or turn ${what} off`,
-  );
 }

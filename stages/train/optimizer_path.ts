@@ -1,8 +1,8 @@
 /**
  * The step's tail: clip by the global gradient norm, Adam on every trained parameter part (W_dec's
  * fused with the row projection and renormalisation, kernels/optim/decoder_adam.wgsl), and the
- * metric reductions of the training and the forward-only pass. Tied weights (one slab): W_dec trains
- * on gW_dec + gW_encᵀ and W_enc is rewritten as W_decᵀ after Adam (kernels/optim/tie.wgsl).
+ * metric reductions of the training and the forward-only pass. Tied weights: W_dec trains on
+ * gW_dec + gW_encᵀ and W_enc is rewritten as W_decᵀ after Adam (./tie_slabs.ts, slab by slab).
  *
  * Streamed gradients (`streamsGradients`: no clip, untied): the TopK family's builder runs each latent
  * slab's W_enc / W_dec Adam (`partAdam`) right after that slab's gradient pass, so one slab-sized
@@ -12,13 +12,8 @@
  */
 import type { BoundKernel } from "../../kernels/runtime/mod.ts";
 import { createMetrics } from "../../kernels/loss/mod.ts";
-import {
-  createAdam,
-  createDecoderAdam,
-  createDecoderNorm,
-  createGradNorm,
-  createTie,
-} from "../../kernels/optim/mod.ts";
+import { createAdam, createDecoderAdam, createDecoderNorm, createGradNorm } from "../../kernels/optim/mod.ts";
+import { tieKernels } from "./tie_slabs.ts";
 import type { GradParts } from "./param_store.ts";
 import type { StepContext } from "./step_context.ts";
 import { PARAM_NAMES, type ParamName, type TrainerConfig } from "./trainer_types.ts";
@@ -74,14 +69,7 @@ export async function buildOptimizer(
 ): Promise<OptimizerKernels> {
   const { device, cfg, store } = c;
   const O = cfg.d_out ?? cfg.d_in; // the decoder's side (a transcoder's target)
-  const tie = cfg.tiedWeights
-    ? (await createTie(device, { D: cfg.d_in, S: cfg.d_sae }))({
-      gW_enc: grads.W_enc![0],
-      gW_dec: grads.W_dec![0],
-      W_dec: store.params.W_dec[0],
-      W_enc: store.params.W_enc[0],
-    })
-    : undefined;
+  const tie = cfg.tiedWeights ? await tieKernels(c, grads) : undefined;
   if (streamed && !streamsGradients(cfg)) throw new Error("train: internal: streamed gradients with clip or tie");
   const slabbed = (n: ParamName) => streamed && (n === "W_enc" || n === "W_dec");
   const names = PARAM_NAMES.filter((n) => grads[n] && !(tie && n === "W_enc") && !slabbed(n));

@@ -88,7 +88,7 @@ export class ParamStore {
     this.setParams(device, init.vectors);
   }
 
-  /** Each parameter's only part: for the architectures and options that need one slab (./trainer.ts rejects more). */
+  /** Each parameter's only part: for what needs one slab (transcoders; ./slab_plan.ts refuses to split them). */
   whole(parts: Parts = this.params): Record<ParamName, GPUBuffer> {
     if (this.slabs.length !== 1) throw new Error("train: internal: a whole-tensor view of a split parameter store");
     return Object.fromEntries(PARAM_NAMES.map((n) => [n, parts[n][0]])) as Record<ParamName, GPUBuffer>;

@@ -57,8 +57,7 @@ export const trainParams = {
   tied_weights: {
     type: "boolean",
     default: false,
-    doc:
-      "W_enc = W_decᵀ: one matrix trained on both uses' gradients (topk, batchtopk, standard, jumprelu; not gated; needs d_sae in one latent slab)",
+    doc: "W_enc = W_decᵀ: one matrix trained on both uses' gradients (topk, batchtopk, standard, jumprelu; not gated)",
   },
   gated_frozen_decoder: {
     type: "boolean",
@@ -111,7 +110,7 @@ export const trainParams = {
     default: 0,
     min: 0,
     doc:
-      "steps between dead-latent resamplings (Anthropic 2023): latents dead for dead_feature_window tokens restart toward badly reconstructed inputs, Adam state reset; 0 = off; needs d_sae in one latent slab",
+      "steps between dead-latent resamplings (Anthropic 2023): latents dead for dead_feature_window tokens restart toward badly reconstructed inputs, Adam state reset; 0 = off",
   },
   aux_k: {
     type: "int",
@@ -127,7 +126,7 @@ export const trainParams = {
     default: null,
     nullable: true,
     doc:
-      "matryoshka_batchtopk: ascending prefix widths (d_sae is added as the last); null = [d_sae/16, d_sae/4, d_sae] (at least k); matryoshka needs d_sae in one latent slab",
+      "matryoshka_batchtopk: ascending prefix widths (d_sae is added as the last); null = [d_sae/16, d_sae/4, d_sae] (at least k)",
   },
   batchtopk_candidates: {
     type: "number",

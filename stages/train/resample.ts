@@ -11,18 +11,25 @@
  * Transcoders: rows drawn ∝ ‖y_t − ŷ_t‖² (the error on the target), the encoder column toward x_t/‖x_t‖ and the
  * decoder row toward (y_t − b_dec)/‖y_t − b_dec‖ (the target row's direction from the output bias).
  * The draw is seeded by (seed, step), so an interrupted and resumed run resamples identically.
+ * Over a slab plan the dead latents and rows are picked over all latents, as with one slab; each slab's
+ * parts are re-initialised by their own kernel pass (the alive norms sum over every slab first).
  */
 import { createResample } from "../../kernels/optim/mod.ts";
 import { createBuffer, readBuffers, writeBuffer } from "../../kernels/runtime/mod.ts";
 import { Rng } from "./rng.ts";
-import type { ParamName, TrainerConfig } from "./trainer.ts";
+import type { TrainerConfig } from "./trainer.ts";
+import type { Parts } from "./param_store.ts";
+import type { Range } from "./slab_plan.ts";
 
 export interface ResampleSources {
   device: GPUDevice;
   cfg: TrainerConfig;
-  params: Record<ParamName, GPUBuffer>;
-  m: Record<ParamName, GPUBuffer>;
-  v: Record<ParamName, GPUBuffer>;
+  /** The latent slabs of the parameter parts (./slab_plan.ts). */
+  slabs: Range[];
+  /** Parameters and Adam moments as the store's parts (./param_store.ts): W_enc / W_dec per slab. */
+  params: Parts;
+  m: Parts;
+  v: Parts;
   since: GPUBuffer;
   x: GPUBuffer;
   /** A transcoder's targets of the last step (cfg.d_out set). */
@@ -50,7 +57,7 @@ export class Resampler {
   ) {
     const B = src.cfg.batch;
     this.#picks = createBuffer(src.device, (1 + 2 * B) * 4, "resample picks");
-    this.#norms = createBuffer(src.device, 8, "resample norms");
+    this.#norms = createBuffer(src.device, 8 * 4, "resample norms");
   }
 
   static async create(src: ResampleSources): Promise<Resampler> {
@@ -61,6 +68,7 @@ export class Resampler {
       window: cfg.deadWindow,
       normalize: cfg.normalizeDecoder,
       d_out: cfg.d_out,
+      slabs: src.slabs,
     });
     return new Resampler(src, k);
   }
@@ -84,17 +92,17 @@ export class Resampler {
     rows.forEach((t, j) => words.set([dead[j], t], 1 + 2 * j));
     writeBuffer(device, this.#picks, words);
     const perLatent = [
-      params.b_enc,
-      params.r_mag,
-      params.b_mag,
-      ...(["b_enc", "r_mag", "b_mag", "log_threshold"] as const).flatMap((n) => [m[n], v[n]]),
+      params.b_enc[0],
+      params.r_mag[0],
+      params.b_mag[0],
+      ...(["b_enc", "r_mag", "b_mag", "log_threshold"] as const).flatMap((n) => [m[n][0], v[n][0]]),
     ];
     const ks = this.kernels(
       {
         picks: this.#picks,
         x: this.src.x,
         y: this.src.y,
-        b_dec: params.b_dec,
+        b_dec: params.b_dec[0],
         norms: this.#norms,
         W_enc: params.W_enc,
         W_dec: params.W_dec,

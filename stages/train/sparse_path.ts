@@ -10,8 +10,8 @@
  * A TopK transcoder (cfg.d_out, ./arch_transcoder.ts): x [B, d_in] is not centred (pre = x·W_enc + b_enc), the
  * decode, loss, AuxK and gradient rows are d_out wide against the target y, gW_enc reads x, gb_dec = Σ dvec,
  * and a skip transcoder adds x·W_skip to ŷ (./sparse_skip.ts).
- * matryoshka_batchtopk adds its inner prefix decodes and loss (./arch_matryoshka.ts; one slab only:
- * the prefix decode reads one W_dec buffer, and ./trainer.ts rejects a split plan for it).
+ * matryoshka_batchtopk adds its inner prefix decodes and loss (./arch_matryoshka.ts, a pass per slab too);
+ * its level rows route by the global latent index.
  */
 import { type BoundKernel, rowTexturesAvailable } from "../../kernels/runtime/mod.ts";
 import { createBdecGrad, createCenter } from "../../kernels/dense/mod.ts";
@@ -159,8 +159,9 @@ export async function buildSparse(c: StepContext): Promise<StepKernels> {
   fwd.push(...dec, loss);
   step.push(...dec, loss);
   if (levels) {
-    const b = { idx, val, W_dec: P.W_dec[0], b_dec: P.b_dec[0], dvec, rowstats };
-    const inner = await matryoshkaKernels(c, b, levels, cap, wTex?.texture);
+    const b = { idx, val, W_dec: P.W_dec, b_dec: P.b_dec[0], dvec, rowstats };
+    const tex = wTex ? { W_decTex: wTex.texture, load: wLoad } : undefined;
+    const inner = await matryoshkaKernels(c, b, levels, cap, slabs, tex);
     fwd.push(...inner);
     step.push(...inner);
   }

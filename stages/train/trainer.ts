@@ -9,8 +9,7 @@
  * ./dense_path.ts (standard, jumprelu) and its variants ./arch_gated.ts (gated) and ./arch_transcoder.ts
  * (transcoders), all ending in ./optimizer_path.ts (drop the gradient parallel to decoder rows, clip by
  * global norm, Adam, renormalise rows; tied weights). Dead-latent resampling: ./resample.ts.
- * What needs whole tensors (matryoshka's prefix decode, tied weights, resampling) refuses a split plan
- * with one line (`checkSingleSlab`).
+ * Matryoshka's prefix decodes, tied weights (./tie_slabs.ts) and resampling work slab by slab too.
  */
 import {
   type BoundKernel,
@@ -33,10 +32,10 @@ import { describeNeed, type SlabPlan } from "./slab_plan.ts";
 import { buildDense } from "./dense_path.ts";
 import { buildGated } from "./arch_gated.ts";
 import { buildTranscoder } from "./arch_transcoder.ts";
-import { checkConfig, checkSingleSlab } from "./check_config.ts";
+import { checkConfig } from "./check_config.ts";
 import { Resampler } from "./resample.ts";
 import { buildSparse, selectionCaps } from "./sparse_path.ts";
-export { checkConfig, checkSingleSlab } from "./check_config.ts";
+export { checkConfig } from "./check_config.ts";
 import type { StepContext, StepKernels } from "./step_context.ts";
 import {
   isSparse,
@@ -290,14 +289,14 @@ export class GpuTrainer {
    * seeded by (seed, step). Returns how many latents were re-initialised.
    */
   async resample(seed: number, step: number): Promise<number> {
-    checkSingleSlab(this.plan, this.cfg, "resample_every");
     const store = this.#store;
     this.#resampler ??= await Resampler.create({
       device: this.device,
       cfg: this.cfg,
-      params: store.whole(store.params),
-      m: store.whole(store.m),
-      v: store.whole(store.v),
+      slabs: this.plan.slabs,
+      params: store.params,
+      m: store.m,
+      v: store.v,
       since: this.#since,
       x: this.#x,
       y: this.cfg.d_out !== undefined ? this.#y : undefined,

@@ -1,4 +1,4 @@
-/** csc + per-latent gradients (texture and buffer paths) against the float64 reference. */
+/** csc + per-latent gradients (texture and buffer paths, whole and per latent slab) against the float64 reference. */
 import { assert, assertEquals } from "../assert.ts";
 import { createBuffer, getDevice, readF32, readU32, uploadBuffer } from "../../kernels/runtime/device.ts";
 import { createCsc } from "../../kernels/select/mod.ts";
@@ -22,6 +22,7 @@ async function check(
   auxCap: number,
   levels?: LevelRows,
   DX = D,
+  slabWidths?: number[],
 ) {
   const device = await getDevice();
   const r = new Rng(B + D + S + cap, 11);
@@ -48,21 +49,35 @@ async function check(
     since: uploadBuffer(device, since0),
   };
   const csc = (await createCsc(device, dims))(b);
-  const lg = (await createLatentGrad(device, { ...dims, path }))(b);
   const enc = device.createCommandEncoder();
   csc.encode(enc);
-  lg.encode(enc);
+  // Slab mode: one pass per slab [lo, lo + w) into the slab's own gW_dec [w, D] / gW_enc [D, w] buffers.
+  const slabs = (slabWidths ?? [S]).map((w, j, a) => ({ start: a.slice(0, j).reduce((x, y) => x + y, 0), size: w }));
+  const parts = slabs.map((sl) =>
+    slabWidths ? { gW_dec: createBuffer(device, sl.size * D * 4), gW_enc: createBuffer(device, sl.size * DX * 4) } : b
+  );
+  for (const [j, sl] of slabs.entries()) {
+    const slab = slabWidths ? { S: sl.size, lo: sl.start } : {};
+    (await createLatentGrad(device, { ...dims, ...slab, path }))({ ...b, ...parts[j] }).encode(enc);
+  }
   device.queue.submit([enc.finish()]);
   const ref = latentGradReference(idx, val, g, dvec, xc, dims);
-  const what = `${path} B ${B} D ${D} DX ${DX} S ${S} k ${cap}+${auxCap} levels ${levels?.widths}`;
-  const e1 = maxErr(await readF32(device, b.gW_dec, S * D), ref.gW_dec);
-  const e2 = maxErr(await readF32(device, b.gW_enc, S * DX), ref.gW_enc);
+  const what = `${path} B ${B} D ${D} DX ${DX} S ${S} k ${cap}+${auxCap} levels ${levels?.widths} slabs ${slabWidths}`;
+  const gDec = new Float32Array(S * D), gEnc = new Float32Array(S * DX);
+  for (const [j, sl] of slabs.entries()) {
+    gDec.set(await readF32(device, parts[j].gW_dec, sl.size * D), sl.start * D);
+    const e = await readF32(device, parts[j].gW_enc, sl.size * DX); // [DX, w] → columns of [DX, S]
+    for (let d = 0; d < DX; d++) gEnc.set(e.subarray(d * sl.size, (d + 1) * sl.size), d * S + sl.start);
+  }
+  const e1 = maxErr(gDec, ref.gW_dec);
+  const e2 = maxErr(gEnc, ref.gW_enc);
   const e3 = maxErr(await readF32(device, b.gb_enc, S), ref.gb_enc);
   assert(e1 < 1e-5 && e2 < 1e-5 && e3 < 1e-5, `${what}: errors gW_dec ${e1} gW_enc ${e2} gb_enc ${e3}`);
   const since = await readU32(device, b.since, S);
   assertEquals(Array.from(since), Array.from(since0, (s, i) => (ref.fired[i] ? 0 : s + B)), `${what}: since`);
   assert(ref.fired.some((f) => !f) && ref.fired.some((f) => f), "both fired and silent latents occur");
   Object.values(b).forEach((x) => x.destroy());
+  if (slabWidths) parts.forEach((p) => [p.gW_dec, p.gW_enc].forEach((x) => x.destroy()));
 }
 
 for (const path of ["texture", "buffer"] as const) {
@@ -91,9 +106,19 @@ for (const path of ["texture", "buffer"] as const) {
       await check(path, B, D, S, cap, auxCap, undefined, DX);
     });
   }
+  Deno.test(`latent_grad ${path} transcoder d_out 40 d_in 100 over slabs 28+28+28+16 matches float64`, async () => {
+    await check(path, 37, 40, 100, 7, 3, undefined, 100, [28, 28, 28, 16]);
+  });
 }
 for (const [B, D, DX, S, cap, auxCap] of [[29, 18, 44, 90, 6, 4], [33, 44, 18, 90, 6, 4]]) {
   Deno.test(`latent_grad buffer transcoder d_out ${D} d_in ${DX} (not multiples of 4) matches float64`, async () => {
     await check("buffer", B, D, S, cap, auxCap, undefined, DX);
+  });
+}
+
+// Matryoshka over latent slabs of unequal width: a latent's prefix group is set by its global index.
+for (const path of ["texture", "buffer"] as const) {
+  Deno.test(`latent_grad ${path} Matryoshka levels 10,40 over slabs 28+28+28+16 matches float64`, async () => {
+    await check(path, 37, 48, 100, 7, 3, { widths: [10, 40], innerBase: 2 }, 48, [28, 28, 28, 16]);
   });
 }

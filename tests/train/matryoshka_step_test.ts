@@ -3,17 +3,13 @@
  * loss (all levels + AuxK), L0 and every gradient, with and without AuxK, at sizes on and off the tiles.
  */
 import { assert } from "../assert.ts";
-import { getDevice } from "../../kernels/runtime/device.ts";
-import { GpuTrainer } from "../../stages/train/trainer.ts";
-import { referenceStep } from "../../stages/train/reference.ts";
 import { Rng } from "../../stages/train/rng.ts";
-import { activeLatents } from "./active.ts";
+import { secondStepWithReference } from "./active.ts";
 import { assertStepMatches, initWithBiases, trainerConfig } from "./trainer_setup.ts";
 
 const cases = [[48, 100, [12, 40], 8], [64, 256, [16, 64, 128], 0], [512, 2048, [64, 512], 16]] as const;
 for (const [D, S, widths, auxK] of cases) {
   Deno.test(`matryoshka_batchtopk d_in ${D} d_sae ${S} levels ${widths} aux ${auxK}: matches float64`, async () => {
-    const device = await getDevice();
     const B = 32;
     const rng = new Rng(D + S, 91);
     const init = initWithBiases(D, S, 1, rng);
@@ -25,15 +21,7 @@ for (const [D, S, widths, auxK] of cases) {
       batchTopkCap: 2,
       matryoshkaWidths: [...widths, S],
     });
-    const t = await GpuTrainer.create(device, cfg, init);
-    const h = { lr: 0, t: 1, sparsityCoef: 1, auxCoef: 0.5 };
-    t.step(x, h);
-    t.step(x2, h);
-    const m = await t.metrics();
-    const g = await t.gradients();
-    t.destroy();
-    const dead = activeLatents(init, x, cfg).map((a) => !a);
-    const ref = referenceStep(init, x2, { ...cfg, dead, sparsityCoef: 1, auxCoef: 0.5 });
+    const { m, g, ref } = await secondStepWithReference(cfg, init, x, x2, { sparsityCoef: 1, auxCoef: 0.5 });
     assert(ref.loss > 2 * ref.mse, `inner levels add to the loss: ${ref.loss} vs mse ${ref.mse}`);
     assertStepMatches(m, g, ref, ["W_enc", "W_dec", "b_enc", "b_dec"]);
   });

@@ -112,3 +112,8 @@ Deno.test("limits: one line with the sizes and the setting to lower", () => {
     e.message,
   );
 });
+
+Deno.test("a d_sae that fits one binding is one slab even when not a multiple of 4", () => {
+  const plan = planSlabs({ d_in: 32, d_sae: 98, batch: 8, cap: 5, auxCap: 4, sparse: true }, 128 * 2 ** 20);
+  assertEquals(plan.slabs, [{ start: 0, size: 98 }]);
+});
