@@ -17,6 +17,7 @@ export function createReporter(opts: { tty?: boolean; quiet?: boolean } = {}): R
   let bar: cliProgress.SingleBar | null = null;
   let unit = "";
   let startT = 0;
+  let first: { t: number; done: number } | null = null;
   let lastLine = { t: 0, frac: -1 };
   const stopBar = () => {
     bar?.stop();
@@ -26,6 +27,7 @@ export function createReporter(opts: { tty?: boolean; quiet?: boolean } = {}): R
     stageStart(stage, reason, u) {
       unit = u ?? "items";
       startT = performance.now();
+      first = null;
       lastLine = { t: performance.now(), frac: 0 };
       if (reason) {
         // the full list is in runs.ndjson and `status`/`explain`; a terminal line shows the first few
@@ -36,8 +38,13 @@ export function createReporter(opts: { tty?: boolean; quiet?: boolean } = {}): R
     },
     progress(stage, done, total, info) {
       if (opts.quiet) return;
-      const secs = (performance.now() - startT) / 1000;
-      const rate = secs > 0 ? done / secs : 0;
+      // the rate counts from the stage's first report on (a resumed train starts its count mid-run, and
+      // setup before the first report is not throughput); the first report counts from the stage's start
+      const now0 = performance.now();
+      if (!first) first = { t: now0, done };
+      const since = (now0 - first.t) / 1000;
+      const [n, secs] = since > 0 ? [done - first.done, since] : [done, (now0 - startT) / 1000];
+      const rate = secs > 0 ? n / secs : 0;
       const payload = { stage, info: info ?? "", rate: `${humanRate(rate)} ${unit}/s` };
       if (tty) {
         if (!bar) {

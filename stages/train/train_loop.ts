@@ -196,6 +196,8 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
       await saveCheckpoint(io.scratchDir, fingerprint, { step: s + 1, specs, data: checked(), log: rows });
     };
     const t0 = performance.now();
+    // the reporter's rate counts from its first report: make that the resume point, not a mid-run count
+    if (start > 0) io.progress?.(start * B, steps * B, `resumed at step ${start}`);
     let last: Metrics | null = null;
     let next = start < steps ? stream.next() : null;
     for (let s = start; s < steps; s++) {
