@@ -36,9 +36,11 @@ export const trainParams = {
   },
   l1_coefficient: {
     type: "number",
-    default: 5,
+    default: null,
+    nullable: true,
     min: 0,
-    doc: "standard: L1 penalty coefficient (on Σ z_i·‖W_dec_i‖); gated: on the gate, Σ ReLU(π_gate)_i·‖W_dec_i‖",
+    doc:
+      "standard: L1 penalty coefficient (on Σ z_i·‖W_dec_i‖); gated: on the gate, Σ ReLU(π_gate)_i·‖W_dec_i‖; null = the value tuned for L0 ≈ 32 on the default run (standard 2.5, gated 3.5)",
   },
   l1_warmup_steps: { type: "int", default: 20, min: 0, doc: "linear warmup of the L1/L0 coefficient, in steps" },
   l0_coefficient: { type: "number", default: 0.5, min: 0, doc: "jumprelu: L0 penalty coefficient" },
@@ -96,7 +98,7 @@ export const trainParams = {
     default: null,
     nullable: true,
     doc:
-      "keep decoder rows unit norm (gradient parallel to them removed); null = true for topk/batchtopk, false for standard/jumprelu (rows start at norm 0.1, free norm: SAELens/Anthropic recipe)",
+      "keep decoder rows unit norm (gradient parallel to them removed); null = true for the TopK family, false for standard/jumprelu/gated (rows start at norm 0.1, free norm: SAELens/Anthropic recipe)",
   },
   dead_feature_window: {
     type: "int",
@@ -163,3 +165,20 @@ export type TrainParams = ParamsOf<typeof trainParams>;
 export function normalizesDecoder(p: Pick<TrainParams, "architecture" | "normalize_decoder">): boolean {
   return p.normalize_decoder ?? isSparse(p.architecture);
 }
+
+/**
+ * The sparsity coefficient a step scales its penalty by: l1_coefficient (standard, gated; null = the
+ * value tuned for L0 ≈ 32 on the default run, 720 steps of 2048 tokens), l0_coefficient (jumprelu), 0
+ * for the TopK family (their sparsity is k).
+ */
+export function sparsityCoefficient(
+  p: Pick<TrainParams, "architecture" | "l1_coefficient" | "l0_coefficient">,
+): number {
+  if (p.architecture === "jumprelu") return p.l0_coefficient;
+  if (p.architecture === "standard") return p.l1_coefficient ?? TUNED_L1.standard;
+  if (p.architecture === "gated") return p.l1_coefficient ?? TUNED_L1.gated;
+  return 0;
+}
+
+/** l1_coefficient for L0 ≈ 32 on the default run (README, "Architectures at matched L0"). */
+export const TUNED_L1 = { standard: 2.5, gated: 3.5 } as const;

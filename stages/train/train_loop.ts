@@ -29,8 +29,9 @@ import {
 } from "./trainer.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { checkMatryoshkaWidths } from "./arch_matryoshka.ts";
-import { normalizesDecoder, type TrainParams } from "./params.ts";
+import { normalizesDecoder, sparsityCoefficient, type TrainParams } from "./params.ts";
 import { LOG_SCHEMA } from "./log_schema.ts";
+import { shortReachNotice, thresholdReach } from "./threshold_reach.ts";
 
 export interface TrainIO {
   params: TrainParams;
@@ -67,6 +68,13 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
   const tokens = p.training_tokens ?? Math.round(p.epochs * train.n_tokens);
   const steps = Math.floor(tokens / B);
   if (steps < 1) throw new Error(`train: ${tokens} training tokens is less than one batch of ${B}`);
+  if (p.architecture === "jumprelu") {
+    const notice = shortReachNotice(
+      thresholdReach(steps, p.lr, p.lr_warmup_steps, p.lr_decay),
+      p.jumprelu_init_threshold,
+    );
+    if (notice) log(notice);
+  }
   const normalize = p.normalize_activations === "expected_average_only_in";
   const scale = normalize ? Math.sqrt(D) / (meta.mean_norm || 1) : 1;
   // a transcoder's target y has its own scale s_out (mean norm √d_out), folded into the decoder side
@@ -118,11 +126,7 @@ export async function trainSae(io: TrainIO): Promise<Record<string, unknown>> {
   const trainer = await GpuTrainer.create(device, cfg, init);
   try {
     const stream = new PairedStream(io.extractDir, meta, target, "train", B, p.shuffle_buffer_tokens, p.seed, scale);
-    const sparsity = p.architecture === "standard" || p.architecture === "gated"
-      ? p.l1_coefficient
-      : p.architecture === "jumprelu"
-      ? p.l0_coefficient
-      : 0;
+    const sparsity = sparsityCoefficient(p);
     const hyper = (s: number): StepHyper => ({
       lr: learningRate(s, steps, p.lr, p.lr_warmup_steps, p.lr_decay),
       t: s + 1,
