@@ -28,9 +28,11 @@ Deno.test("architectures.json: its topk point is the default run (the README's h
   assertEquals(resolved.find((p) => p.label === "train.architecture=topk")?.cfg, base);
   for (const p of resolved) {
     assertEquals((p.cfg.train as { k: number }).k, 32, p.label);
-    // every point is "the default run with architecture X" (and its L1/L0 coefficient, which topk ignores)
-    const train = { ...p.cfg.train, architecture: "topk", l1_coefficient: base.train.l1_coefficient };
-    assertEquals({ ...p.cfg, train: { ...train, l0_coefficient: base.train.l0_coefficient } }, base, p.label);
+    // every point is "the default run with architecture X" and its sparsity settings (which topk ignores)
+    const sparsity = ["l1_coefficient", "l0_coefficient", "normalize_decoder", "jumprelu_init_threshold"] as const;
+    const train: Record<string, unknown> = { ...p.cfg.train, architecture: "topk" };
+    for (const key of sparsity) train[key] = base.train[key];
+    assertEquals({ ...p.cfg, train }, base, p.label);
   }
 });
 
