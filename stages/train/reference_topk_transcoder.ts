@@ -10,7 +10,7 @@
  */
 import { projectDecoderGrad, type RefConfig, referenceForward, type RefResult } from "./reference.ts";
 import { topkIndices } from "./sae_cpu.ts";
-import { outputSideGrads } from "./reference_transcoder.ts";
+import { decoderRowNorms, outputSideGrads } from "./reference_transcoder.ts";
 import type { SaeParams } from "./trainer.ts";
 
 export function referenceTopkTranscoderStep(
@@ -22,7 +22,7 @@ export function referenceTopkTranscoderStep(
   const { d_in: D, d_sae: S, batch: B, d_out: O } = c;
   // The plain SAE's selection with b_dec = 0 on the input side: pre = x·W_enc + b_enc, the same TopK rule.
   const { pre, z } = referenceForward({ ...p, b_dec: new Float32Array(D) }, x, c);
-  const wn = Float64Array.from({ length: S }, (_, i) => Math.hypot(...p.W_dec.subarray(i * O, (i + 1) * O)));
+  const wn = decoderRowNorms(p.W_dec, S, O);
   const rowDecode = (t: number, lat: Float64Array, bias: boolean) => {
     const out = new Float64Array(O);
     for (let o = 0; o < O; o++) out[o] = bias ? p.b_dec[o] : 0;

@@ -24,6 +24,11 @@ export function outputSideGrads(
   return { b_dec, W_skip };
 }
 
+/** ‖W_dec_i‖ of each of the S decoder rows (each O wide), in float64. */
+export function decoderRowNorms(W_dec: Float32Array, S: number, O: number): Float64Array {
+  return Float64Array.from({ length: S }, (_, i) => Math.hypot(...W_dec.subarray(i * O, (i + 1) * O)));
+}
+
 export function referenceTranscoderStep(
   p: SaeParams,
   x: ArrayLike<number>,
@@ -33,7 +38,7 @@ export function referenceTranscoderStep(
   const { d_in: D, d_sae: S, batch: B, d_out: O } = c;
   const jump = c.architecture === "jumprelu";
   const coef = c.sparsityCoef;
-  const wn = Float64Array.from({ length: S }, (_, i) => Math.hypot(...p.W_dec.subarray(i * O, (i + 1) * O)));
+  const wn = decoderRowNorms(p.W_dec, S, O);
   const theta = Float64Array.from(p.log_threshold, Math.exp);
   const pre = new Float64Array(B * S);
   const z = new Float64Array(B * S);
